@@ -1,0 +1,166 @@
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..extensions import db, login_manager
+from ..models import User
+from ..permissions import staff_required
+from . import bp, services
+from .forms import EmailOnlyForm, InvitationAcceptForm, InviteForm, LoginForm, NewPasswordForm, SignupForm
+from .tokens import read_token
+
+
+@login_manager.user_loader
+def load_user(session_id):
+    user_id, _, version = session_id.partition(":")
+    if not user_id.isdigit() or not version.isdigit():
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or user.auth_version != int(version):
+        return None
+    return user
+
+
+def safe_next(target):
+    """Only a local path is accepted as a destination after login."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+@bp.route("/connexion", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = LoginForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.email.data, form.password.data,
+                                         request.remote_addr or "unknown", current_app.config)
+        except services.AuthError as refusal:
+            error = str(refusal)
+        else:
+            target = safe_next(request.args.get("next"))
+            session.clear()  # a fresh session at login
+            login_user(user)
+            flash(f"Bienvenue, {user.full_name}.", "success")
+            return redirect(target or url_for("main.dashboard"))
+    return render_template("auth/login.html", form=form, error=error)
+
+
+@bp.route("/deconnexion", methods=["POST"])
+def logout():
+    logout_user()
+    session.clear()
+    flash("Vous êtes déconnecté.", "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/inscription", methods=["GET", "POST"])
+def signup():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.dashboard"))
+    form = SignupForm()
+    if form.validate_on_submit():
+        services.sign_up(form.email.data, form.password.data, form.first_name.data,
+                         form.last_name.data, form.association_name.data)
+        return render_template("auth/check_email.html", email=services.normalise_email(form.email.data))
+    return render_template("auth/signup.html", form=form)
+
+
+@bp.route("/inscription/confirmer/<token>")
+def confirm(token):
+    user = read_token(token, "confirm")
+    if user is None:
+        flash("Ce lien de confirmation n'est pas valide ou a expiré. Demandez-en un nouveau.", "error")
+        return redirect(url_for("auth.resend"))
+    services.confirm_email(user)
+    flash("Votre adresse e-mail est confirmée. Vous pouvez vous connecter.", "success")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/inscription/nouveau-lien", methods=["GET", "POST"])
+def resend():
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        services.resend_confirmation(form.email.data)
+        flash("Si un compte non confirmé existe pour cette adresse, un nouveau lien vient d'y être envoyé.", "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/email_form.html", form=form, title="Recevoir un nouveau lien de confirmation",
+                           button="Envoyer le lien")
+
+
+@bp.route("/mot-de-passe/oublie", methods=["GET", "POST"])
+def forgot():
+    form = EmailOnlyForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        flash("Si un compte existe pour cette adresse, un lien de réinitialisation valable une heure "
+              "vient d'y être envoyé.", "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/email_form.html", form=form, title="Mot de passe oublié",
+                           button="Recevoir un lien de réinitialisation")
+
+
+@bp.route("/mot-de-passe/reinitialiser/<token>", methods=["GET", "POST"])
+def reset(token):
+    user = read_token(token, "reset")
+    if user is None:
+        flash("Ce lien de réinitialisation n'est pas valide, a expiré ou a déjà servi. Demandez-en un nouveau.", "error")
+        return redirect(url_for("auth.forgot"))
+    form = NewPasswordForm()
+    if form.validate_on_submit():
+        services.set_password(user, form.password.data)
+        logout_user()
+        session.clear()
+        flash("Votre mot de passe a été modifié. Connectez-vous avec le nouveau mot de passe.", "success")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/password_form.html", form=form, title="Choisir un nouveau mot de passe")
+
+
+@bp.route("/invitation/<token>", methods=["GET", "POST"])
+def accept_invitation(token):
+    user = read_token(token, "invite")
+    if user is None or user.password_hash:
+        flash("Ce lien d'invitation n'est pas valide, a expiré ou a déjà servi.", "error")
+        return redirect(url_for("auth.login"))
+    form = InvitationAcceptForm()
+    if form.validate_on_submit():
+        services.set_password(user, form.password.data, action="invitation_accepted")
+        session.clear()
+        login_user(user)
+        flash("Votre compte est activé. Bienvenue sur AAP.", "success")
+        return redirect(url_for("main.dashboard"))
+    return render_template("auth/password_form.html", form=form, invited=user,
+                           title="Activer votre compte")
+
+
+@bp.route("/equipe/inviter", methods=["GET", "POST"])
+@staff_required
+def invite():
+    form = InviteForm(allow_admin=current_user.role == "admin")
+    error = None
+    if form.validate_on_submit():
+        try:
+            user = services.invite(current_user, form.email.data, form.first_name.data, form.last_name.data,
+                                   form.role.data, form.region_code.data)
+        except services.AuthError as refusal:
+            error = str(refusal)
+            form.email.errors = [error]
+        else:
+            flash(f"Invitation envoyée à {user.email}.", "success")
+            return redirect(url_for("auth.invite"))
+    invited = db.session.scalars(
+        db.select(User).where(User.role != "applicant").order_by(User.created_at.desc()).limit(50)).all()
+    return render_template("auth/invite.html", form=form, invited=invited, error=error)
+
+
+@bp.route("/compte")
+@login_required
+def account():
+    return render_template("auth/account.html")

@@ -1,0 +1,64 @@
+"""flask --app aap commands (besides Flask-Migrate's `db` and the mail sender)."""
+import click
+
+from .extensions import db
+from .models import User
+from .models.users import ROLES
+
+DEMO_PASSWORD = "demo-aap-2026!"
+DEMO_ACCOUNTS = [
+    ("association@demo.aap.fr", "applicant"),
+    ("evaluateur@demo.aap.fr", "reviewer"),
+    ("instructeur@demo.aap.fr", "staff"),
+    ("admin@demo.aap.fr", "admin"),
+]
+
+
+def print_demo_accounts():
+    click.echo("Comptes de démonstration (mot de passe commun : %s)" % DEMO_PASSWORD)
+    for email, role in DEMO_ACCOUNTS:
+        click.echo(f"  {role:<10} {email}")
+
+
+def register_cli(app):
+    @app.cli.command("is-empty")
+    def is_empty():
+        """Print yes when the database has no user yet."""
+        click.echo("no" if db.session.scalar(db.select(User.id).limit(1)) else "yes")
+
+    @app.cli.command("demo-data")
+    @click.option("--seed", default=2025, show_default=True)
+    def demo_data(seed):
+        """Load the demo data set (2025 call closed with winners, 2026 call open)."""
+        from .demo import build_demo
+        summary = build_demo(seed=seed)
+        for line in summary:
+            click.echo(line)
+        print_demo_accounts()
+
+    @app.cli.command("demo-accounts")
+    def demo_accounts():
+        """Print the demo accounts."""
+        print_demo_accounts()
+
+    @app.cli.command("create-user")
+    @click.option("--email", required=True)
+    @click.option("--role", type=click.Choice(ROLES), required=True)
+    @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+    @click.option("--first-name", default="")
+    @click.option("--last-name", default="")
+    def create_user(email, role, password, first_name, last_name):
+        """Create an account directly (for the first administrator)."""
+        from . import timeutil
+        from .validators import check_password_strength
+        try:
+            check_password_strength(password)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+        user = User(email=email.strip().lower(), role=role, first_name=first_name, last_name=last_name,
+                    email_confirmed_at=timeutil.now())
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        click.echo(f"Compte créé : {user.email} ({user.role_label})")
+

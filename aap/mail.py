@@ -1,0 +1,132 @@
+"""The mail outbox.
+
+Services call queue_mail() inside their own transaction: the e-mail is stored with the change
+that caused it, or not at all. deliver_pending() sends what is due, through the configured
+backend (SMTP in production, .eml files or the console in development), with retries.
+"""
+import smtplib
+import ssl
+import sys
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+
+from flask import current_app, render_template
+
+from . import timeutil
+from .extensions import db
+from .models import OutboxMessage
+
+RETRY_DELAYS = [60, 5 * 60, 30 * 60, 2 * 3600, 12 * 3600]  # seconds after each failure
+
+
+def queue_mail(to, subject, template, attachments=None, **context):
+    """Render templates/mail/<template>.txt and add the message to the outbox (no commit)."""
+    context.setdefault("base_url", current_app.config["BASE_URL"])
+    body = render_template(f"mail/{template}.txt", **context)
+    message = OutboxMessage(to=to, subject=subject, body=body, attachments=attachments or [],
+                            next_attempt_at=timeutil.now())
+    db.session.add(message)
+    return message
+
+
+def build_email(message, config, instance_path):
+    email = EmailMessage()
+    email["From"] = config["MAIL_FROM"]
+    email["To"] = message.to
+    email["Subject"] = message.subject
+    email["Date"] = formatdate(localtime=False)
+    email["Message-ID"] = make_msgid(domain="aap.jeunesse.gouv.fr")
+    email.set_content(message.body)
+    for item in message.attachments or []:
+        data = (Path(instance_path) / item["path"]).read_bytes()
+        maintype, _, subtype = item.get("content_type", "application/octet-stream").partition("/")
+        email.add_attachment(data, maintype=maintype, subtype=subtype, filename=item["filename"])
+    return email
+
+
+def _send_smtp(email, config):
+    host, port = config["MAIL_SERVER"], config["MAIL_PORT"]
+    if config["MAIL_USE_SSL"]:
+        smtp = smtplib.SMTP_SSL(host, port, timeout=20, context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(host, port, timeout=20)
+    with smtp:
+        if config["MAIL_USE_TLS"]:
+            smtp.starttls(context=ssl.create_default_context())
+        if config["MAIL_USERNAME"]:
+            smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
+        smtp.send_message(email)
+
+
+def _send_file(email, config, message_id):
+    folder = Path(config["MAIL_FOLDER"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{message_id:06d}.eml").write_bytes(bytes(email))
+
+
+def _send(email, message_id):
+    config = current_app.config
+    backend = config["MAIL_BACKEND"]
+    if backend == "smtp":
+        _send_smtp(email, config)
+    elif backend == "file":
+        _send_file(email, config, message_id)
+    elif backend == "console":
+        print(email.as_string(), file=sys.stderr)
+    else:
+        raise RuntimeError(f"unknown MAIL_BACKEND {backend!r}")
+
+
+def deliver_pending(limit=200):
+    """Send every due message of the outbox. Returns (sent, failed) counts."""
+    config = current_app.config
+    now = timeutil.now()
+    due = db.session.scalars(
+        db.select(OutboxMessage)
+        .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed.is_(False),
+               OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    sent = failed = 0
+    for message in due:
+        try:
+            _send(build_email(message, config, current_app.instance_path), message.id)
+        except (OSError, smtplib.SMTPException) as error:
+            failed += 1
+            message.attempts += 1
+            message.last_error = f"{type(error).__name__}: {error}"[:1000]
+            if message.attempts >= config["MAIL_MAX_ATTEMPTS"]:
+                message.failed = True
+            else:
+                delay = RETRY_DELAYS[min(message.attempts - 1, len(RETRY_DELAYS) - 1)]
+                message.next_attempt_at = timeutil.now() + timedelta(seconds=delay)
+        else:
+            sent += 1
+            message.attempts += 1
+            message.sent_at = timeutil.now()
+            message.last_error = ""
+        db.session.commit()
+    return sent, failed
+
+
+def init_mail(app):
+    @app.cli.command("send-mail")
+    def send_mail_command():
+        """Deliver the e-mails waiting in the outbox."""
+        sent, failed = deliver_pending()
+        print(f"{sent} e-mail(s) envoyé(s), {failed} en échec (nouvel essai plus tard).")
+
+    if app.config["MAIL_SEND_AFTER_REQUEST"]:
+        @app.after_request
+        def _deliver_after_request(response):
+            def deliver():
+                with app.app_context():
+                    try:
+                        deliver_pending(limit=20)
+                    except Exception:  # never break a response for mail
+                        app.logger.exception("mail delivery failed")
+            response.call_on_close(deliver)
+            return response

@@ -1,0 +1,50 @@
+"""One dashboard per role: each returns (template, context) with a bounded number of queries."""
+from sqlalchemy import func
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..models import Application, Assignment, Call, Review
+from ..models.calls import CALL_PUBLISHED
+from .. import timeutil
+
+
+def applicant(user):
+    applications = db.session.scalars(
+        db.select(Application).options(joinedload(Application.call))
+        .where(Application.association_id == user.association_id)
+        .order_by(Application.created_at.desc())).all()
+    applied = {a.call_id for a in applications}
+    now = timeutil.now()
+    open_calls = [c for c in db.session.scalars(
+        db.select(Call).where(Call.status == CALL_PUBLISHED, Call.opens_at <= now, Call.closes_at >= now)
+        .order_by(Call.closes_at)).all() if c.id not in applied]
+    return "main/dashboard_applicant.html", {
+        "association": user.association, "applications": applications, "open_calls": open_calls}
+
+
+def reviewer(user):
+    assignments = db.session.scalars(
+        db.select(Assignment)
+        .options(joinedload(Assignment.application).joinedload(Application.association),
+                 joinedload(Assignment.application).joinedload(Application.call))
+        .where(Assignment.reviewer_id == user.id)
+        .order_by(Assignment.assigned_at)).all()
+    reviews = {r.application_id: r for r in db.session.scalars(
+        db.select(Review).where(Review.reviewer_id == user.id)).all()}
+    rows = [(a, reviews.get(a.application_id)) for a in assignments]
+    todo = [r for r in rows if r[1] is None or r[1].status != "submitted"]
+    done = [r for r in rows if r[1] is not None and r[1].status == "submitted"]
+    return "main/dashboard_reviewer.html", {"todo": todo, "done": done}
+
+
+def staff(user):
+    calls = db.session.scalars(db.select(Call).order_by(Call.opens_at.desc())).all()
+    counts = {}
+    for call_id, status, n in db.session.execute(
+            db.select(Application.call_id, Application.status, func.count())
+            .group_by(Application.call_id, Application.status)):
+        counts.setdefault(call_id, {})[status] = n
+    return "main/dashboard_staff.html", {"calls": calls, "counts": counts}
+
+
+BUILDERS = {"applicant": applicant, "reviewer": reviewer, "staff": staff, "admin": staff}

@@ -1,0 +1,78 @@
+"""Calls for projects, their criteria and required documents."""
+from sqlalchemy import BigInteger, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Model, UTCDateTime, utcnow
+
+CALL_DRAFT, CALL_PUBLISHED, CALL_CLOSED = "draft", "published", "closed"
+CALL_STATUS_LABELS = {CALL_DRAFT: "Brouillon", CALL_PUBLISHED: "Publié", CALL_CLOSED: "Clos"}
+
+
+class Call(Model):
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str] = mapped_column(Text, default="")  # Markdown, sanitised when shown
+    year: Mapped[int]
+    reference_prefix: Mapped[str] = mapped_column(String(20), default="1J1M")
+    status: Mapped[str] = mapped_column(String(20), default=CALL_DRAFT)
+    opens_at = mapped_column(UTCDateTime, nullable=False)
+    closes_at = mapped_column(UTCDateTime, nullable=False)
+    review_deadline = mapped_column(UTCDateTime)
+    budget_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    min_amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    max_amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    # 1 for an annual convention, 3 for a multi-year one (CPO).
+    years: Mapped[int] = mapped_column(default=1)
+    reviewers_per_file: Mapped[int] = mapped_column(default=2)
+    avoid_same_region: Mapped[bool] = mapped_column(default=True)
+    hide_other_reviews: Mapped[bool] = mapped_column(default=True)
+    advance_percent: Mapped[int] = mapped_column(default=50)
+    next_number: Mapped[int] = mapped_column(default=1)
+    published_at = mapped_column(UTCDateTime)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+
+    criteria = relationship("Criterion", back_populates="call", order_by="Criterion.position",
+                            cascade="all, delete-orphan")
+    documents = relationship("RequiredDocument", back_populates="call",
+                             order_by="RequiredDocument.position", cascade="all, delete-orphan")
+
+    @property
+    def is_multi_year(self):
+        return self.years > 1
+
+    @property
+    def status_label(self):
+        return CALL_STATUS_LABELS[self.status]
+
+
+class Criterion(Model):
+    __tablename__ = "criteria"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    label: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    weight = mapped_column(Numeric(6, 2), nullable=False, default=1)
+    scale_max: Mapped[int] = mapped_column(default=5)
+
+    call = relationship("Call", back_populates="criteria")
+
+
+class RequiredDocument(Model):
+    __tablename__ = "required_documents"
+    __table_args__ = (UniqueConstraint("call_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    code: Mapped[str] = mapped_column(String(40))
+    label: Mapped[str] = mapped_column(String(200))
+    mandatory: Mapped[bool] = mapped_column(default=True)
+    # Comma-separated list of accepted kinds: pdf,jpeg,png,odt,docx,ods,xlsx
+    formats: Mapped[str] = mapped_column(String(100), default="pdf,jpeg,png,odt,docx,ods,xlsx")
+
+    call = relationship("Call", back_populates="documents")

@@ -1,0 +1,45 @@
+"""Selection decisions and conventions."""
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Model, UTCDateTime, utcnow
+
+OUTCOME_SELECTED, OUTCOME_WAITLISTED, OUTCOME_REJECTED = "selected", "waitlisted", "rejected"
+OUTCOME_LABELS = {OUTCOME_SELECTED: "Retenu", OUTCOME_WAITLISTED: "Liste d'attente",
+                  OUTCOME_REJECTED: "Non retenu"}
+
+
+class Decision(Model):
+    """The committee's decision on one file: a draft until published."""
+
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), unique=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int | None] = mapped_column(BigInteger)
+    amount_per_year: Mapped[list] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at = mapped_column(UTCDateTime, default=utcnow)
+    published_at = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    application = relationship("Application", back_populates="decision")
+
+    @property
+    def outcome_label(self):
+        return OUTCOME_LABELS[self.outcome]
+
+
+class Convention(Model):
+    __tablename__ = "conventions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), unique=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    data_fingerprint: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str | None] = mapped_column(String(64))
+    generated_at = mapped_column(UTCDateTime, default=utcnow)
+
+    application = relationship("Application")

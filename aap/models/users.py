@@ -1,0 +1,95 @@
+"""Accounts, roles and login attempts."""
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .base import Model, UTCDateTime, utcnow
+
+APPLICANT, REVIEWER, STAFF, ADMIN = "applicant", "reviewer", "staff", "admin"
+ROLES = (APPLICANT, REVIEWER, STAFF, ADMIN)
+ROLE_LABELS = {
+    APPLICANT: "Association",
+    REVIEWER: "Évaluateur",
+    STAFF: "Instructeur DJEPVA",
+    ADMIN: "Administrateur",
+}
+
+
+class User(UserMixin, Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default=APPLICANT)
+    first_name: Mapped[str] = mapped_column(String(100), default="")
+    last_name: Mapped[str] = mapped_column(String(100), default="")
+    association_id: Mapped[int | None] = mapped_column(ForeignKey("associations.id"), index=True)
+    # Reviewers: the région they belong to (to avoid reviewing their own région).
+    region_code: Mapped[str | None] = mapped_column(String(3))
+    email_confirmed_at = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(default=True)
+    # Bumped on password change: invalidates sessions and single-use links.
+    auth_version: Mapped[int] = mapped_column(default=1)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at = mapped_column(UTCDateTime)
+
+    association = relationship("Association", back_populates="members")
+
+    # Flask-Login: the session keeps id and auth_version, so a password change logs out
+    # every other session.
+    def get_id(self):
+        return f"{self.id}:{self.auth_version}"
+
+    @property
+    def is_active(self):
+        return self.active
+
+    @property
+    def full_name(self):
+        name = f"{self.first_name} {self.last_name}".strip()
+        return name or self.email
+
+    @property
+    def role_label(self):
+        return ROLE_LABELS[self.role]
+
+    def set_password(self, password):
+        self.password_hash = generate_password_hash(password)
+        self.auth_version = (self.auth_version or 0) + 1
+
+    def check_password(self, password):
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def has_role(self, *roles):
+        return self.role in roles
+
+    @property
+    def is_staff(self):
+        return self.role in (STAFF, ADMIN)
+
+    @property
+    def is_applicant(self):
+        return self.role == APPLICANT
+
+    @property
+    def is_reviewer(self):
+        return self.role == REVIEWER
+
+
+class LoginAttempt(Model):
+    """One login attempt, kept for rate limiting per account and per address."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_email_at", "email", "at"),
+        Index("ix_login_attempts_ip_at", "ip", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    ip: Mapped[str] = mapped_column(String(64))
+    at = mapped_column(UTCDateTime, default=utcnow)
+    success: Mapped[bool] = mapped_column(default=False)

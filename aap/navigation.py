@@ -1,0 +1,26 @@
+"""The main menu, by role. Each blueprint's entry points are listed here."""
+from flask import url_for
+from werkzeug.routing import BuildError
+
+# (endpoint, label) per role; endpoints of blueprints not yet present are skipped.
+MENUS = {
+    "anonymous": [("main.index", "Accueil"), ("calls.public_list", "Appels à projets")],
+    "applicant": [("main.dashboard", "Tableau de bord"), ("associations.identity", "Mon association"),
+                  ("calls.public_list", "Appels à projets")],
+    "reviewer": [("main.dashboard", "Tableau de bord"), ("review.my_conflicts", "Mes liens d'intérêts")],
+    "staff": [("main.dashboard", "Tableau de bord"), ("calls.staff_list", "Appels à projets"),
+              ("auth.invite", "Inviter")],
+    "admin": [("main.dashboard", "Tableau de bord"), ("calls.staff_list", "Appels à projets"),
+              ("auth.invite", "Inviter"), ("main.audit", "Journal")],
+}
+
+
+def menu_for(user):
+    role = user.role if user.is_authenticated else "anonymous"
+    items = []
+    for endpoint, label in MENUS[role]:
+        try:
+            items.append((url_for(endpoint), label))
+        except BuildError:
+            continue
+    return items

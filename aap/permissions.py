@@ -1,0 +1,83 @@
+"""Role and object checks. Views use these so that the safe way is the easy way.
+
+Role checks answer 403; object checks answer 404, so that nobody learns whether
+another association's file exists.
+"""
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+
+from .extensions import db
+from .models.users import ADMIN, APPLICANT, REVIEWER, STAFF
+
+
+def roles_required(*roles):
+    """Decorator: the user must be logged in and have one of these roles (admin counts as staff)."""
+    allowed = set(roles)
+    if STAFF in allowed:
+        allowed.add(ADMIN)
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+applicant_required = roles_required(APPLICANT)
+reviewer_required = roles_required(REVIEWER)
+staff_required = roles_required(STAFF)
+admin_required = roles_required(ADMIN)
+
+
+def is_member(user, association_id):
+    return user.is_authenticated and user.role == APPLICANT and user.association_id == association_id
+
+
+def has_conflict(user, application):
+    from .models import Conflict
+    return db.session.query(
+        db.session.query(Conflict).filter(
+            Conflict.reviewer_id == user.id,
+            Conflict.association_id == application.association_id,
+        ).exists()
+    ).scalar()
+
+
+def is_assigned(user, application):
+    from .models import Assignment
+    return db.session.query(
+        db.session.query(Assignment).filter_by(reviewer_id=user.id, application_id=application.id).exists()
+    ).scalar()
+
+
+def can_view_application(user, application):
+    """Members of the association, staff, and assigned reviewers without a conflict."""
+    if not user.is_authenticated:
+        return False
+    if user.is_staff:
+        return True
+    if user.role == APPLICANT:
+        return user.association_id == application.association_id
+    if user.role == REVIEWER:
+        return (application.status not in ("draft", "withdrawn")
+                and is_assigned(user, application) and not has_conflict(user, application))
+    return False
+
+
+def can_edit_application(user, application):
+    from .models.applications import EDITABLE_STATES
+    return is_member(user, application.association_id) and application.status in EDITABLE_STATES
+
+
+def get_application_or_404(application_id, check=can_view_application):
+    from .models import Application
+    application = db.session.get(Application, application_id)
+    if application is None or not check(current_user, application):
+        abort(404)
+    return application

@@ -1,0 +1,78 @@
+"""Request-level concerns: security headers, error pages, template filters, navigation."""
+from flask import render_template, request
+from flask_login import current_user
+from markupsafe import Markup
+from flask_wtf.csrf import CSRFError
+
+from . import money, timeutil
+from .extensions import db
+
+CSP = "; ".join([
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "font-src 'self' data:",
+    "connect-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+])
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.is_secure:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if current_user.is_authenticated and not request.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _error(code, title, message):
+    def handler(error):
+        if code == 500:
+            db.session.rollback()
+        return render_template("errors/error.html", code=code, title=title, message=message), code
+    return handler
+
+
+def _nl2br(text):
+    if not text:
+        return ""
+    escaped = Markup.escape(text)
+    return Markup("<br>".join(escaped.split("\n")))
+
+
+def init_web(app):
+    app.after_request(_security_headers)
+    app.register_error_handler(400, _error(400, "Requête invalide",
+                                           "La requête n'a pas pu être traitée. Vérifiez les informations envoyées."))
+    app.register_error_handler(403, _error(403, "Accès refusé",
+                                           "Vous n'avez pas les droits nécessaires pour accéder à cette page."))
+    app.register_error_handler(404, _error(404, "Page non trouvée",
+                                           "La page que vous cherchez est introuvable. Vérifiez l'adresse ou revenez à l'accueil."))
+    app.register_error_handler(405, _error(405, "Méthode non autorisée",
+                                           "Cette action n'est pas possible à cette adresse."))
+    app.register_error_handler(413, _error(413, "Fichier trop volumineux",
+                                           "Le fichier envoyé dépasse la taille autorisée (10 Mo par fichier)."))
+    app.register_error_handler(500, _error(500, "Erreur inattendue",
+                                           "Une erreur inattendue s'est produite. L'équipe technique en a été informée ; réessayez dans quelques instants."))
+    app.register_error_handler(CSRFError, _error(400, "Session expirée",
+                                                 "Le formulaire a expiré ou n'est pas valide. Rechargez la page et recommencez."))
+
+    app.jinja_env.filters["euros"] = money.format_euros
+    app.jinja_env.filters["date_fr"] = timeutil.format_date
+    app.jinja_env.filters["datetime_fr"] = timeutil.format_datetime
+    app.jinja_env.filters["time_fr"] = timeutil.format_time
+    app.jinja_env.filters["nl2br"] = _nl2br
+
+    @app.context_processor
+    def _navigation():
+        from .navigation import menu_for
+        return {"nav_items": menu_for(current_user), "app_env": app.config["AAP_ENV"]}
