@@ -27,3 +27,79 @@ def last_mail_to(email):
     messages = [m for m in outbox() if m.to == email]
     assert messages, f"no e-mail to {email}"
     return messages[-1]
+
+
+def call(slug="aap-2026", status="published", opens_in_days=-10, closes_in_days=30, years=1, **fields):
+    """A call with the default criteria and documents, open now unless told otherwise."""
+    from datetime import timedelta
+
+    from aap.calls.template import apply_template
+    from aap.models import Call
+
+    now = timeutil.now()
+    values = dict(slug=slug, title=f"Appel à projets 1 jeune 1 mentor ({slug})", year=now.year,
+                  status=status, opens_at=now + timedelta(days=opens_in_days),
+                  closes_at=now + timedelta(days=closes_in_days),
+                  budget_cents=1_000_000_00, min_amount_cents=10_000_00, max_amount_cents=150_000_00,
+                  years=years, reviewers_per_file=2)
+    values.update(fields)
+    record = apply_template(Call(**values))
+    db.session.add(record)
+    db.session.commit()
+    return record
+
+
+def complete_identity(association, departement="69", region="84"):
+    """Fill an association's identity with valid values (SIRET and IBAN pass their checksums)."""
+    from datetime import date
+    association.acronym = association.acronym or "ASSO"
+    association.rna = "W691234567"
+    association.siret = "73282932000074"
+    association.address = "12 rue de la République"
+    association.postal_code = "69001"
+    association.commune = "Lyon"
+    association.departement_code = departement
+    association.region_code = region
+    association.representative_name = "Claire Martin"
+    association.representative_function = "Présidente"
+    association.contact_email = "contact@example.org"
+    association.phone = "04 72 00 00 00"
+    association.creation_date = date(2010, 5, 17)
+    association.staff_count = 12
+    association.volunteer_count = 80
+    association.annual_budget_cents = 850_000_00
+    association.iban = "FR7630006000011234567890189"
+    association.bic = "AGRIFRPP"
+    association.account_holder = association.name
+    db.session.commit()
+    return association
+
+
+def application(call, association, status="submitted", reference=None, **fields):
+    """An application with every section filled; submitted (frozen) unless told otherwise."""
+    from aap.models import Application
+
+    values = dict(
+        call=call, association=association, status=status,
+        title="Mentorat pour les jeunes des quartiers", summary="Un programme de mentorat d'un an.",
+        objectives="Accompagner 300 jeunes vers l'emploi.", mentoring_forms="Mentorat individuel",
+        mentoring_duration_months=9, mentor_recruitment="Entreprises partenaires",
+        mentor_training="Deux jours de formation", mentor_follow_up="Point mensuel",
+        partners="Missions locales", young_count=300, mentor_count=280, share_qpv=40, share_zrr=10,
+        share_ase=5, share_disability=5, share_dropout=20, age_min=16, age_max=25,
+        scope="regional", departements=["69", "42"], total_cost_cents=300_000_00,
+        requested_cents=100_000_00, requested_per_year=[100_000_00] * call.years,
+        cofunding=[{"funder": "Région", "amount_cents": 50_000_00, "status": "obtenu"}],
+        attestation_name="Claire Martin",
+    )
+    values.update(fields)
+    record = Application(**values)
+    db.session.add(record)
+    db.session.flush()
+    if status != "draft":
+        record.reference = reference or f"1J1M-{call.year}-{record.id:04d}"
+        record.submitted_at = timeutil.now()
+        record.fingerprint = "0" * 64
+        record.snapshot = {"title": record.title}
+    db.session.commit()
+    return record
