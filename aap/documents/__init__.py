@@ -1,0 +1,1 @@
+"""Documents: PDF (WeasyPrint), Excel (openpyxl) and open-data writers."""
