@@ -41,6 +41,34 @@ def register_cli(app):
         """Print the demo accounts."""
         print_demo_accounts()
 
+    @app.cli.command("backup")
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False))
+    def backup_command(output):
+        """Back up the database (SQLite online backup, or pg_dump)."""
+        from .backup import BackupError, backup
+        db.session.remove()
+        try:
+            path = backup(app.config["SQLALCHEMY_DATABASE_URI"], output)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo(f"Sauvegarde écrite dans {path}")
+
+    @app.cli.command("restore")
+    @click.option("-i", "--input", "source", required=True, type=click.Path(exists=True, dir_okay=False))
+    @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+    def restore_command(source, yes):
+        """Replace the database's content with a backup."""
+        from .backup import BackupError, restore
+        if not yes:
+            click.confirm("Remplacer toutes les données actuelles par la sauvegarde ?", abort=True)
+        db.session.remove()
+        db.engine.dispose()
+        try:
+            restore(app.config["SQLALCHEMY_DATABASE_URI"], source)
+        except BackupError as error:
+            raise click.ClickException(str(error)) from None
+        click.echo("Base restaurée.")
+
     @app.cli.command("create-user")
     @click.option("--email", required=True)
     @click.option("--role", type=click.Choice(ROLES), required=True)
