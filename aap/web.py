@@ -10,7 +10,8 @@ from .extensions import db
 CSP = "; ".join([
     "default-src 'self'",
     "script-src 'self'",
-    "style-src 'self'",
+    # The DSFR's script sets a few inline styles (menus, collapses); scripts stay strict.
+    "style-src 'self' 'unsafe-inline'",
     "img-src 'self' data:",
     "font-src 'self' data:",
     "connect-src 'self'",

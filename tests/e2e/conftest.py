@@ -1,0 +1,147 @@
+"""Browser tests: the app served on loopback by a real WSGI server in a thread, driven by
+Playwright in Debian's Chromium. Screenshots go to test-results/e2e/<test>/."""
+import os
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from aap.extensions import db
+
+from ..conftest import Client, free_port, make_app
+
+CHROMIUM = os.environ.get("AAP_CHROMIUM", "/usr/bin/chromium")
+ROOT = Path(__file__).resolve().parents[2]
+RESULTS = ROOT / "test-results" / "e2e"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+
+pytestmark = pytest.mark.browser
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def chromium_path():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium is missing at {CHROMIUM}: .ci/run must install it")
+        pytest.skip(f"Chromium is not installed at {CHROMIUM} (apt-get install chromium)")
+    return CHROMIUM
+
+
+class LiveServer:
+    def __init__(self, app, port):
+        self.app = app
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.server = make_server("127.0.0.1", port, app, threaded=True)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    port = free_port()
+    app = make_app(tmp_path, BASE_URL=f"http://127.0.0.1:{port}", SERVER_NAME=None,
+                   MAIL_BACKEND="file")
+    app.test_client_class = Client
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    server = LiveServer(app, port)
+    server.start()
+    yield server
+    server.stop()
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def playwright_browser(chromium_path):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=chromium_path, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        yield browser
+        browser.close()
+
+
+class Shots:
+    """Saves numbered screenshots of a journey's main pages."""
+
+    def __init__(self, page, name):
+        self.page = page
+        self.folder = RESULTS / re.sub(r"[^\w-]+", "_", name)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.count = 0
+
+    def __call__(self, label):
+        self.count += 1
+        self.page.screenshot(path=str(self.folder / f"{self.count:02d}-{label}.png"), full_page=True)
+
+
+@pytest.fixture
+def page(playwright_browser, request):
+    context = playwright_browser.new_context(locale="fr-FR", timezone_id="Europe/Paris",
+                                             viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15000)
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.shots = Shots(page, request.node.name)
+    page.js_errors = errors
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def axe_check(playwright_browser):
+    """Run axe-core on a URL (in a context that lets the test inject axe) and return the
+    serious and critical violations."""
+    def check(url, storage_state=None):
+        context = playwright_browser.new_context(bypass_csp=True, locale="fr-FR", storage_state=storage_state)
+        try:
+            page = context.new_page()
+            page.goto(url)
+            page.add_script_tag(path=str(AXE))
+            result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+            return [
+                {"id": v["id"], "impact": v["impact"], "help": v["help"],
+                 "nodes": [n["target"] for n in v["nodes"]][:5]}
+                for v in result["violations"] if v["impact"] in ("serious", "critical")
+            ]
+        finally:
+            context.close()
+    return check
+
+
+def mail_link(app, to, pattern):
+    """The first link matching `pattern` in the last e-mail queued for `to`."""
+    from aap.models import OutboxMessage
+
+    with app.app_context():
+        message = db.session.scalars(
+            db.select(OutboxMessage).where(OutboxMessage.to == to).order_by(OutboxMessage.id.desc())).first()
+        assert message is not None, f"no e-mail to {to}"
+        match = re.search(pattern, message.body)
+        assert match, message.body
+        return match.group(0)
