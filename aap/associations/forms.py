@@ -1,0 +1,180 @@
+"""Forms of the association's pages. French messages next to each field; what was typed stays."""
+import re
+from datetime import date, datetime
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, Field, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
+from wtforms.widgets import DateInput, TextInput
+
+from ..models.associations import LEGAL_FORMS
+from ..money import AmountError, cents_to_input, parse_euros
+from ..referentiel import DEPARTEMENT_BY_CODE, departement_choices, departement_for_postal_code
+from ..validators import check_password_strength, clean_bic, clean_iban, clean_rna, clean_siret
+from . import services
+from .services import group_iban
+
+DATE_INVALID = "Saisissez une date valide, par exemple 17/05/2010."
+
+
+def rule(check):
+    """A check or clean_* function as a WTForms validator. The field keeps what was typed
+    (the services normalise it), so that a form shown again with errors elsewhere is unchanged."""
+    def validator(form, field):
+        if field.data in (None, ""):
+            return
+        try:
+            check(field.data)
+        except ValueError as error:
+            raise ValidationError(str(error)) from None
+    return validator
+
+
+def choices(pairs):
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def too_long(limit):
+    return Length(max=limit, message=f"Ce champ ne peut pas dépasser {limit} caractères.")
+
+
+class CountField(Field):
+    """A whole number typed as text (so that a wrong value is shown back as typed)."""
+    widget = TextInput()
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else str(self.data)
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = re.sub(r"[\s\u00a0\u202f]", "", valuelist[0] or "")
+        if text == "":
+            self.data = None
+            return
+        if not re.fullmatch(r"[+-]?\d{1,12}", text):
+            self.data = None
+            raise ValueError(services.COUNT_INVALID)
+        self.data = int(text)
+
+
+class FrenchDateField(Field):
+    """A date from an <input type=date> (AAAA-MM-JJ) or typed as JJ/MM/AAAA."""
+    widget = DateInput()
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return self.data.isoformat() if isinstance(self.data, date) else ""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        text = (valuelist[0] or "").strip()
+        if text == "":
+            self.data = None
+            return
+        for pattern in ("%Y-%m-%d", "%d/%m/%Y"):
+            try:
+                self.data = datetime.strptime(text, pattern).date()
+                return
+            except ValueError:
+                continue
+        self.data = None
+        raise ValueError(DATE_INVALID)
+
+
+def _strong_password(value):
+    check_password_strength(value)
+    return value
+
+
+def _choice_of(allowed, message):
+    def validator(form, field):
+        if field.data not in allowed:
+            raise ValidationError(message)
+    return validator
+
+
+def _budget(form, field):
+    try:
+        form.budget_cents = parse_euros(field.data)
+    except AmountError as error:
+        raise ValidationError(str(error)) from None
+
+
+class IdentityForm(FlaskForm):
+    name = StringField("Nom de l'association", validators=[DataRequired(services.NAME_REQUIRED), too_long(255)])
+    acronym = StringField("Sigle", validators=[too_long(50)])
+    legal_form = SelectField("Forme juridique", choices=choices(LEGAL_FORMS.items()), validate_choice=False,
+                             validators=[_choice_of(LEGAL_FORMS, services.LEGAL_FORM_UNKNOWN)])
+    rna = StringField("Numéro RNA", validators=[rule(clean_rna)])
+    siret = StringField("Numéro SIRET", validators=[rule(clean_siret)])
+    address = StringField("Adresse du siège", validators=[too_long(255)])
+    postal_code = StringField("Code postal", validators=[rule(services.clean_postal_code)])
+    commune = StringField("Commune", validators=[too_long(120)])
+    departement_code = SelectField(
+        "Département", choices=choices([("", "Déterminé par le code postal")] + departement_choices()),
+        validate_choice=False,
+        validators=[_choice_of(set(DEPARTEMENT_BY_CODE) | {""}, services.DEPARTEMENT_UNKNOWN)])
+    representative_name = StringField("Nom du représentant légal", validators=[too_long(200)])
+    representative_function = StringField("Fonction du représentant légal", validators=[too_long(120)])
+    contact_email = EmailField("Adresse e-mail de contact", validators=[
+        Optional(), too_long(254), Email(services.EMAIL_INVALID, check_deliverability=False)])
+    phone = StringField("Téléphone", validators=[rule(services.check_phone)])
+    creation_date = FrenchDateField("Date de création", validators=[rule(services.check_creation_date)])
+    staff_count = CountField("Nombre de salariés", validators=[rule(services.check_count)])
+    volunteer_count = CountField("Nombre de bénévoles", validators=[rule(services.check_count)])
+    annual_budget = StringField("Budget annuel du dernier exercice (en euros)", validators=[_budget])
+
+    budget_cents = None
+
+    @classmethod
+    def initial(cls, association):
+        """The form's values for an association (the département only when it was chosen by hand)."""
+        data = {name: getattr(association, name) for name in services.IDENTITY_FIELDS
+                if name not in ("annual_budget_cents", "departement_code")}
+        derived = departement_for_postal_code(association.postal_code)
+        explicit = association.departement_code
+        data["departement_code"] = explicit if explicit and (derived is None or derived.code != explicit) else ""
+        data["annual_budget"] = cents_to_input(association.annual_budget_cents)
+        for key, value in data.items():
+            if value is None and key not in ("creation_date", "staff_count", "volunteer_count"):
+                data[key] = ""
+        return data
+
+    def to_data(self):
+        data = {name: self[name].data for name in services.IDENTITY_FIELDS if name in self}
+        data["annual_budget_cents"] = self.budget_cents
+        return data
+
+
+class BankForm(FlaskForm):
+    iban = StringField("IBAN", validators=[DataRequired(services.IBAN_REQUIRED), rule(clean_iban)])
+    bic = StringField("BIC", validators=[DataRequired(services.BIC_REQUIRED), rule(clean_bic)])
+    account_holder = StringField("Titulaire du compte", validators=[
+        DataRequired(services.HOLDER_REQUIRED), too_long(200)])
+
+    @classmethod
+    def initial(cls, association):
+        return {"iban": group_iban(association.iban), "bic": association.bic or "",
+                "account_holder": association.account_holder or association.name}
+
+
+class InviteMemberForm(FlaskForm):
+    email = EmailField("Adresse e-mail de votre collègue", validators=[
+        DataRequired("Saisissez l'adresse e-mail de la personne à inviter."), too_long(254),
+        Email(services.EMAIL_INVALID, check_deliverability=False)])
+
+
+class JoinForm(FlaskForm):
+    first_name = StringField("Prénom", validators=[DataRequired("Saisissez votre prénom."), too_long(100)])
+    last_name = StringField("Nom", validators=[DataRequired("Saisissez votre nom."), too_long(100)])
+    password = PasswordField("Mot de passe", validators=[
+        DataRequired("Choisissez un mot de passe."), rule(_strong_password)])
+    password_confirm = PasswordField("Confirmation du mot de passe", validators=[
+        DataRequired("Confirmez le mot de passe."),
+        EqualTo("password", message="Les deux mots de passe ne sont pas identiques.")])

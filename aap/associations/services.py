@@ -1,0 +1,419 @@
+"""Every change to an association: identity, bank details, members.
+
+The only place that writes associations (and the accounts of invited members); records each
+change in the history (events) and queues the e-mails; knows nothing of HTTP requests.
+Each public function validates its input again (the forms do it first, with the same
+messages) so that it is safe to call from anywhere, and commits.
+"""
+import re
+from datetime import date, timedelta
+
+from flask import current_app, url_for
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from .. import timeutil
+from ..auth.services import find_user, normalise_email
+from ..events import record
+from ..extensions import db
+from ..mail import queue_mail
+from ..models import Association, Event, User
+from ..models.associations import LEGAL_FORMS
+from ..models.users import APPLICANT
+from ..referentiel import DEPARTEMENT_BY_CODE, departement_for_postal_code
+from ..validators import PHONE_RE, check_password_strength, clean_bic, clean_iban, clean_rna, clean_siret
+
+# French messages, shared with the forms.
+NAME_REQUIRED = "Saisissez le nom de l'association."
+POSTAL_FORMAT = "Le code postal comporte 5 chiffres, par exemple 69001."
+POSTAL_UNKNOWN = ("Ce code postal ne correspond à aucun département français (métropole ou outre-mer). "
+                  "Vérifiez-le.")
+DEPARTEMENT_UNKNOWN = "Choisissez un département dans la liste."
+LEGAL_FORM_UNKNOWN = "Choisissez une forme juridique dans la liste."
+DATE_FUTURE = "La date de création ne peut pas être dans le futur."
+DATE_TOO_OLD = "La date de création ne peut pas être antérieure à 1800."
+COUNT_INVALID = "Saisissez un nombre entier positif ou nul, par exemple 12."
+COUNT_TOO_LARGE = "Ce nombre est trop élevé."
+PHONE_INVALID = "Saisissez un numéro de téléphone valide, par exemple 01 23 45 67 89."
+EMAIL_INVALID = "Saisissez une adresse e-mail valide, par exemple contact@association.fr."
+HOLDER_REQUIRED = "Saisissez le titulaire du compte, tel qu'il figure sur le RIB."
+IBAN_REQUIRED = "Saisissez l'IBAN du compte de l'association."
+BIC_REQUIRED = "Saisissez le BIC de la banque."
+ACCOUNT_EXISTS = ("Un compte existe déjà avec l'adresse {email} : cette personne ne peut pas être "
+                  "invitée à rejoindre l'association. Pour rattacher ce compte à votre association, "
+                  "contactez l'équipe DJEPVA.")
+LINK_ACCOUNT_EXISTS = ("Un compte existe déjà avec l'adresse {email} : ce lien d'invitation ne peut plus "
+                       "servir. Connectez-vous avec ce compte (ou utilisez « Mot de passe oublié »).")
+LINK_EXPIRED = ("Ce lien d'invitation a expiré. Demandez à un membre de votre association de vous "
+                "inviter à nouveau.")
+LINK_INVALID = ("Ce lien d'invitation n'est pas valide. Vérifiez qu'il a été copié en entier, ou "
+                "demandez une nouvelle invitation.")
+
+MAX_COUNT = 1_000_000
+MAX_INVITATIONS_PER_DAY = 20  # per association, against the use of the service to send spam
+TOO_MANY_INVITATIONS = ("Votre association a déjà envoyé {n} invitations ces dernières 24 heures. "
+                        "Réessayez demain.")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+# The identity columns update_identity() may change, in the order of the form.
+IDENTITY_FIELDS = (
+    "name", "acronym", "legal_form", "rna", "siret", "address", "postal_code", "commune",
+    "departement_code", "representative_name", "representative_function", "contact_email",
+    "phone", "creation_date", "staff_count", "volunteer_count", "annual_budget_cents",
+)
+TEXT_LIMITS = {
+    "name": 255, "acronym": 50, "address": 255, "commune": 120, "representative_name": 200,
+    "representative_function": 120, "contact_email": 254, "phone": 30,
+}
+
+
+class AssociationError(ValueError):
+    """A refusal to show to the user: a French message, and one message per field when known."""
+
+    def __init__(self, message, errors=None):
+        super().__init__(message)
+        self.errors = errors or {}
+
+
+# ---------------------------------------------------------------------------------------------
+# Rules shared with the forms
+
+def today_paris():
+    return timeutil.to_paris(timeutil.now()).date()
+
+
+def clean_postal_code(value):
+    """A 5-digit postal code that maps to one of the 101 départements: (code, Departement)."""
+    code = (value or "").strip().replace(" ", "")
+    if not re.fullmatch(r"\d{5}", code):
+        raise ValueError(POSTAL_FORMAT)
+    departement = departement_for_postal_code(code)
+    if departement is None:
+        raise ValueError(POSTAL_UNKNOWN)
+    return code, departement
+
+
+def check_creation_date(value):
+    if value is None:
+        return None
+    if value > today_paris():
+        raise ValueError(DATE_FUTURE)
+    if value < date(1800, 1, 1):
+        raise ValueError(DATE_TOO_OLD)
+    return value
+
+
+def check_count(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(COUNT_INVALID)
+    if value > MAX_COUNT:
+        raise ValueError(COUNT_TOO_LARGE)
+    return value
+
+
+def check_phone(value):
+    value = (value or "").strip()
+    if value and not PHONE_RE.match(value):
+        raise ValueError(PHONE_INVALID)
+    return value
+
+
+def check_email(value):
+    value = (value or "").strip()
+    if value and not EMAIL_RE.match(value):
+        raise ValueError(EMAIL_INVALID)
+    return value.lower()
+
+
+def locate(postal_code, departement_code=None):
+    """(département code, région code) of an address.
+
+    The département chosen explicitly wins (for postal codes shared across a border);
+    otherwise it is derived from the postal code. The région always follows the département.
+    """
+    departement = None
+    if departement_code:
+        departement = DEPARTEMENT_BY_CODE.get(departement_code)
+        if departement is None:
+            raise ValueError(DEPARTEMENT_UNKNOWN)
+    elif postal_code:
+        departement = departement_for_postal_code(postal_code)
+    if departement is None:
+        return None, None
+    return departement.code, departement.region_code
+
+
+def group_iban(iban):
+    """« FR7630006000011234567890189 » -> « FR76 3000 6000 0112 3456 7890 189 »."""
+    if not iban:
+        return ""
+    compact = iban.replace(" ", "")
+    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
+
+
+def mask_iban(iban):
+    """Everything but the last 4 characters hidden, for the history: never the full IBAN."""
+    if not iban:
+        return None
+    compact = iban.replace(" ", "")
+    return "*" * max(len(compact) - 4, 0) + compact[-4:]
+
+
+# ---------------------------------------------------------------------------------------------
+# Identity
+
+def _clean_identity(association, data):
+    unknown = set(data) - set(IDENTITY_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown identity fields: {sorted(unknown)}")
+    errors, clean = {}, {}
+
+    def attempt(key, function, *args):
+        try:
+            return function(*args)
+        except ValueError as error:
+            errors[key] = str(error)
+            return None
+
+    for key in TEXT_LIMITS:
+        if key in data:
+            value = (data[key] or "").strip()
+            if len(value) > TEXT_LIMITS[key]:
+                errors[key] = f"Ce champ ne peut pas dépasser {TEXT_LIMITS[key]} caractères."
+            clean[key] = value
+    if "name" in clean and not clean["name"]:
+        errors["name"] = NAME_REQUIRED
+    if "contact_email" in data:
+        clean["contact_email"] = attempt("contact_email", check_email, data["contact_email"])
+    if "phone" in data:
+        clean["phone"] = attempt("phone", check_phone, data["phone"])
+    if "legal_form" in data:
+        if data["legal_form"] not in LEGAL_FORMS:
+            errors["legal_form"] = LEGAL_FORM_UNKNOWN
+        clean["legal_form"] = data["legal_form"]
+    for key, cleaner in (("rna", clean_rna), ("siret", clean_siret)):
+        if key in data:
+            clean[key] = attempt(key, cleaner, data[key]) if data[key] else None
+    if "creation_date" in data:
+        clean["creation_date"] = attempt("creation_date", check_creation_date, data["creation_date"])
+    for key in ("staff_count", "volunteer_count", "annual_budget_cents"):
+        if key in data:
+            clean[key] = attempt(key, check_count if key != "annual_budget_cents" else _check_cents, data[key])
+    if "postal_code" in data or "departement_code" in data:
+        postal_code = data.get("postal_code", association.postal_code) or ""
+        postal_code = postal_code.strip()
+        if postal_code:
+            result = attempt("postal_code", clean_postal_code, postal_code)
+            postal_code = result[0] if result else postal_code
+        clean["postal_code"] = postal_code
+        location = attempt("departement_code", locate, postal_code if "postal_code" not in errors else "",
+                           data.get("departement_code") or None)
+        clean["departement_code"], clean["region_code"] = location or (None, None)
+    if errors:
+        raise AssociationError("L'identité de l'association contient des erreurs.", errors)
+    return clean
+
+
+def _check_cents(value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("Le montant ne peut pas être négatif.")
+    return value
+
+
+def update_identity(association, data, actor):
+    """Change the identity fields given in `data` (keys of IDENTITY_FIELDS; `departement_code`
+    empty means « derived from the postal code »). Returns the names of the changed fields."""
+    clean = _clean_identity(association, data)
+    changed = []
+    for key, value in clean.items():
+        if getattr(association, key) != value:
+            setattr(association, key, value)
+            changed.append(key)
+    if changed:
+        record("association_updated", actor=actor, association_id=association.id, fields=changed)
+    db.session.commit()
+    return changed
+
+
+def identity_missing(association):
+    """What must be filled before an application can be submitted: [(label, url)]."""
+    identity = lambda anchor: url_for("associations.identity", _anchor=anchor)  # noqa: E731
+    bank = lambda anchor: url_for("associations.bank", _anchor=anchor)  # noqa: E731
+    checks = [
+        (association.name, "Nom de l'association", identity("name")),
+        (association.siret, "Numéro SIRET", identity("siret")),
+        (association.rna, "Numéro RNA", identity("rna")),
+        (association.address, "Adresse du siège", identity("address")),
+        (association.postal_code, "Code postal", identity("postal_code")),
+        (association.commune, "Commune", identity("commune")),
+        (association.representative_name and association.representative_function,
+         "Représentant légal (nom et fonction)", identity("representative_name")),
+        (association.contact_email, "Adresse e-mail de contact", identity("contact_email")),
+        (association.iban, "IBAN", bank("iban")),
+        (association.bic, "BIC", bank("bic")),
+        (association.account_holder, "Titulaire du compte bancaire", bank("account_holder")),
+    ]
+    return [(label, url) for value, label, url in checks if not value]
+
+
+# ---------------------------------------------------------------------------------------------
+# Bank details
+
+def update_bank(association, iban, bic, holder, actor):
+    """Change the bank details; the history keeps the old and new IBAN masked (last 4 characters)."""
+    errors = {}
+    clean = {}
+    for key, value, cleaner, required in (("iban", iban, clean_iban, IBAN_REQUIRED),
+                                          ("bic", bic, clean_bic, BIC_REQUIRED)):
+        if not (value or "").strip():
+            errors[key] = required
+            continue
+        try:
+            clean[key] = cleaner(value)
+        except ValueError as error:
+            errors[key] = str(error)
+    holder = (holder or "").strip()
+    if not holder:
+        errors["account_holder"] = HOLDER_REQUIRED
+    elif len(holder) > 200:
+        errors["account_holder"] = "Ce champ ne peut pas dépasser 200 caractères."
+    if errors:
+        raise AssociationError("Les coordonnées bancaires contiennent des erreurs.", errors)
+    clean["account_holder"] = holder
+    old = {key: getattr(association, key) for key in clean}
+    changed = [key for key in ("iban", "bic", "account_holder") if old[key] != clean[key]]
+    if changed:
+        for key in changed:
+            setattr(association, key, clean[key])
+        record("bank_details_changed", actor=actor, association_id=association.id, fields=changed,
+               old_iban=mask_iban(old["iban"]), new_iban=mask_iban(clean["iban"]),
+               old_bic=old["bic"], new_bic=clean["bic"],
+               old_holder=old["account_holder"], new_holder=clean["account_holder"])
+    db.session.commit()
+    return changed
+
+
+def bank_history(association):
+    return db.session.scalars(
+        db.select(Event).options(joinedload(Event.actor))
+        .where(Event.association_id == association.id, Event.action == "bank_details_changed")
+        .order_by(Event.at.desc(), Event.id.desc())).all()
+
+
+# ---------------------------------------------------------------------------------------------
+# Members
+
+def _serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="aap-member")
+
+
+def _max_age():
+    return current_app.config["TOKEN_MAX_AGE"]["member"]
+
+
+def make_member_token(association, email):
+    return _serializer().dumps({"a": association.id, "e": normalise_email(email)})
+
+
+def check_member_token(token):
+    """(association, email) of a valid invitation link for an address without an account yet.
+    Raises AssociationError (expired, tampered, already used)."""
+    try:
+        data = _serializer().loads(token, max_age=_max_age())
+    except SignatureExpired:
+        raise AssociationError(LINK_EXPIRED) from None
+    except BadSignature:
+        raise AssociationError(LINK_INVALID) from None
+    if not isinstance(data, dict) or not isinstance(data.get("a"), int) or not isinstance(data.get("e"), str):
+        raise AssociationError(LINK_INVALID)
+    association = db.session.get(Association, data["a"])
+    if association is None:
+        raise AssociationError(LINK_INVALID)
+    email = data["e"]
+    if find_user(email) is not None:
+        raise AssociationError(LINK_ACCOUNT_EXISTS.format(email=email))
+    return association, email
+
+
+def members_of(association):
+    return db.session.scalars(
+        db.select(User).where(User.association_id == association.id, User.role == APPLICANT)
+        .order_by(User.last_name, User.first_name, User.id)).all()
+
+
+def pending_invitations(association, members):
+    """Invitations still valid whose invitee has not joined: [(email, at, inviter)], newest first."""
+    since = timeutil.now() - timedelta(seconds=_max_age())
+    events = db.session.scalars(
+        db.select(Event).options(joinedload(Event.actor))
+        .where(Event.association_id == association.id, Event.action == "member_invited", Event.at >= since)
+        .order_by(Event.at.desc(), Event.id.desc())).all()
+    joined = {member.email for member in members}
+    seen, pending = set(), []
+    for event in events:
+        email = (event.details or {}).get("email")
+        if email and email not in joined and email not in seen:
+            seen.add(email)
+            pending.append((email, event.at, event.actor))
+    return pending
+
+
+def invite_member(association, inviter, email):
+    """A member invites a colleague: an e-mail with a signed link valid TOKEN_MAX_AGE["member"]."""
+    if inviter.role != APPLICANT or inviter.association_id != association.id:
+        raise AssociationError("Seuls les membres de l'association peuvent inviter un collègue.")
+    email = normalise_email(email)
+    if not EMAIL_RE.match(email) or len(email) > 254:
+        raise AssociationError(EMAIL_INVALID, {"email": EMAIL_INVALID})
+    if find_user(email) is not None:
+        message = ACCOUNT_EXISTS.format(email=email)
+        raise AssociationError(message, {"email": message})
+    recent = db.session.scalar(
+        db.select(func.count(Event.id)).where(
+            Event.association_id == association.id, Event.action == "member_invited",
+            Event.at >= timeutil.now() - timedelta(days=1)))
+    if recent >= MAX_INVITATIONS_PER_DAY:
+        message = TOO_MANY_INVITATIONS.format(n=recent)
+        raise AssociationError(message, {"email": message})
+    link = url_for("associations.join", token=make_member_token(association, email), _external=True)
+    queue_mail(email, f"Invitation à rejoindre {association.name} sur AAP « 1 jeune 1 mentor »",
+               "member_invite", association=association, inviter=inviter, link=link,
+               days=_max_age() // 86400)
+    record("member_invited", actor=inviter, association_id=association.id, email=email)
+    db.session.commit()
+    return email
+
+
+def accept_member_invitation(token, first_name, last_name, password):
+    """Create the invitee's applicant account, attached to the association, address confirmed."""
+    association, email = check_member_token(token)
+    errors = {}
+    first_name, last_name = (first_name or "").strip(), (last_name or "").strip()
+    if not first_name:
+        errors["first_name"] = "Saisissez votre prénom."
+    if not last_name:
+        errors["last_name"] = "Saisissez votre nom."
+    try:
+        check_password_strength(password)
+    except ValueError as error:
+        errors["password"] = str(error)
+    if errors:
+        raise AssociationError("Le formulaire contient des erreurs.", errors)
+    user = User(email=email, role=APPLICANT, first_name=first_name[:100], last_name=last_name[:100],
+                association_id=association.id, email_confirmed_at=timeutil.now())
+    user.set_password(password)
+    db.session.add(user)
+    try:
+        db.session.flush()
+    except IntegrityError:  # the same link used twice at the same moment
+        db.session.rollback()
+        raise AssociationError(LINK_ACCOUNT_EXISTS.format(email=email)) from None
+    record("member_joined", actor=user, association_id=association.id, email=email)
+    db.session.commit()
+    return user
