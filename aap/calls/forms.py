@@ -1,0 +1,339 @@
+"""Forms of the staff pages of a call. Business rules live in services.check_call_values,
+so that forms and services refuse the same things with the same French messages."""
+from datetime import date, datetime, time
+from decimal import Decimal, InvalidOperation
+
+from flask_wtf import FlaskForm
+from wtforms import (BooleanField, DateField, DecimalField, FieldList, Form, FormField, HiddenField,
+                     IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField, TimeField)
+from wtforms.validators import InputRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .. import timeutil
+from ..money import AmountError, cents_to_input, parse_euros
+from . import services
+
+
+# ---------------------------------------------------------------- fields with French messages
+
+class FrDateField(DateField):
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not text:
+            return
+        for parse in (date.fromisoformat, lambda t: datetime.strptime(t, "%d/%m/%Y").date()):
+            try:
+                self.data = parse(text)
+                return
+            except ValueError:
+                continue
+        raise ValueError("Saisissez une date valide, par exemple 31/01/2027.")
+
+
+class FrTimeField(TimeField):
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip().replace("h", ":").replace("H", ":")
+        self.data = None
+        if not text:
+            return
+        for pattern in ("%H:%M", "%H:%M:%S"):
+            try:
+                self.data = datetime.strptime(text, pattern).time()
+                return
+            except ValueError:
+                continue
+        raise ValueError("Saisissez une heure valide, par exemple 12:00.")
+
+
+class FrIntegerField(IntegerField):
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip()
+        self.data = None
+        if not text:
+            return
+        try:
+            self.data = int(text)
+        except ValueError:
+            raise ValueError("Saisissez un nombre entier.") from None
+
+
+class FrDecimalField(DecimalField):
+    def process_formdata(self, valuelist):
+        text = (valuelist[0] if valuelist else "").strip().replace(",", ".").replace(" ", "")
+        self.data = None
+        if not text:
+            return
+        try:
+            self.data = Decimal(text)
+        except InvalidOperation:
+            raise ValueError("Saisissez un nombre, par exemple 1 ou 1,5.") from None
+        if not self.data.is_finite():
+            self.data = None
+            raise ValueError("Saisissez un nombre, par exemple 1 ou 1,5.")
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        if self.data is None:
+            return ""
+        return format(self.data.normalize(), "f").replace(".", ",")
+
+
+class EurosField(StringField):
+    """An amount typed in euros (« 42 500,50 »); `data` is in cents, the typed text is kept."""
+
+    def process_data(self, value):
+        self.data = value
+        text = cents_to_input(value)
+        euros, comma, rest = text.partition(",")
+        self.text = (f"{int(euros):,}".replace(",", " ") + comma + rest) if euros else ""
+
+    def process_formdata(self, valuelist):
+        self.text = valuelist[0] if valuelist else ""
+        self.data = None
+        try:
+            self.data = parse_euros(self.text)
+        except AmountError as error:
+            raise ValueError(str(error)) from None
+
+    def _value(self):
+        return self.text
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+# ---------------------------------------------------------------- call settings
+
+# Field of the form that shows the error of each value checked by the service.
+ERROR_FIELDS = {"title": "title", "slug": "slug", "opens_at": "opens_date", "closes_at": "closes_date",
+                "review_deadline": "review_deadline", "budget_cents": "budget",
+                "min_amount_cents": "min_amount", "max_amount_cents": "max_amount", "years": "years",
+                "reviewers_per_file": "reviewers_per_file", "advance_percent": "advance_percent"}
+
+
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+def _lower(value):
+    return value.lower() if isinstance(value, str) else value
+
+
+class CallForm(FlaskForm):
+    title = StringField("Titre de l'appel à projets", filters=[_strip],
+                        validators=[InputRequired("Saisissez le titre de l'appel à projets."), Length(max=255)])
+    slug = StringField("Adresse courte", filters=[_strip, _lower],
+                       validators=[InputRequired("Saisissez l'adresse courte de l'appel, par exemple aap-2027.")])
+    description = TextAreaField("Présentation de l'appel (Markdown)", render_kw={"rows": 14})
+    opens_date = FrDateField("Date d'ouverture", validators=[InputRequired("Saisissez la date d'ouverture.")])
+    opens_time = FrTimeField("Heure d'ouverture", default=time(0, 0),
+                             validators=[InputRequired("Saisissez l'heure d'ouverture.")])
+    closes_date = FrDateField("Date de clôture", validators=[InputRequired("Saisissez la date de clôture.")])
+    closes_time = FrTimeField("Heure de clôture", default=time(23, 59),
+                              validators=[InputRequired("Saisissez l'heure de clôture.")])
+    review_deadline = FrDateField("Date limite des évaluations", validators=[Optional()])
+    budget = EurosField("Enveloppe budgétaire (€)")
+    min_amount = EurosField("Montant minimum par dossier (€)")
+    max_amount = EurosField("Montant maximum par dossier (€)")
+    years = RadioField("Durée de la convention", coerce=int, validate_choice=False,
+                       choices=list(services.YEARS_CHOICES.items()), default=1,
+                       validators=[InputRequired("Choisissez la durée de la convention.")])
+    reviewers_per_file = FrIntegerField("Nombre d'évaluateurs par dossier", default=2,
+                                        validators=[InputRequired("Indiquez le nombre d'évaluateurs par dossier.")])
+    avoid_same_region = BooleanField("Ne jamais confier un dossier à un évaluateur de la même région",
+                                     default=True)
+    hide_other_reviews = BooleanField("Un évaluateur ne voit les autres évaluations qu'après avoir envoyé la sienne",
+                                      default=True)
+    advance_percent = FrIntegerField("Avance versée à la signature (% de la première année)", default=50,
+                                     validators=[InputRequired("Indiquez le pourcentage de l'avance.")])
+
+    def __init__(self, *args, call=None, **kwargs):
+        self.call = call
+        super().__init__(*args, **kwargs)
+
+    def fill_from(self, call):
+        """Show a call's values (times in Paris)."""
+        self.title.data, self.slug.data, self.description.data = call.title, call.slug, call.description
+        opens, closes = timeutil.to_paris(call.opens_at), timeutil.to_paris(call.closes_at)
+        self.opens_date.data, self.opens_time.data = opens.date(), opens.time().replace(second=0)
+        self.closes_date.data, self.closes_time.data = closes.date(), closes.time().replace(second=0)
+        self.review_deadline.data = timeutil.to_paris(call.review_deadline).date() if call.review_deadline else None
+        for name, cents in (("budget", call.budget_cents), ("min_amount", call.min_amount_cents),
+                            ("max_amount", call.max_amount_cents)):
+            self[name].process_data(cents)
+        self.years.data = call.years
+        self.reviewers_per_file.data = call.reviewers_per_file
+        self.avoid_same_region.data = call.avoid_same_region
+        self.hide_other_reviews.data = call.hide_other_reviews
+        self.advance_percent.data = call.advance_percent
+
+    def values(self):
+        """The typed values as the service expects them (UTC datetimes, cents)."""
+        def moment(day, at, end=False):
+            if day is None or at is None:
+                return None
+            if end and at.minute == 59 and at.second == 0:
+                at = at.replace(second=59)  # « 23:59 » means until the end of that minute
+            return timeutil.paris_to_utc(datetime.combine(day, at))
+
+        return dict(
+            title=self.title.data, slug=self.slug.data, description=self.description.data or "",
+            opens_at=moment(self.opens_date.data, self.opens_time.data),
+            closes_at=moment(self.closes_date.data, self.closes_time.data, end=True),
+            review_deadline=(timeutil.end_of_day_paris(self.review_deadline.data)
+                             if self.review_deadline.data else None),
+            budget_cents=self.budget.data or 0, min_amount_cents=self.min_amount.data or 0,
+            max_amount_cents=self.max_amount.data or 0, years=self.years.data,
+            reviewers_per_file=self.reviewers_per_file.data, avoid_same_region=self.avoid_same_region.data,
+            hide_other_reviews=self.hide_other_reviews.data, advance_percent=self.advance_percent.data)
+
+    def validate(self, extra_validators=None):
+        if not super().validate(extra_validators):
+            return False
+        errors = services.check_call_values(self.values(), call=self.call)
+        self.add_errors(errors)
+        return not errors
+
+    def add_errors(self, errors):
+        for key, message in errors.items():
+            field = self[ERROR_FIELDS.get(key, "title")]
+            if message not in field.errors:
+                field.errors.append(message)
+        # The summary at the top of the page lists the fields in error.
+        self._errors = None
+
+
+# ---------------------------------------------------------------- criteria
+
+class CriterionForm(Form):
+    id = HiddenField()
+    label = StringField("Intitulé", filters=[_strip])
+    description = TextAreaField("Description", filters=[_strip], render_kw={"rows": 3})
+    weight = FrDecimalField("Poids", default=Decimal("1"))
+    scale_max = FrIntegerField("Note maximale", default=5)
+    remove = BooleanField("Supprimer ce critère")
+
+    @property
+    def is_blank_new(self):
+        return not self.id.data and not self.label.data
+
+    def validate(self, extra_validators=None):
+        if self.remove.data or self.is_blank_new:
+            return True  # a removed criterion or the empty row for a new one is not checked
+        ok = super().validate(extra_validators)
+        if not self.label.data:
+            self.label.errors.append("Saisissez l'intitulé du critère.")
+            ok = False
+        if self.weight.data is not None and self.weight.data <= 0:
+            self.weight.errors.append("Le poids doit être supérieur à 0.")
+            ok = False
+        elif self.weight.data is not None and self.weight.data > services.MAX_WEIGHT:
+            self.weight.errors.append("Le poids ne peut pas dépasser 100.")
+            ok = False
+        elif self.weight.data is None and not self.weight.errors:
+            self.weight.errors.append("Indiquez le poids du critère.")
+            ok = False
+        scale = self.scale_max.data
+        if scale is None and not self.scale_max.errors:
+            self.scale_max.errors.append("Indiquez la note maximale.")
+            ok = False
+        elif scale is not None and not services.SCALE_MIN <= scale <= services.SCALE_MAX:
+            self.scale_max.errors.append(
+                f"La note maximale va de {services.SCALE_MIN} à {services.SCALE_MAX}.")
+            ok = False
+        self._errors = None
+        return ok
+
+
+class CriteriaForm(FlaskForm):
+    criteria = FieldList(FormField(CriterionForm), min_entries=0)
+
+    def items(self):
+        """The criteria to keep, as service items."""
+        items = []
+        for entry in self.criteria:
+            sub = entry.form
+            if sub.remove.data or sub.is_blank_new:
+                continue
+            items.append({"id": int(sub.id.data) if sub.id.data and sub.id.data.isdigit() else None,
+                          "label": sub.label.data, "description": sub.description.data,
+                          "weight": sub.weight.data, "scale_max": sub.scale_max.data})
+        return items
+
+
+def criteria_form(call, formdata=None):
+    if formdata is not None:
+        return CriteriaForm(formdata=formdata)
+    form = CriteriaForm(formdata=None)
+    for criterion in call.criteria:
+        form.criteria.append_entry({"id": str(criterion.id), "label": criterion.label,
+                                    "description": criterion.description, "weight": criterion.weight,
+                                    "scale_max": criterion.scale_max})
+    form.criteria.append_entry({"weight": Decimal("1"), "scale_max": 5})
+    return form
+
+
+# ---------------------------------------------------------------- required documents
+
+class DocumentForm(Form):
+    id = HiddenField()
+    label = StringField("Intitulé", filters=[_strip])
+    mandatory = BooleanField("Pièce obligatoire")
+    formats = MultiCheckboxField("Formats acceptés", choices=list(services.FORMAT_LABELS.items()))
+    remove = BooleanField("Supprimer cette pièce")
+
+    @property
+    def is_blank_new(self):
+        return not self.id.data and not self.label.data
+
+    def validate(self, extra_validators=None):
+        if self.remove.data or self.is_blank_new:
+            return True
+        ok = True
+        if not self.label.data:
+            self.label.errors = ["Saisissez l'intitulé de la pièce."]
+            ok = False
+        elif len(self.label.data) > 200:
+            self.label.errors = ["L'intitulé ne peut pas dépasser 200 caractères."]
+            ok = False
+        chosen = self.formats.data or []
+        if not chosen or any(f not in services.FORMATS for f in chosen):
+            self.formats.errors = ["Cochez au moins un format accepté."]
+            ok = False
+        self._errors = None
+        return ok
+
+
+class DocumentsForm(FlaskForm):
+    documents = FieldList(FormField(DocumentForm), min_entries=0)
+
+    def items(self):
+        items = []
+        for entry in self.documents:
+            sub = entry.form
+            if sub.remove.data or sub.is_blank_new:
+                continue
+            items.append({"id": int(sub.id.data) if sub.id.data and sub.id.data.isdigit() else None,
+                          "label": sub.label.data, "mandatory": sub.mandatory.data,
+                          "formats": sub.formats.data or []})
+        return items
+
+
+def documents_form(call, formdata=None):
+    if formdata is not None:
+        return DocumentsForm(formdata=formdata)
+    form = DocumentsForm(formdata=None)
+    for document in call.documents:
+        form.documents.append_entry({"id": str(document.id), "label": document.label,
+                                     "mandatory": document.mandatory,
+                                     "formats": [f for f in document.formats.split(",") if f]})
+    form.documents.append_entry({"mandatory": True, "formats": list(services.FORMATS)})
+    return form
+
+
+class ConfirmForm(FlaskForm):
+    """Only the CSRF token: publish and close buttons."""

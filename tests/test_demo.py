@@ -1,0 +1,191 @@
+"""The demo data set: counts, valid identifiers, assignment rules, budget, determinism, and the
+four demo accounts logging in through HTTP."""
+from collections import Counter, defaultdict
+
+import pytest
+from stdnum import bic as std_bic
+from stdnum import iban as std_iban
+from stdnum.fr import siret as std_siret
+
+from aap.cli import DEMO_ACCOUNTS, DEMO_PASSWORD
+from aap.demo import DemoError, build_demo, demo_digest
+from aap.extensions import db
+from aap.models import (Application, Assignment, Association, Call, Conflict, Decision, Event, Review,
+                        Score, User)
+from aap.referentiel import DEPARTEMENTS, REGIONS, departement_for_postal_code
+
+from .conftest import Client, login, make_app
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """The demo built twice with the same seed on a fresh schema; the second build stays for the tests."""
+    app = make_app(tmp_path_factory.mktemp("demo"))
+    app.test_client_class = Client
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        summary = build_demo(seed=2025)
+        first_digest = demo_digest()
+        db.session.remove()
+        db.drop_all()
+        db.create_all()
+        build_demo(seed=2025)
+        app.demo_digests = (first_digest, demo_digest())
+        app.demo_summary = summary
+        yield app
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def call_2025():
+    return db.session.scalar(db.select(Call).where(Call.slug == "aap-2025"))
+
+
+def test_same_seed_same_data(demo):
+    first, second = demo.demo_digests
+    assert first == second
+    assert any("67 lauréats" in line for line in demo.demo_summary)
+
+
+def test_calls(demo):
+    call = call_2025()
+    assert call.title == "Appel à projets 1 jeune 1 mentor 2025"
+    assert call.status == "closed" and call.years == 3 and call.reviewers_per_file == 3
+    assert call.budget_cents == 16_000_000_00
+    assert (call.min_amount_cents, call.max_amount_cents) == (20_000_00, 600_000_00)
+    assert len(call.criteria) == 3
+    open_call = db.session.scalar(db.select(Call).where(Call.slug == "aap-2026"))
+    assert open_call.status == "published" and open_call.years == 1
+    assert open_call.budget_cents == 18_000_000_00
+    assert open_call.opens_at.isoformat() == "2026-09-30T22:00:00+00:00"      # 1 Oct 2026, 00:00 Paris
+    assert open_call.closes_at.isoformat() == "2027-01-31T22:59:59+00:00"     # 31 Jan 2027, 23:59:59 Paris
+    drafts = db.session.scalars(db.select(Application).where(Application.call_id == open_call.id)).all()
+    assert len(drafts) >= 3 and {a.status for a in drafts} == {"draft"}
+
+
+def test_applications_and_territories(demo):
+    call = call_2025()
+    applications = db.session.scalars(db.select(Application).where(Application.call_id == call.id)).all()
+    assert 220 <= len(applications) <= 240
+    assert len({a.association_id for a in applications}) == len(applications)
+    assert all(a.reference and a.submitted_at and a.fingerprint and a.snapshot for a in applications)
+    assert all(call.opens_at <= a.submitted_at <= call.closes_at for a in applications)
+    assert len({a.reference for a in applications}) == len(applications)
+    for a in applications:
+        assert call.min_amount_cents <= a.requested_cents <= call.max_amount_cents
+        assert a.requested_cents <= a.total_cost_cents
+        assert len(a.requested_per_year) == 3 and sum(a.requested_per_year) == a.requested_cents
+        assert 50 <= a.young_count <= 5000
+        assert a.association.departement_code in a.departements
+    associations = db.session.scalars(db.select(Association)).all()
+    assert {a.region_code for a in associations} == {r.code for r in REGIONS}
+    assert {a.departement_code for a in associations} == {d.code for d in DEPARTEMENTS}
+    states = Counter(a.status for a in applications)
+    assert states["selected"] == 67 and states["inadmissible"] > 0
+    assert states["selected"] + states["waitlisted"] + states["rejected"] + states["inadmissible"] == len(applications)
+
+
+def test_identities_are_valid(demo):
+    associations = db.session.scalars(db.select(Association)).all()
+    assert len({a.siret for a in associations}) == len(associations)
+    for a in associations:
+        assert std_siret.is_valid(a.siret), a.siret
+        assert std_iban.is_valid(a.iban) and a.iban.startswith("FR76") and len(a.iban) == 27, a.iban
+        assert std_bic.is_valid(a.bic), a.bic
+        assert len(a.rna) == 10 and a.rna[0] == "W" and a.rna[1:].isdigit()
+        assert departement_for_postal_code(a.postal_code).code == a.departement_code
+        assert a.representative_name and a.address and a.commune
+
+
+def test_reviews_and_assignments(demo):
+    call = call_2025()
+    reviewed = db.session.scalars(db.select(Application).where(
+        Application.call_id == call.id, Application.status.in_(("selected", "waitlisted", "rejected")))).all()
+    reviewers = {u.id: u for u in db.session.scalars(db.select(User).where(User.role == "reviewer"))}
+    assert 20 <= len(reviewers) <= 30
+    conflicts = set(db.session.execute(db.select(Conflict.reviewer_id, Conflict.association_id)).all())
+    assigned = defaultdict(list)
+    for application_id, reviewer_id in db.session.execute(db.select(Assignment.application_id,
+                                                                     Assignment.reviewer_id)):
+        assigned[application_id].append(reviewer_id)
+    for application in reviewed:
+        ids = assigned[application.id]
+        assert len(ids) == 3 == len(set(ids))
+        assert all(reviewers[r].region_code != application.association.region_code for r in ids)
+        assert all((r, application.association_id) not in conflicts for r in ids)
+    loads = Counter(r for ids in assigned.values() for r in ids)
+    assert max(loads.values()) - min(loads.values()) <= 1
+    # Every assignment has its submitted review, with one score per criterion within the scale.
+    reviews = db.session.scalars(db.select(Review)).all()
+    assert len(reviews) == 3 * len(reviewed) and {r.status for r in reviews} == {"submitted"}
+    scales = {c.id: c.scale_max for c in call.criteria}
+    scores = db.session.scalars(db.select(Score)).all()
+    assert len(scores) == 3 * len(reviews)
+    assert all(0 <= s.value <= scales[s.criterion_id] for s in scores)
+    # Some reviewers are lenient, some severe.
+    means = {rid: mean for rid, mean in db.session.execute(
+        db.select(Review.reviewer_id, db.func.avg(Score.value)).join(Score).group_by(Review.reviewer_id))}
+    assert max(means.values()) - min(means.values()) > 1
+
+
+def test_winners_fit_the_envelope(demo):
+    call = call_2025()
+    decisions = db.session.scalars(db.select(Decision)).all()
+    selected = [d for d in decisions if d.outcome == "selected"]
+    assert len(selected) == 67
+    assert all(d.published_at and d.application.status == d.outcome for d in decisions)
+    total = sum(d.amount_cents for d in selected)
+    assert 0.8 * call.budget_cents <= total <= call.budget_cents
+    for d in selected:
+        assert call.min_amount_cents <= d.amount_cents <= d.application.requested_cents
+        assert sum(d.amount_per_year) == d.amount_cents and len(d.amount_per_year) == 3
+    assert {d.outcome for d in decisions} == {"selected", "waitlisted", "rejected"}
+
+
+def test_history_is_recorded(demo):
+    selected = db.session.scalar(db.select(Application).where(Application.status == "selected").limit(1))
+    steps = [(e.from_state, e.to_state) for e in db.session.scalars(
+        db.select(Event).where(Event.application_id == selected.id, Event.to_state.is_not(None))
+        .order_by(Event.at, Event.id))]
+    assert steps == [("draft", "submitted"), ("submitted", "admissible"), ("admissible", "in_review"),
+                     ("in_review", "reviewed"), ("reviewed", "selected")]
+    inadmissible = db.session.scalar(db.select(Application).where(Application.status == "inadmissible").limit(1))
+    event = db.session.scalar(db.select(Event).where(Event.application_id == inadmissible.id,
+                                                     Event.to_state == "inadmissible"))
+    assert event.reason and event.actor_id
+
+
+def test_demo_applicant_has_identity_and_a_draft(demo):
+    user = db.session.scalar(db.select(User).where(User.email == "association@demo.aap.fr"))
+    association = user.association
+    assert association.siret and association.iban and association.rna and association.representative_name
+    statuses = {a.call.slug: a.status for a in db.session.scalars(
+        db.select(Application).where(Application.association_id == association.id))}
+    assert statuses == {"aap-2025": "selected", "aap-2026": "draft"}
+
+
+@pytest.mark.parametrize("email, role", DEMO_ACCOUNTS)
+def test_each_demo_account_logs_in_and_sees_its_dashboard(demo, email, role):
+    user = db.session.scalar(db.select(User).where(User.email == email))
+    assert user.role == role and user.email_confirmed_at is not None
+    client = demo.test_client()
+    login(client, user, password=DEMO_PASSWORD)
+    response = client.get("/tableau-de-bord")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert user.full_name in html
+    if role == "applicant":
+        assert "Tremplin Mentorat Rhône" in html
+    if role in ("staff", "admin"):
+        assert "Appel à projets 1 jeune 1 mentor 2025" in html
+
+
+def test_refuses_a_non_empty_database(demo):
+    with pytest.raises(ValueError, match="pas vide"):
+        build_demo()
+    result = demo.test_cli_runner().invoke(args=["demo-data"])
+    assert result.exit_code != 0 and "pas vide" in result.output
+    assert issubclass(DemoError, ValueError)
+    assert db.session.scalar(db.select(db.func.count(Call.id))) == 2
