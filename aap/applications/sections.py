@@ -1,0 +1,174 @@
+"""The six sections of the application form, defined once.
+
+The forms, the read-only view, the completeness check, the snapshot and the conflict
+detection all read these definitions, so that a field added here shows up everywhere.
+"""
+from dataclasses import dataclass, field
+
+from .. import money, referentiel
+from ..models.applications import SCOPES
+
+COFUNDING_ROWS = 5
+COFUNDING_STATUSES = {"obtenu": "Obtenu", "demande": "Demandé"}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str          # the model attribute (and the form field, except for composite kinds)
+    label: str
+    kind: str          # text, textarea, int, share, months, money, scope, departements, cofunding, per_year
+    mandatory: bool = True
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Section:
+    code: str
+    title: str
+    short: str
+    fields: tuple = field(default_factory=tuple)
+    intro: str = ""
+
+
+PROJECT = Section("projet", "Le projet", "Projet", (
+    FieldSpec("title", "Titre du projet", "text"),
+    FieldSpec("summary", "Résumé du projet", "textarea",
+              hint="Dix lignes au plus : c'est ce que les évaluateurs liront en premier."),
+    FieldSpec("objectives", "Objectifs", "textarea"),
+    FieldSpec("mentoring_forms", "Formes de mentorat proposées", "textarea",
+              hint="Individuel, collectif, en entreprise, à distance…"),
+    FieldSpec("mentoring_duration_months", "Durée de l'accompagnement (en mois)", "months",
+              hint="Au moins 6 mois."),
+    FieldSpec("mentor_recruitment", "Recrutement des mentors", "textarea"),
+    FieldSpec("mentor_training", "Formation des mentors", "textarea"),
+    FieldSpec("mentor_follow_up", "Suivi des binômes et des mentors", "textarea"),
+    FieldSpec("partners", "Partenaires du projet", "textarea", mandatory=False,
+              hint="Facultatif : missions locales, entreprises, collectivités…"),
+))
+
+YOUNG = Section("jeunes", "Les jeunes accompagnés", "Jeunes", (
+    FieldSpec("young_count", "Nombre de jeunes mentorés par an", "int"),
+    FieldSpec("mentor_count", "Nombre de mentors par an", "int"),
+    FieldSpec("share_qpv", "Part des jeunes issus des quartiers prioritaires (QPV), en %", "share"),
+    FieldSpec("share_zrr", "Part des jeunes issus des zones de revitalisation rurale (ZRR), en %", "share"),
+    FieldSpec("share_ase", "Part des jeunes relevant de l'aide sociale à l'enfance (ASE), en %", "share"),
+    FieldSpec("share_disability", "Part des jeunes en situation de handicap, en %", "share"),
+    FieldSpec("share_dropout", "Part des jeunes sortis du système scolaire ou de formation, en %", "share"),
+    FieldSpec("age_min", "Âge minimum des jeunes", "age"),
+    FieldSpec("age_max", "Âge maximum des jeunes", "age"),
+))
+
+TERRITORIES = Section("territoires", "Les territoires", "Territoires", (
+    FieldSpec("scope", "Échelle du projet", "scope"),
+    FieldSpec("departements", "Départements couverts", "departements",
+              hint="Maintenez la touche Ctrl (ou Cmd) pour en choisir plusieurs. "
+                   "Facultatif pour un projet national."),
+))
+
+BUDGET = Section("budget", "Le budget", "Budget", (
+    FieldSpec("total_cost_cents", "Coût total du projet (en euros)", "money"),
+    FieldSpec("requested_cents", "Montant demandé (en euros)", "money"),
+    FieldSpec("cofunding", "Cofinancements", "cofunding", mandatory=False),
+    FieldSpec("requested_per_year", "Montant demandé par année", "per_year"),
+))
+
+ATTACHMENTS = Section("pieces", "Les pièces jointes", "Pièces", (),
+                      intro="Formats acceptés : PDF, JPEG, PNG, ODT, DOCX, ODS, XLSX.")
+
+ATTESTATION = Section("attestation", "Attestation sur l'honneur et dépôt", "Attestation", (
+    FieldSpec("attestation_name", "Nom et prénom du représentant légal qui atteste", "text"),
+))
+
+SECTIONS = (PROJECT, YOUNG, TERRITORIES, BUDGET, ATTACHMENTS, ATTESTATION)
+SECTION_CODES = tuple(s.code for s in SECTIONS)
+BY_CODE = {s.code: s for s in SECTIONS}
+FIELD_BY_NAME = {f.name: f for s in SECTIONS for f in s.fields}
+SECTION_OF_FIELD = {f.name: s.code for s in SECTIONS for f in s.fields}
+
+
+def applicable_fields(section, call):
+    """The fields of a section for this call (the per-year split only for multi-year calls)."""
+    return [f for f in section.fields if f.kind != "per_year" or call.years > 1]
+
+
+def position(code):
+    return SECTION_CODES.index(code) + 1
+
+
+def next_code(code):
+    index = SECTION_CODES.index(code)
+    return SECTION_CODES[index + 1] if index + 1 < len(SECTION_CODES) else None
+
+
+def reopen_choices(call):
+    """What staff may reopen on an incomplete file: [(code, label)], sections then documents."""
+    choices = [(s.code, f"Section « {s.title} »") for s in SECTIONS if s.code not in ("pieces", "attestation")]
+    choices.append(("pieces", "Toutes les pièces jointes"))
+    choices += [(f"doc:{d.id}", f"Pièce « {d.label} »") for d in call.documents]
+    return choices
+
+
+# ---------------------------------------------------------------------------------------------
+# Values: normalised Python values, text for the forms, text for reading.
+
+def empty(value):
+    return value is None or value == "" or value == [] or value == {}
+
+
+def value_of(application, spec):
+    value = getattr(application, spec.name)
+    if spec.kind in ("text", "textarea"):
+        return value or ""
+    if spec.kind in ("departements", "cofunding", "per_year"):
+        return list(value or [])
+    return value
+
+
+def is_filled(application, spec):
+    value = value_of(application, spec)
+    if spec.kind == "text" or spec.kind == "textarea":
+        return value.strip() != ""
+    if spec.kind == "cofunding":
+        return bool(value)
+    if spec.kind == "per_year":
+        years = application.call.years
+        return len(value) == years and all(v is not None for v in value)
+    return not empty(value)
+
+
+def departement_label(code):
+    departement = referentiel.DEPARTEMENT_BY_CODE.get(code)
+    return f"{code} – {departement.name}" if departement else code
+
+
+def display(spec, value):
+    """A value as read by a person (read-only view, conflict messages)."""
+    if empty(value):
+        return ""
+    kind = spec.kind
+    if kind in ("money",):
+        return money.format_euros(value)
+    if kind == "share":
+        return f"{value} %"
+    if kind == "months":
+        return f"{value} mois"
+    if kind == "age":
+        return f"{value} ans"
+    if kind == "scope":
+        return SCOPES.get(value, value)
+    if kind == "departements":
+        return ", ".join(departement_label(code) for code in value)
+    if kind == "per_year":
+        return " ; ".join(f"année {i} : {money.format_euros(v)}" for i, v in enumerate(value, 1) if v is not None)
+    if kind == "cofunding":
+        return " ; ".join(
+            f"{line.get('funder', '')} : {money.format_euros(line.get('amount_cents'))}"
+            f" ({COFUNDING_STATUSES.get(line.get('status'), line.get('status') or '')})"
+            for line in value)
+    return str(value)
+
+
+def rows(application, section):
+    """[(spec, display text)] of a section, for the read-only view."""
+    return [(spec, display(spec, value_of(application, spec)))
+            for spec in applicable_fields(section, application.call)]

@@ -1,0 +1,263 @@
+"""Views of the application form (thin: form -> service -> redirect or page).
+
+CSRF: every POST is checked by CSRFProtect (aap/extensions.py), forms and fetch() alike.
+"""
+from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+
+from .. import timeutil
+from ..extensions import db
+from ..models import Attachment, Call, RequiredDocument
+from ..models.applications import STATUS_LABELS
+from ..models.calls import CALL_PUBLISHED
+from ..permissions import applicant_required, get_application_or_404, is_member
+from . import bp, files, services
+from . import sections as S
+from .forms import ConfirmForm, UploadForm, anchor, build_form
+
+SECTION_RULE = "<any(" + ",".join(S.SECTION_CODES) + "):section>"
+FORM_SECTION_RULE = "<any(" + ",".join(s.code for s in S.SECTIONS if s.fields) + "):section>"
+
+
+def _member(user, application):
+    return is_member(user, application.association_id)
+
+
+def _member_or_staff(user, application):
+    return user.is_authenticated and (user.is_staff or is_member(user, application.association_id))
+
+
+def missing_links(application, items):
+    """[(label, url)] of the missing items, each pointing at its field or page."""
+    links = []
+    for item in items:
+        if item.url:
+            url = item.url
+        elif item.section:
+            target = item.field
+            if item.field and not item.field.startswith("doc:") and item.field in S.FIELD_BY_NAME:
+                target = anchor(S.FIELD_BY_NAME[item.field], application.call)
+            elif item.field and item.field.startswith("doc:"):
+                target = "piece-" + item.field[4:]
+            url = url_for(".section", application_id=application.id, section=item.section, _anchor=target)
+        else:
+            url = None
+        links.append((item.label, url))
+    return links
+
+
+def _common(application):
+    editable = services.editable_sections(application)
+    return {
+        "application": application, "call": application.call, "sections": S.SECTIONS,
+        "editable_sections": editable, "deadline": services.submission_deadline(application),
+        "is_open": services.is_open_for_edit(application),
+    }
+
+
+@bp.route("/nouvelle/<int:call_id>", methods=["POST"])
+@applicant_required
+def start(call_id):
+    call = db.session.get(Call, call_id)
+    if call is None or call.status != CALL_PUBLISHED:
+        abort(404)
+    try:
+        application, created = services.start_application(call, current_user)
+    except services.ApplicationError as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for("main.dashboard"))
+    if not created:
+        flash("Votre association a déjà une candidature pour cet appel : la voici.", "info")
+        return redirect(url_for(".show", application_id=application.id))
+    flash("Votre brouillon de candidature est créé. Il est enregistré au fur et à mesure de la saisie.", "success")
+    return redirect(url_for(".section", application_id=application.id, section=S.SECTION_CODES[0]))
+
+
+@bp.route("/<int:application_id>")
+@login_required
+def show(application_id):
+    application = get_application_or_404(application_id, check=_member_or_staff)
+    missing = []
+    if application.status in ("draft", "incomplete") and services.is_open_for_edit(application):
+        missing = missing_links(application, services.missing_items(application))
+    decision = application.decision if application.decision and application.decision.published_at else None
+    return render_template(
+        "applications/show.html", missing=missing, timeline=services.timeline(application),
+        event_label=services.event_label, decision=decision, is_member=_member(current_user, application),
+        withdrawable=application.status in services.WITHDRAWABLE and _member(current_user, application),
+        piece_request=services.latest_piece_request(application) if application.status == "incomplete" else None,
+        rows=S.rows, status_labels=STATUS_LABELS, **_common(application))
+
+
+@bp.route("/<int:application_id>/" + SECTION_RULE, methods=["GET", "POST"])
+@login_required
+def section(application_id, section):
+    application = get_application_or_404(application_id, check=_member)
+    definition = S.BY_CODE[section]
+    context = _common(application)
+    editable = section in context["editable_sections"]
+    if section == "pieces":
+        if request.method == "POST":
+            abort(405)
+        return _pieces_page(application, context)
+    if request.method == "POST" and not editable:
+        flash("Cette partie du dossier n'est plus modifiable.", "error")
+        return redirect(url_for(".section", application_id=application.id, section=section), 303)
+    form = build_form(definition, application, request.form if request.method == "POST" else None)
+    conflicts = {}
+    if request.method == "POST" and form.validate():
+        try:
+            result = services.save_section(application, section, form.cleaned(), form.base_version(), current_user)
+        except services.NotEditable as refusal:
+            flash(refusal.message, "error")
+            return redirect(url_for(".section", application_id=application.id, section=section), 303)
+        if result.conflict:
+            conflicts = result.conflicts
+            form.version.data = str(result.version)
+        else:
+            flash(f"Brouillon enregistré à {timeutil.format_time(result.saved_at)}.", "success")
+            target = section
+            if request.form.get("action") == "continuer":
+                target = S.next_code(section) or section
+            return redirect(url_for(".section", application_id=application.id, section=target), 303)
+    missing = []
+    if section == "attestation":
+        missing = missing_links(application, services.missing_items(application))
+    return render_template("applications/section.html", form=form, section=definition, conflicts=conflicts,
+                           editable=editable, missing=missing, submit_form=ConfirmForm(formdata=None),
+                           rows=S.rows, **context)
+
+
+def _pieces_page(application, context, errors=None, status=200):
+    editable = {d.id for d in application.call.documents if services.document_editable(application, d.id)}
+    by_document = {a.document_id: a for a in application.attachments}
+    html = render_template("applications/pieces.html", section=S.BY_CODE["pieces"], editable_documents=editable,
+                           by_document=by_document, errors=errors or {}, upload_form=UploadForm(formdata=None),
+                           kinds=files.KINDS, max_file_label=services.size_label(current_app.config["MAX_FILE_SIZE"]),
+                           **context)
+    return make_response(html, status)
+
+
+@bp.route("/<int:application_id>/" + FORM_SECTION_RULE + "/brouillon", methods=["POST"])
+@login_required
+def autosave(application_id, section):
+    application = get_application_or_404(application_id, check=_member)
+    if section not in services.editable_sections(application):
+        return jsonify(errors={"_": ["Cette partie du dossier n'est plus modifiable."]}), 403
+    form = build_form(S.BY_CODE[section], application, request.form)
+    if not form.validate():
+        return jsonify(errors=form.errors), 422
+    try:
+        result = services.save_section(application, section, form.cleaned(), form.base_version(), current_user)
+    except services.NotEditable as refusal:
+        return jsonify(errors={"_": [refusal.message]}), 403
+    if result.conflict:
+        return jsonify(
+            conflict=True, version=result.version,
+            theirs={name: c.theirs_text for name, c in result.conflicts.items()},
+            fields=[{"name": name, "label": c.spec.label, "theirs": c.theirs_text, "yours": c.yours_text, "by": c.by}
+                    for name, c in result.conflicts.items()]), 409
+    return jsonify(ok=True, version=result.version,
+                   saved_at_label=f"Brouillon enregistré à {timeutil.format_time(result.saved_at)}")
+
+
+@bp.route("/<int:application_id>/pieces/<int:document_id>/envoyer", methods=["POST"])
+@login_required
+def upload(application_id, document_id):
+    application = get_application_or_404(application_id, check=_member)
+    document = db.session.get(RequiredDocument, document_id)
+    if document is None or document.call_id != application.call_id:
+        abort(404)
+    upload_file = request.files.get("file")
+    if upload_file is None or not upload_file.filename:
+        return _pieces_page(application, _common(application), {document.id: "Choisissez un fichier à envoyer."}, 400)
+    try:
+        services.add_attachment(application, document, upload_file.filename, upload_file.stream, current_user)
+    except services.NotEditable as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for(".section", application_id=application.id, section="pieces"), 303)
+    except services.AttachmentError as refusal:
+        return _pieces_page(application, _common(application), {document.id: refusal.message}, 400)
+    flash(f"Pièce « {document.label} » enregistrée.", "success")
+    return redirect(url_for(".section", application_id=application.id, section="pieces", _anchor=f"piece-{document.id}"), 303)
+
+
+def _attachment_of(application, attachment_id):
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.application_id != application.id:
+        abort(404)
+    return attachment
+
+
+@bp.route("/<int:application_id>/pieces/<int:attachment_id>/supprimer", methods=["POST"])
+@login_required
+def delete_attachment(application_id, attachment_id):
+    application = get_application_or_404(application_id, check=_member)
+    attachment = _attachment_of(application, attachment_id)
+    try:
+        services.delete_attachment(attachment, current_user)
+    except services.NotEditable as refusal:
+        flash(refusal.message, "error")
+    else:
+        flash("Pièce supprimée.", "success")
+    return redirect(url_for(".section", application_id=application.id, section="pieces"), 303)
+
+
+@bp.route("/<int:application_id>/pieces/<int:attachment_id>")
+@login_required
+def attachment(application_id, attachment_id):
+    application = get_application_or_404(application_id)
+    item = _attachment_of(application, attachment_id)
+    path = files.path_of(item.stored_name)
+    if not path.exists():
+        abort(404)
+    services.record_download(item, current_user)
+    return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.original_name,
+                     max_age=0, etag=False, last_modified=None)
+
+
+@bp.route("/<int:application_id>/deposer", methods=["POST"])
+@login_required
+def submit(application_id):
+    application = get_application_or_404(application_id, check=_member)
+    try:
+        services.submit(application, current_user)
+    except services.SubmissionError as refusal:
+        flash(refusal.message, "error")
+        if refusal.missing:
+            return redirect(url_for(".section", application_id=application.id, section="attestation"), 303)
+        return redirect(url_for(".show", application_id=application.id), 303)
+    flash(f"Votre candidature est déposée sous la référence {application.reference}. "
+          "Le récépissé de dépôt vous est envoyé par e-mail.", "success")
+    return redirect(url_for(".show", application_id=application.id), 303)
+
+
+@bp.route("/<int:application_id>/recepisse.pdf")
+@login_required
+def receipt(application_id):
+    application = get_application_or_404(application_id, check=_member_or_staff)
+    if not application.snapshot or not application.fingerprint:
+        abort(404)
+    response = make_response(services.receipt_pdf(application))
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="recepisse-{application.reference}.pdf"'
+    return response
+
+
+@bp.route("/<int:application_id>/retirer", methods=["GET", "POST"])
+@login_required
+def withdraw(application_id):
+    application = get_application_or_404(application_id, check=_member)
+    form = ConfirmForm()
+    if application.status not in services.WITHDRAWABLE:
+        flash("Ce dossier ne peut pas être retiré dans son état actuel.", "error")
+        return redirect(url_for(".show", application_id=application.id), 303)
+    if form.validate_on_submit():
+        try:
+            services.withdraw(application, current_user, form.reason.data or "")
+        except services.ApplicationError as refusal:
+            flash(refusal.message, "error")
+        else:
+            flash("Votre candidature est retirée.", "success")
+        return redirect(url_for(".show", application_id=application.id), 303)
+    return render_template("applications/withdraw.html", application=application, form=form)
