@@ -1,0 +1,7 @@
+"""Instruction of the files by DJEPVA staff: list of submitted files, admissibility, requests for
+missing pieces, and the message thread between staff and associations."""
+from flask import Blueprint
+
+bp = Blueprint("instruction", __name__)
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,96 @@
+"""Forms of the instruction: list filters, admissibility, requests for pieces, messages."""
+from flask_wtf import FlaskForm
+from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from .. import timeutil
+from ..models.applications import DRAFT, STATUS_LABELS
+from ..money import AmountError, parse_euros
+from ..referentiel import departement_choices, region_choices
+from .services import MESSAGE_MAX_LENGTH, REASON_MAX_LENGTH
+
+SORTS = {"reference": "Référence", "association": "Association", "montant": "Montant demandé",
+         "depot": "Date de dépôt"}
+ORDERS = {"asc": "Croissant", "desc": "Décroissant"}
+
+
+def _amount(form, field):
+    try:
+        field.cents = parse_euros(field.data)
+    except AmountError as error:
+        field.cents = None
+        raise ValidationError(str(error)) from None
+
+
+class FilterForm(FlaskForm):
+    """GET filters of the list of submitted files; unknown choices are ignored, not errors."""
+
+    class Meta:
+        csrf = False
+
+    etat = SelectField("État", choices=[("", "Tous")] + [
+        (code, label) for code, label in STATUS_LABELS.items() if code != DRAFT], validate_choice=False)
+    region = SelectField("Région", choices=[("", "Toutes")] + region_choices(), validate_choice=False)
+    departement = SelectField("Département", choices=[("", "Tous")] + departement_choices(),
+                              validate_choice=False)
+    montant_min = StringField("Montant demandé minimum (€)", validators=[Optional(), _amount])
+    montant_max = StringField("Montant demandé maximum (€)", validators=[Optional(), _amount])
+    tri = SelectField("Trier par", choices=list(SORTS.items()), validate_choice=False)
+    ordre = SelectField("Ordre", choices=list(ORDERS.items()), validate_choice=False)
+
+    def validate_montant_max(self, field):
+        low, high = getattr(self.montant_min, "cents", None), getattr(field, "cents", None)
+        if low is not None and high is not None and high < low:
+            raise ValidationError("Le montant maximum doit être supérieur ou égal au montant minimum.")
+
+    def value(self, name, allowed):
+        """The field's value if it is one of the allowed codes, else ''."""
+        data = self[name].data or ""
+        return data if data in allowed else ""
+
+
+class InadmissibleForm(FlaskForm):
+    inadmissible_reason = TextAreaField("Motif d'irrecevabilité", validators=[
+        DataRequired("Indiquez le motif d'irrecevabilité : il est transmis à l'association."),
+        Length(max=REASON_MAX_LENGTH, message=f"Le motif ne doit pas dépasser {REASON_MAX_LENGTH} caractères.")])
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+    def pre_validate(self, form):
+        allowed = {value for value, _ in self.choices}
+        if any(value not in allowed for value in self.data or []):
+            raise ValidationError("Un des éléments cochés n'existe pas pour cet appel à projets.")
+
+
+def _at_least_one(form, field):
+    # Not DataRequired: its "required" flag would be put on every checkbox of the group.
+    if not field.data:
+        raise StopValidation("Cochez au moins une partie du dossier ou une pièce à compléter.")
+
+
+def _future(form, field):
+    if field.data is not None and timeutil.end_of_day_paris(field.data) <= timeutil.now():
+        raise ValidationError("La date limite de réponse doit être dans le futur.")
+
+
+class PieceRequestForm(FlaskForm):
+    piece_items = MultiCheckboxField("Éléments à compléter", validators=[_at_least_one])
+    piece_message = TextAreaField("Message à l'association", validators=[
+        DataRequired("Rédigez un message expliquant ce que l'association doit compléter."),
+        Length(max=MESSAGE_MAX_LENGTH, message=f"Le message ne doit pas dépasser {MESSAGE_MAX_LENGTH} caractères.")])
+    piece_due_date = DateField("Date limite de réponse", format="%Y-%m-%d", validators=[
+        DataRequired("Indiquez une date limite valide, par exemple 15/06/2026."), _future])
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.piece_items.choices = list(choices)
+
+
+class MessageForm(FlaskForm):
+    message_body = TextAreaField("Votre message", validators=[
+        DataRequired("Écrivez votre message."),
+        Length(max=MESSAGE_MAX_LENGTH, message=f"Le message ne doit pas dépasser {MESSAGE_MAX_LENGTH} caractères.")])

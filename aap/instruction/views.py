@@ -1,0 +1,172 @@
+"""Views of the instruction: thin; the forms validate, the services act."""
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..extensions import db
+from ..models import Call
+from ..models.applications import STATUS_BADGES, STATUS_LABELS
+from ..permissions import get_application_or_404, staff_required
+from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
+from . import bp, queries, services
+from .forms import ORDERS, SORTS, FilterForm, InadmissibleForm, MessageForm, PieceRequestForm
+
+
+def _back(application, anchor=""):
+    return redirect(services.application_path(application) + anchor)
+
+
+def _page_number():
+    text = request.args.get("page", "1")
+    return int(text) if text.isdigit() and int(text) > 0 else 1
+
+
+@bp.route("/instruction/appels/<int:call_id>/dossiers")
+@staff_required
+def applications(call_id):
+    call = db.session.get(Call, call_id)
+    if call is None:
+        abort(404)
+    form = FilterForm(formdata=request.args)
+    form.validate()
+    filters = queries.Filters(
+        status=form.value("etat", STATUS_LABELS),
+        region=form.value("region", REGION_BY_CODE),
+        departement=form.value("departement", DEPARTEMENT_BY_CODE),
+        min_cents=None if form.montant_min.errors else getattr(form.montant_min, "cents", None),
+        max_cents=None if form.montant_max.errors else getattr(form.montant_max, "cents", None),
+        sort=form.value("tri", SORTS) or "reference",
+        order=form.value("ordre", ORDERS) or "asc",
+        page=_page_number(),
+    )
+    rows, total, page, pages = queries.submitted_files(call.id, filters)
+    counts = queries.counts_by_status(call.id)
+    # Links keep the current filters and change only what is given (sort, order, page).
+    current = {key: value for key, value in request.args.items() if key != "page" and value}
+
+    def list_url(**changes):
+        values = dict(current, **changes)
+        return url_for("instruction.applications", call_id=call.id,
+                       **{key: value for key, value in values.items() if value not in (None, "", 1)})
+    return render_template(
+        "instruction/applications.html", call=call, form=form, rows=rows, total=total, page=page,
+        pages=pages, counts=counts, list_url=list_url, labels=STATUS_LABELS, badges=STATUS_BADGES,
+        regions=REGION_BY_CODE, departements=DEPARTEMENT_BY_CODE, filters=filters,
+        per_page=queries.PER_PAGE)
+
+
+@bp.route("/instruction/dossiers/<int:application_id>/recevable", methods=["POST"])
+@staff_required
+def admissible(application_id):
+    application = get_application_or_404(application_id)  # CSRF is checked by CSRFProtect
+    try:
+        services.mark_admissible(application, current_user)
+    except services.InstructionError as refusal:
+        flash(str(refusal), "error")
+    else:
+        flash(f"Le dossier {application.reference} est déclaré recevable ; l'association en est informée.",
+              "success")
+    return _back(application)
+
+
+@bp.route("/instruction/dossiers/<int:application_id>/irrecevable", methods=["POST"])
+@staff_required
+def inadmissible(application_id):
+    application = get_application_or_404(application_id)
+    form = InadmissibleForm()
+    if form.validate_on_submit():
+        try:
+            services.mark_inadmissible(application, current_user, form.inadmissible_reason.data)
+        except services.InstructionError as refusal:
+            flash(str(refusal), "error")
+        else:
+            flash(f"Le dossier {application.reference} est déclaré irrecevable ; le motif a été envoyé à "
+                  "l'association.", "success")
+        return _back(application)
+    return render_template("instruction/inadmissible.html", application=application, form=form)
+
+
+@bp.route("/instruction/dossiers/<int:application_id>/demande-pieces", methods=["GET", "POST"])
+@staff_required
+def request_pieces(application_id):
+    application = get_application_or_404(application_id)
+    form = PieceRequestForm(choices=services.item_choices(application.call))
+    if form.validate_on_submit():
+        try:
+            services.request_pieces(application, current_user, form.piece_items.data,
+                                    form.piece_message.data, form.piece_due_date.data)
+        except services.InstructionError as refusal:
+            flash(str(refusal), "error")
+        else:
+            flash(f"La demande de pièces a été envoyée à l'association ; le dossier {application.reference} "
+                  "est à compléter.", "success")
+        return _back(application)
+    return render_template("instruction/request_pieces.html", application=application, form=form)
+
+
+@bp.route("/dossiers/<int:application_id>/messages", methods=["POST"])
+@login_required
+def post_message(application_id):
+    application = get_application_or_404(application_id)
+    if not services.can_use_messages(current_user, application):
+        abort(403)
+    form = MessageForm()
+    if form.validate_on_submit():
+        try:
+            services.post_message(application, current_user, form.message_body.data)
+        except services.InstructionError as refusal:
+            form.message_body.errors.append(str(refusal))
+        else:
+            flash("Votre message a été envoyé.", "success")
+            return _back(application, "#messages")
+    return render_template("instruction/message_form.html", application=application, form=form)
+
+
+@bp.app_template_global()
+def messages_for(application):
+    """The messages of a file with their authors (one query)."""
+    return services.messages_for(application)
+
+
+@bp.app_template_global()
+def piece_requests_for(application):
+    """The requests for pieces of a file, newest first (one query)."""
+    return services.piece_requests_for(application)
+
+
+@bp.app_template_global()
+def can_use_messages(application):
+    return services.can_use_messages(current_user, application)
+
+
+@bp.app_template_global()
+def piece_item_labels(items, call):
+    return services.item_labels(items, call=call)
+
+
+@bp.app_template_global()
+def instruction_forms(application):
+    """Blank forms of the staff panel and the message thread (not bound to the request)."""
+    return {
+        "inadmissible": InadmissibleForm(formdata=None),
+        "pieces": PieceRequestForm(formdata=None, choices=services.item_choices(application.call)),
+    }
+
+
+@bp.app_template_global()
+def instruction_message_form():
+    return MessageForm(formdata=None)
+
+
+@bp.app_template_global()
+def instruction_file_url(application):
+    return services.application_path(application)
+
+
+@bp.app_template_global()
+def instruction_url_or_none(endpoint, **values):
+    """url_for, or None when the endpoint (of another package) does not exist (yet)."""
+    from werkzeug.routing import BuildError
+    try:
+        return url_for(endpoint, **values)
+    except BuildError:
+        return None
