@@ -36,6 +36,8 @@ class Assignment(Model):
     assigned_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     assigned_at = mapped_column(UTCDateTime, default=utcnow)
     notified_at = mapped_column(UTCDateTime)
+    # When the reviewer confirmed, on opening the file, having no link with the association.
+    no_conflict_confirmed_at = mapped_column(UTCDateTime)
 
     application = relationship("Application")
     reviewer = relationship("User", foreign_keys=[reviewer_id])

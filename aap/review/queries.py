@@ -1,0 +1,137 @@
+"""Read-only queries of the review pages, each in a fixed number of grouped queries
+(never one per file or per reviewer)."""
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, case, func
+from sqlalchemy.orm import joinedload
+
+from .. import timeutil
+from ..extensions import db
+from ..models import Application, Assignment, Conflict, Review, User
+from ..models.applications import ADMISSIBLE, IN_REVIEW, REVIEWED
+from ..models.review import REVIEW_DRAFT, REVIEW_SUBMITTED
+from .services import ASSIGNABLE_STATES, active_reviewers
+
+BOARD_STATES = (ADMISSIBLE, IN_REVIEW, REVIEWED)
+PROGRESS_STATES = (IN_REVIEW, REVIEWED)
+
+
+@dataclass
+class BoardRow:
+    application: Application
+    assigned: list = field(default_factory=list)  # [(User, review status or None, notified_at)]
+    eligible: list = field(default_factory=list)  # [User] who may still be assigned
+
+    @property
+    def missing(self):
+        return max(0, self.application.call.reviewers_per_file - len(self.assigned))
+
+    @property
+    def assignable(self):
+        return self.application.status in ASSIGNABLE_STATES
+
+
+def assignment_board(call):
+    applications = db.session.scalars(
+        db.select(Application).options(joinedload(Application.association), joinedload(Application.call))
+        .where(Application.call_id == call.id, Application.status.in_(BOARD_STATES))
+        .order_by(Application.reference, Application.id)).all()
+    reviewers = active_reviewers()
+    statuses = {(a, r): s for a, r, s in db.session.execute(
+        db.select(Review.application_id, Review.reviewer_id, Review.status)
+        .join(Application, Application.id == Review.application_id).where(Application.call_id == call.id))}
+    assigned = defaultdict(list)
+    for application_id, user, notified_at in db.session.execute(
+            db.select(Assignment.application_id, User, Assignment.notified_at)
+            .join(User, User.id == Assignment.reviewer_id)
+            .join(Application, Application.id == Assignment.application_id)
+            .where(Application.call_id == call.id)
+            .order_by(User.last_name, User.first_name, User.id)):
+        assigned[application_id].append((user, statuses.get((application_id, user.id)), notified_at))
+    conflicted = defaultdict(set)  # association_id -> reviewer ids
+    association_ids = {a.association_id for a in applications}
+    if association_ids:
+        for reviewer_id, association_id in db.session.execute(
+                db.select(Conflict.reviewer_id, Conflict.association_id)
+                .where(Conflict.association_id.in_(association_ids))):
+            conflicted[association_id].add(reviewer_id)
+    rows = []
+    for application in applications:
+        row = BoardRow(application, assigned[application.id])
+        if row.assignable:
+            taken = {user.id for user, _, _ in row.assigned}
+            row.eligible = [
+                r for r in reviewers
+                if r.id not in taken and r.id not in conflicted[application.association_id]
+                and not (call.avoid_same_region and r.region_code and r.region_code == application.region_code)]
+        rows.append(row)
+    loads = defaultdict(int)
+    for row in rows:
+        for user, _, _ in row.assigned:
+            loads[user.id] += 1
+    return {"rows": rows, "reviewers": reviewers, "loads": loads}
+
+
+@dataclass
+class ReviewerProgress:
+    reviewer: User
+    assigned: int
+    drafted: int
+    submitted: int
+    late: bool
+
+    @property
+    def outstanding(self):
+        return self.assigned - self.submitted
+
+
+def progress(call):
+    now = timeutil.now()
+    deadline_passed = call.review_deadline is not None and call.review_deadline < now
+    review_join = and_(Review.application_id == Assignment.application_id,
+                       Review.reviewer_id == Assignment.reviewer_id)
+    stats = db.session.execute(
+        db.select(Assignment.reviewer_id, func.count(Assignment.id),
+                  func.sum(case((Review.status == REVIEW_DRAFT, 1), else_=0)),
+                  func.sum(case((Review.status == REVIEW_SUBMITTED, 1), else_=0)))
+        .join(Application, Application.id == Assignment.application_id)
+        .outerjoin(Review, review_join)
+        .where(Application.call_id == call.id, Application.status.in_(PROGRESS_STATES))
+        .group_by(Assignment.reviewer_id)).all()
+    users = {u.id: u for u in db.session.scalars(
+        db.select(User).where(User.id.in_([s[0] for s in stats]))).all()} if stats else {}
+    reviewers = []
+    for reviewer_id, assigned, drafted, submitted in stats:
+        submitted = int(submitted or 0)
+        reviewers.append(ReviewerProgress(users[reviewer_id], assigned, int(drafted or 0), submitted,
+                                          late=deadline_passed and submitted < assigned))
+    reviewers.sort(key=lambda p: (-p.outstanding, p.reviewer.last_name, p.reviewer.first_name, p.reviewer.id))
+
+    applications = db.session.scalars(
+        db.select(Application).options(joinedload(Application.association))
+        .where(Application.call_id == call.id, Application.status.in_(PROGRESS_STATES))
+        .order_by(Application.reference, Application.id)).all()
+    per_file = {application_id: (assigned, int(submitted or 0)) for application_id, assigned, submitted in
+                db.session.execute(
+                    db.select(Assignment.application_id, func.count(Assignment.id),
+                              func.sum(case((Review.status == REVIEW_SUBMITTED, 1), else_=0)))
+                    .join(Application, Application.id == Assignment.application_id)
+                    .outerjoin(Review, review_join)
+                    .where(Application.call_id == call.id, Application.status.in_(PROGRESS_STATES))
+                    .group_by(Assignment.application_id))}
+    files = [(a, max(call.reviewers_per_file, per_file.get(a.id, (0, 0))[0]), per_file.get(a.id, (0, 0))[1])
+             for a in applications]
+    return {"reviewers": reviewers, "files": files, "deadline_passed": deadline_passed,
+            "outstanding": sum(1 for p in reviewers if p.outstanding > 0)}
+
+
+def call_conflicts(call):
+    """Every conflict declared with an association that applied to the call, with its file."""
+    return db.session.execute(
+        db.select(Conflict, Application)
+        .options(joinedload(Conflict.reviewer), joinedload(Conflict.association))
+        .join(Application, and_(Application.association_id == Conflict.association_id,
+                                Application.call_id == call.id))
+        .where(Application.status != "draft")
+        .order_by(Conflict.created_at.desc(), Conflict.id.desc())).all()

@@ -1,0 +1,373 @@
+"""Review pages: reviewers (conflicts, scoring) and staff (assignment, progress, conflicts)."""
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from werkzeug.routing import BuildError
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..extensions import db
+from ..models import Application, Assignment, Association, Call, Conflict, Review, User
+from ..models.review import RECOMMENDATION_LABELS, REVIEW_SUBMITTED
+from ..models.applications import SCOPES
+from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
+from ..permissions import get_application_or_404, reviewer_required, staff_required
+from . import bp, queries, services
+from .forms import (AssignForm, ConfirmProposalForm, DeclareConflictForm, FileConflictForm, RemoveConflictForm,
+                    ReopenForm, review_form)
+
+
+def _call_or_404(call_id):
+    call = db.session.get(Call, call_id)
+    if call is None:
+        abort(404)
+    return call
+
+
+# --- Reviewers: conflicts of interest -----------------------------------------------------
+
+@bp.route("/evaluation/liens-d-interets", methods=["GET", "POST"])
+@reviewer_required
+def my_conflicts():
+    # CSRF is checked for every POST by CSRFProtect; the prefixed forms do not carry their own token.
+    declare_form = DeclareConflictForm(prefix="add", meta={"csrf": False})
+    remove_form = RemoveConflictForm(prefix="remove", meta={"csrf": False})
+    action = request.form.get("action")
+    if request.method == "POST" and action == "add" and declare_form.validate():
+        association = db.session.get(Association, declare_form.association_id.data)
+        if association is None:
+            abort(404)
+        services.declare_conflict(current_user, association, declare_form.reason.data)
+        flash(f"Votre lien avec « {association.name} » est enregistré : ses dossiers ne vous seront pas "
+              "affectés.", "success")
+        return redirect(url_for("review.my_conflicts"))
+    if request.method == "POST" and action == "remove" and remove_form.validate():
+        try:
+            services.remove_conflict(current_user, remove_form.conflict_id.data, remove_form.reason.data)
+        except services.ReviewError as error:
+            flash(str(error), "error")
+        else:
+            flash("Le lien d'intérêts est retiré.", "success")
+        return redirect(url_for("review.my_conflicts"))
+    if request.method == "POST" and action not in ("add", "remove"):
+        abort(400)
+    query = request.values.get("q", "").strip()
+    results = services.search_associations(query) if query else []
+    conflicts = db.session.scalars(
+        db.select(Conflict).options(joinedload(Conflict.association))
+        .where(Conflict.reviewer_id == current_user.id).order_by(Conflict.created_at, Conflict.id)).all()
+    declared = {c.association_id for c in conflicts}
+    status = 200 if request.method == "GET" else 400
+    return render_template("review/my_conflicts.html", query=query, results=results, conflicts=conflicts,
+                           declared=declared, declare_form=declare_form, remove_form=remove_form,
+                           failed_action=action), status
+
+
+# --- Reviewers: the review page -------------------------------------------------------------
+
+def _reviewer_application(application_id):
+    """The file, if assigned to the current reviewer without conflict (404 otherwise)."""
+    application = get_application_or_404(application_id)
+    assignment = db.session.scalar(db.select(Assignment).where(
+        Assignment.application_id == application.id, Assignment.reviewer_id == current_user.id))
+    if assignment is None:
+        abort(404)
+    return application, assignment
+
+
+def _attachment_links(application):
+    """(attachment, url or None): the applications blueprint serves the files, when present."""
+    has_endpoint = "applications.attachment" in current_app.view_functions
+    return [(a, url_for("applications.attachment", application_id=application.id, attachment_id=a.id)
+             if has_endpoint else None) for a in application.attachments]
+
+
+@bp.route("/evaluation/dossiers/<int:application_id>/liens-d-interets", methods=["POST"])
+@reviewer_required
+def check_conflict(application_id):
+    application, assignment = _reviewer_application(application_id)
+    form = FileConflictForm()
+    if not form.validate():
+        abort(400)
+    if request.form.get("action") == "no_conflict":
+        services.confirm_no_conflict(current_user, application)
+        return redirect(url_for("review.review", application_id=application.id))
+    if request.form.get("action") == "conflict":
+        if not (form.reason.data or "").strip():
+            form.reason.errors.append("Précisez la nature du lien avec cette association.")
+            return render_template("review/confirm_no_conflict.html", application=application, form=form), 400
+        services.declare_conflict(current_user, application.association, form.reason.data, application=application)
+        flash("Votre lien d'intérêts est enregistré et le dossier vous est retiré. L'équipe de la DJEPVA en est "
+              "informée et affectera un autre évaluateur.", "success")
+        return redirect(url_for("main.dashboard"))
+    abort(400)
+
+
+@bp.route("/evaluation/dossiers/<int:application_id>", methods=["GET", "POST"])
+@reviewer_required
+def review(application_id):
+    application, assignment = _reviewer_application(application_id)
+    if assignment.no_conflict_confirmed_at is None:
+        # Nothing of the file is shown (nor saved) before the reviewer says whether they have a link.
+        return render_template("review/confirm_no_conflict.html", application=application,
+                               form=FileConflictForm(formdata=None)), 409 if request.method == "POST" else 200
+    call = application.call
+    criteria = call.criteria
+    own = db.session.scalar(db.select(Review).options(selectinload(Review.scores)).where(
+        Review.application_id == application.id, Review.reviewer_id == current_user.id))
+    submitted = own is not None and own.status == REVIEW_SUBMITTED
+    form = None if submitted else review_form(criteria, own)
+    status = 200
+    if request.method == "POST":
+        if submitted:
+            flash("Cette évaluation a déjà été envoyée : elle n'est plus modifiable.", "error")
+            return redirect(url_for("review.review", application_id=application.id))
+        submit = request.form.get("action") == "submit"
+        if form.validate_on_submit():
+            scores = form.scores()
+            try:
+                services.save_review(application, current_user, scores, form.recommendation_value(),
+                                     form.amount_cents(), form.comment.data, submit=submit)
+            except services.IncompleteReview as error:
+                for name, message in error.problems.items():
+                    form[name].errors.append(message)
+            except services.ReviewError as error:
+                flash(str(error), "error")
+                return redirect(url_for("review.review", application_id=application.id))
+            else:
+                if submit:
+                    flash("Votre évaluation est envoyée. Merci !", "success")
+                else:
+                    flash("Brouillon enregistré. Vous pourrez le compléter avant de l'envoyer.", "success")
+                return redirect(url_for("review.review", application_id=application.id))
+        status = 400
+    others_visible = submitted or not call.hide_other_reviews
+    others = []
+    if others_visible:
+        others = db.session.scalars(
+            db.select(Review).options(selectinload(Review.scores))
+            .where(Review.application_id == application.id, Review.reviewer_id != current_user.id,
+                   Review.status == REVIEW_SUBMITTED)
+            .order_by(Review.submitted_at, Review.id)).all()
+    return render_template("review/review.html", application=application, call=call, criteria=criteria,
+                           form=form, review=own, submitted=submitted, others=others,
+                           others_visible=others_visible, attachments=_attachment_links(application),
+                           recommendations=RECOMMENDATION_LABELS), status
+
+
+# --- Staff: conflicts, assignment ---------------------------------------------------------
+
+@bp.route("/instruction/appels/<int:call_id>/conflits")
+@staff_required
+def conflicts(call_id):
+    call = _call_or_404(call_id)
+    return render_template("review/conflicts.html", call=call, rows=queries.call_conflicts(call))
+
+
+@bp.route("/instruction/appels/<int:call_id>/affectations")
+@staff_required
+def assignments(call_id):
+    call = _call_or_404(call_id)
+    board = queries.assignment_board(call)
+    return render_template("review/assignments.html", call=call, board=board,
+                           pending=services.pending_notifications(call))
+
+
+def _application_of_call(call, application_id):
+    application = db.session.get(Application, application_id)
+    if application is None or application.call_id != call.id:
+        abort(404)
+    return application
+
+
+def _reviewer_or_404(reviewer_id):
+    user = db.session.get(User, reviewer_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/instruction/appels/<int:call_id>/affectations/ajouter", methods=["POST"])
+@staff_required
+def assign(call_id):
+    call = _call_or_404(call_id)
+    form = AssignForm()
+    if not form.validate():
+        flash("Choisissez un évaluateur à affecter.", "error")
+        return redirect(url_for("review.assignments", call_id=call.id))
+    application = _application_of_call(call, form.application_id.data)
+    reviewer = _reviewer_or_404(form.reviewer_id.data)
+    try:
+        services.assign(application, reviewer, current_user)
+    except services.ReviewError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"{reviewer.full_name} est affecté au dossier {application.reference}. Pensez à prévenir "
+              "les évaluateurs une fois vos affectations terminées.", "success")
+    return redirect(url_for("review.assignments", call_id=call.id, _anchor=f"dossier-{application.id}"))
+
+
+@bp.route("/instruction/appels/<int:call_id>/affectations/retirer", methods=["POST"])
+@staff_required
+def unassign(call_id):
+    call = _call_or_404(call_id)
+    form = AssignForm()
+    if not form.validate():
+        abort(400)
+    application = _application_of_call(call, form.application_id.data)
+    reviewer = _reviewer_or_404(form.reviewer_id.data)
+    try:
+        services.unassign(application, reviewer, current_user)
+    except services.ReviewError as error:
+        flash(str(error), "error")
+    else:
+        flash(f"{reviewer.full_name} n'est plus affecté au dossier {application.reference}.", "success")
+    return redirect(url_for("review.assignments", call_id=call.id, _anchor=f"dossier-{application.id}"))
+
+
+def _render_proposal(call, proposal, inputs, stale=False):
+    applications = {a.id: a for a in inputs["applications"]}
+    reviewers = {r.id: r for r in inputs["reviewers"]}
+    by_file = {}
+    for application_id, reviewer_id in proposal.pairs:
+        by_file.setdefault(application_id, []).append(reviewers[reviewer_id])
+    per_reviewer = [(r, inputs["loads"].get(r.id, 0), proposal.new_counts.get(r.id, 0), proposal.loads.get(r.id, 0))
+                    for r in inputs["reviewers"]]
+    uncovered = [(applications[fid], reason) for fid, reason in proposal.uncovered]
+    form = ConfirmProposalForm(formdata=None, signature=proposal.signature)
+    return render_template("review/proposal.html", call=call, proposal=proposal, form=form, stale=stale,
+                           by_file=[(applications[fid], names) for fid, names in sorted(by_file.items())],
+                           per_reviewer=per_reviewer, uncovered=uncovered), 409 if stale else 200
+
+
+@bp.route("/instruction/appels/<int:call_id>/affectations/proposition", methods=["POST"])
+@staff_required
+def propose(call_id):
+    call = _call_or_404(call_id)  # CSRF is checked for every POST by CSRFProtect
+    proposal, inputs = services.propose_assignment(call)
+    return _render_proposal(call, proposal, inputs)
+
+
+@bp.route("/instruction/appels/<int:call_id>/affectations/confirmer", methods=["POST"])
+@staff_required
+def confirm(call_id):
+    call = _call_or_404(call_id)
+    form = ConfirmProposalForm()
+    if not form.validate():
+        abort(400)
+    try:
+        proposal, mails = services.apply_assignment(call, current_user, form.signature.data)
+    except services.StaleProposal as stale:
+        _, inputs = services.propose_assignment(call)
+        return _render_proposal(call, stale.proposal, inputs, stale=True)
+    flash(f"{len(proposal.pairs)} affectation(s) enregistrée(s) ; {mails} évaluateur(s) prévenu(s) par e-mail.",
+          "success")
+    return redirect(url_for("review.assignments", call_id=call.id))
+
+
+@bp.route("/instruction/appels/<int:call_id>/affectations/notifier", methods=["POST"])
+@staff_required
+def notify(call_id):
+    call = _call_or_404(call_id)
+    mails = services.notify_reviewers(call, current_user)
+    if mails:
+        flash(f"{mails} évaluateur(s) prévenu(s) par e-mail de leurs nouveaux dossiers.", "success")
+    else:
+        flash("Aucune nouvelle affectation à annoncer.", "info")
+    return redirect(url_for("review.assignments", call_id=call.id))
+
+
+# --- Staff: progress, reviews of a file, reopening ----------------------------------------
+
+@bp.route("/instruction/appels/<int:call_id>/evaluations")
+@staff_required
+def progress(call_id):
+    call = _call_or_404(call_id)
+    return render_template("review/progress.html", call=call, data=queries.progress(call))
+
+
+@bp.route("/instruction/appels/<int:call_id>/evaluations/relancer", methods=["POST"])
+@staff_required
+def remind(call_id):
+    call = _call_or_404(call_id)
+    reminded = services.send_reminders(call, current_user)
+    if reminded:
+        flash(f"Rappel envoyé à {len(reminded)} évaluateur(s).", "success")
+    else:
+        flash("Aucun évaluateur n'a d'évaluation en attente.", "info")
+    return redirect(url_for("review.progress", call_id=call.id))
+
+
+@bp.route("/instruction/dossiers/<int:application_id>/evaluations")
+@staff_required
+def file_reviews(application_id):
+    application = db.session.get(Application, application_id)
+    if application is None:
+        abort(404)
+    reviews = db.session.scalars(
+        db.select(Review).options(joinedload(Review.reviewer), selectinload(Review.scores))
+        .where(Review.application_id == application.id).order_by(Review.submitted_at, Review.id)).all()
+    assigned = db.session.scalars(
+        db.select(User).join(Assignment, Assignment.reviewer_id == User.id)
+        .where(Assignment.application_id == application.id).order_by(User.last_name, User.id)).all()
+    return render_template("review/file_reviews.html", application=application, call=application.call,
+                           reviews=reviews, assigned=assigned, reopen_form=ReopenForm(),
+                           recommendations=RECOMMENDATION_LABELS)
+
+
+@bp.route("/instruction/evaluations/<int:review_id>/rouvrir", methods=["POST"])
+@staff_required
+def reopen(review_id):
+    review = db.session.get(Review, review_id)
+    if review is None:
+        abort(404)
+    form = ReopenForm()
+    if not form.validate():
+        flash(form.reason.errors[0] if form.reason.errors else "Formulaire invalide.", "error")
+    else:
+        try:
+            services.reopen_review(review, current_user, form.reason.data)
+        except services.ReviewError as error:
+            flash(str(error), "error")
+        else:
+            flash(f"L'évaluation de {review.reviewer.full_name} est rouverte ; l'évaluateur est prévenu.", "success")
+    return redirect(url_for("review.file_reviews", application_id=review.application_id))
+
+
+# --- Template helpers ---------------------------------------------------------------------
+
+STAFF_TABS = [
+    ("calls.edit", "Paramètres de l'appel"),
+    ("instruction.applications", "Dossiers"),
+    ("review.assignments", "Affectations"),
+    ("review.progress", "Suivi des évaluations"),
+    ("review.conflicts", "Liens d'intérêts"),
+]
+
+
+@bp.context_processor
+def _review_helpers():
+    def call_tabs(call):
+        """[(url, label, endpoint)] of a call's staff pages (pages of absent blueprints skipped)."""
+        tabs = []
+        for endpoint, label in STAFF_TABS:
+            try:
+                tabs.append((url_for(endpoint, call_id=call.id), label, endpoint))
+            except BuildError:
+                continue
+        return tabs
+
+    def instruction_file_link(application):
+        for endpoint in ("applications.show", "instruction.show"):
+            if endpoint in current_app.view_functions:
+                return url_for(endpoint, application_id=application.id)
+        return None
+
+    def region_label(code):
+        region = REGION_BY_CODE.get(code or "")
+        return region.name if region else "—"
+
+    def departements(codes):
+        return ", ".join(f"{c} – {DEPARTEMENT_BY_CODE[c].name}" if c in DEPARTEMENT_BY_CODE else c
+                         for c in codes or [])
+
+    return {"call_tabs": call_tabs, "instruction_file_link": instruction_file_link,
+            "region_label": region_label, "departements": departements, "scopes": SCOPES}

@@ -1,0 +1,330 @@
+"""The automatic assignment (pure function), checked on random instances with hypothesis,
+then through HTTP: preview, confirmation, one e-mail per reviewer, manual assign/unassign."""
+import itertools
+import re
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aap.extensions import db
+from aap.models import Assignment, Conflict, Event, Review
+from aap.review.assignment import FileSpec, ReviewerSpec, propose
+
+from . import factories
+from .factories_review import assigned, reviewer_user, submitted_file
+
+REGIONS = ["11", "53", "84"]
+
+
+@st.composite
+def instances(draw, max_files=6, max_reviewers=6):
+    reviewer_ids = draw(st.lists(st.integers(1, 40), min_size=0, max_size=max_reviewers, unique=True))
+    reviewers = [ReviewerSpec(rid, draw(st.sampled_from(REGIONS + [None]))) for rid in reviewer_ids]
+    file_ids = draw(st.lists(st.integers(100, 140), min_size=0, max_size=max_files, unique=True))
+    k = draw(st.integers(1, 3))
+    files = []
+    for fid in file_ids:
+        already = draw(st.lists(st.sampled_from(reviewer_ids), max_size=min(k, len(reviewer_ids)), unique=True)) \
+            if reviewer_ids else []
+        files.append(FileSpec(fid, draw(st.sampled_from(REGIONS + [None])), frozenset(already)))
+    conflicts = set()
+    if reviewer_ids and file_ids:
+        conflicts = draw(st.sets(st.tuples(st.sampled_from(reviewer_ids), st.sampled_from(file_ids)), max_size=6))
+        # An existing assignment is never in conflict (the services remove it on declaration).
+        conflicts = {(r, f) for r, f in conflicts
+                     if r not in next(x for x in files if x.id == f).assigned}
+    loads = {rid: draw(st.integers(0, 3)) for rid in reviewer_ids}
+    for f in files:
+        for rid in f.assigned:
+            loads[rid] += 1
+    avoid = draw(st.booleans())
+    return files, reviewers, conflicts, k, avoid, loads
+
+
+def eligible(f, reviewers, conflicts, avoid):
+    return [r.id for r in reviewers if r.id not in f.assigned and (r.id, f.id) not in conflicts
+            and not (avoid and f.region and r.region == f.region)]
+
+
+def check_hard_constraints(files, reviewers, conflicts, k, avoid, loads, proposal):
+    by_id = {f.id: f for f in files}
+    regions = {r.id: r.region for r in reviewers}
+    uncovered = {fid for fid, _ in proposal.uncovered}
+    new = {}
+    for fid, rid in proposal.pairs:
+        assert (rid, fid) not in conflicts
+        assert rid not in by_id[fid].assigned
+        if avoid and by_id[fid].region:
+            assert regions[rid] != by_id[fid].region
+        new.setdefault(fid, []).append(rid)
+    for f in files:
+        chosen = new.get(f.id, [])
+        assert len(chosen) == len(set(chosen))
+        if f.id in uncovered:
+            assert chosen == []
+            assert len(eligible(f, reviewers, conflicts, avoid)) < k - len(f.assigned)
+        else:
+            assert len(f.assigned) + len(chosen) >= k
+            assert len(chosen) == max(0, k - len(f.assigned))
+    for rid in regions:
+        assert proposal.loads[rid] == loads[rid] + proposal.new_counts[rid]
+
+
+@settings(max_examples=300, deadline=None)
+@given(instances())
+def test_constraints_hold_and_result_is_deterministic(instance):
+    files, reviewers, conflicts, k, avoid, loads = instance
+    proposal = propose(files, reviewers, conflicts, k, avoid, loads)
+    check_hard_constraints(files, reviewers, conflicts, k, avoid, loads, proposal)
+    again = propose(list(reversed(files)), list(reversed(reviewers)), set(conflicts), k, avoid, dict(loads))
+    assert again == proposal
+
+
+def brute_force_best(files, reviewers, conflicts, k, avoid, loads):
+    """(smallest sum of squares, smallest spread) over every valid assignment."""
+    choices = []
+    for f in files:
+        need = k - len(f.assigned)
+        pool = eligible(f, reviewers, conflicts, avoid)
+        if need > 0 and len(pool) >= need:
+            choices.append(list(itertools.combinations(pool, need)))
+    best_squares, best_spread = None, None
+    for combo in itertools.product(*choices):
+        final = dict(loads)
+        for group in combo:
+            for rid in group:
+                final[rid] += 1
+        values = [final[r.id] for r in reviewers]
+        squares = sum(v * v for v in values)
+        spread = max(values) - min(values) if values else 0
+        best_squares = squares if best_squares is None else min(best_squares, squares)
+        best_spread = spread if best_spread is None else min(best_spread, spread)
+    return best_squares, best_spread
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_files=4, max_reviewers=4))
+def test_loads_are_as_balanced_as_a_brute_force_search(instance):
+    files, reviewers, conflicts, k, avoid, loads = instance
+    proposal = propose(files, reviewers, conflicts, k, avoid, loads)
+    best_squares, best_spread = brute_force_best(files, reviewers, conflicts, k, avoid, loads)
+    values = [proposal.loads[r.id] for r in reviewers]
+    assert sum(v * v for v in values) == best_squares
+    if best_spread is not None and best_spread <= 1:
+        assert proposal.spread <= 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 30), st.integers(1, 8), st.integers(1, 3))
+def test_spread_is_at_most_one_when_everybody_can_take_everything(n_files, n_reviewers, k):
+    k = min(k, n_reviewers)
+    files = [FileSpec(i, "11") for i in range(n_files)]
+    reviewers = [ReviewerSpec(100 + j, "53") for j in range(n_reviewers)]
+    proposal = propose(files, reviewers, set(), k, True)
+    assert not proposal.uncovered
+    assert len(proposal.pairs) == n_files * k
+    assert proposal.spread <= 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(instances())
+def test_infeasible_files_are_reported_with_a_reason(instance):
+    files, reviewers, conflicts, _, avoid, loads = instance
+    k = len(reviewers) + 1  # more reviewers per file than there are reviewers
+    proposal = propose(files, reviewers, conflicts, k, avoid, loads)
+    assert proposal.pairs == ()
+    assert [fid for fid, _ in proposal.uncovered] == sorted(f.id for f in files)
+    for _, reason in proposal.uncovered:
+        assert reason.startswith(("pas assez d'évaluateurs", "aucun évaluateur"))
+
+
+def test_reason_names_the_region_and_the_conflicts():
+    files = [FileSpec(1, "53"), FileSpec(2, "11")]
+    reviewers = [ReviewerSpec(10, "53"), ReviewerSpec(11, "53"), ReviewerSpec(12, "84")]
+    proposal = propose(files, reviewers, {(12, 1)}, k=2, avoid_same_region=True)
+    assert dict(proposal.uncovered) == {1: "pas assez d'évaluateurs sans conflit hors de la région Bretagne : "
+                                           "0 disponible pour 2 à trouver (1 en conflit d'intérêts, "
+                                           "2 de la même région)"}
+    assert len([p for p in proposal.pairs if p[0] == 2]) == 2
+    # Without the région rule, file 1 is covered by the two Breton reviewers.
+    proposal = propose(files, reviewers, {(12, 1)}, k=2, avoid_same_region=False)
+    assert proposal.uncovered == ()
+    assert sorted(r for f, r in proposal.pairs if f == 1) == [10, 11]
+
+
+def test_existing_loads_are_evened_out():
+    files = [FileSpec(i) for i in range(1, 5)]
+    reviewers = [ReviewerSpec(1), ReviewerSpec(2), ReviewerSpec(3)]
+    proposal = propose(files, reviewers, set(), k=1, avoid_same_region=False, loads={1: 3, 2: 0, 3: 1})
+    assert proposal.new_counts == {1: 0, 2: 3, 3: 1}
+    assert proposal.spread == 1
+
+
+def test_no_reviewer_at_all():
+    proposal = propose([FileSpec(1, "11")], [], set(), k=2)
+    assert proposal.uncovered == ((1, "aucun évaluateur n'est disponible"),)
+
+
+# --- Through HTTP ------------------------------------------------------------------------
+
+SIGNATURE_RE = re.compile(r'name="signature"[^>]*value="([0-9a-f]{64})"')
+
+
+def test_automatic_assignment_preview_then_confirm(app, client, staff, login_as):
+    call = factories.call(reviewers_per_file=2)
+    apps = [submitted_file(call, f"Association {i}", region="84", status="admissible") for i in range(5)]
+    reviewers = [reviewer_user(f"eval{i}@example.org", region="11") for i in range(3)]
+    same_region = reviewer_user("lyon@example.org", region="84")
+    conflicted = apps[0]
+    db.session.add(Conflict(reviewer_id=reviewers[0].id, association_id=conflicted.association_id, reason="Bénévole"))
+    db.session.commit()
+    login_as(staff)
+
+    response = client.post_form(f"/instruction/appels/{call.id}/affectations/proposition")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert "Proposition d'affectation" in html
+    assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 0  # nothing applied yet
+    signature = SIGNATURE_RE.search(html).group(1)
+
+    response = client.post_form(f"/instruction/appels/{call.id}/affectations/confirmer", {"signature": signature})
+    assert response.status_code == 302
+    pairs = db.session.execute(db.select(Assignment.application_id, Assignment.reviewer_id)).all()
+    assert len(pairs) == 10
+    assert (conflicted.id, reviewers[0].id) not in pairs
+    assert all(rid != same_region.id for _, rid in pairs)
+    counts = [sum(1 for _, rid in pairs if rid == r.id) for r in reviewers]
+    assert max(counts) - min(counts) <= 1
+    for application in apps:
+        db.session.refresh(application)
+        assert application.status == "in_review"
+    assert db.session.scalar(db.select(db.func.count(Event.id)).where(Event.to_state == "in_review")) == 5
+    # One e-mail per reviewer, listing all their files.
+    mails = [m for m in factories.outbox() if "affect" in m.subject.lower()]
+    assert sorted(m.to for m in mails) == sorted(r.email for r in reviewers)
+    for r, n in zip(reviewers, counts):
+        body = next(m.body for m in mails if m.to == r.email)
+        assert body.count("/evaluation/dossiers/") == n
+    assert all(a.notified_at is not None for a in db.session.scalars(db.select(Assignment)))
+
+
+def test_confirmation_refused_when_data_changed(app, client, staff, login_as):
+    call = factories.call(reviewers_per_file=1)
+    first = submitted_file(call, "Asso A", region="84", status="admissible")
+    reviewer_user("eval@example.org", region="11")
+    login_as(staff)
+    html = client.post_form(f"/instruction/appels/{call.id}/affectations/proposition").get_data(as_text=True)
+    signature = SIGNATURE_RE.search(html).group(1)
+    submitted_file(call, "Asso B", region="84", status="admissible")  # a new admissible file meanwhile
+    response = client.post_form(f"/instruction/appels/{call.id}/affectations/confirmer", {"signature": signature})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Les données ont changé" in html
+    assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 0
+    new_signature = SIGNATURE_RE.search(html).group(1)
+    assert new_signature != signature
+    client.post_form(f"/instruction/appels/{call.id}/affectations/confirmer", {"signature": new_signature})
+    assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 2
+    assert first.id in db.session.scalars(db.select(Assignment.application_id)).all()
+
+
+def test_uncoverable_files_are_listed_in_the_preview(app, client, staff, login_as):
+    call = factories.call(reviewers_per_file=2)
+    submitted_file(call, "Asso bretonne", region="53", status="admissible")
+    reviewer_user("a@example.org", region="53")
+    reviewer_user("b@example.org", region="11")
+    login_as(staff)
+    html = client.post_form(f"/instruction/appels/{call.id}/affectations/proposition").get_data(as_text=True)
+    assert "Asso bretonne" in html
+    assert "hors de la région Bretagne" in html
+
+
+def test_manual_assign_and_unassign(app, client, staff, login_as):
+    call = factories.call(reviewers_per_file=2)
+    application = submitted_file(call, "Asso A", region="84", status="admissible")
+    other = submitted_file(call, "Asso B", region="84", status="admissible")
+    reviewer = reviewer_user("eval@example.org", region="11")
+    login_as(staff)
+    page = client.get(f"/instruction/appels/{call.id}/affectations").get_data(as_text=True)
+    assert "Asso A" in page and reviewer.full_name in page
+    url = f"/instruction/appels/{call.id}/affectations/ajouter"
+    for target in (application, other):
+        response = client.post_form(url, {"application_id": target.id, "reviewer_id": reviewer.id})
+        assert response.status_code == 302
+    db.session.refresh(application)
+    assert application.status == "in_review"
+    assert not [m for m in factories.outbox() if m.to == reviewer.email]  # notified in one go, below
+    client.post_form(f"/instruction/appels/{call.id}/affectations/notifier")
+    mails = [m for m in factories.outbox() if m.to == reviewer.email]
+    assert len(mails) == 1 and "Asso A" in mails[0].body and "Asso B" in mails[0].body
+    client.post_form(f"/instruction/appels/{call.id}/affectations/notifier")
+    assert len([m for m in factories.outbox() if m.to == reviewer.email]) == 1  # nothing new to send
+
+    response = client.post_form(f"/instruction/appels/{call.id}/affectations/retirer",
+                                {"application_id": application.id, "reviewer_id": reviewer.id})
+    assert response.status_code == 302
+    assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 1
+    db.session.refresh(application)
+    assert application.status == "admissible"
+
+
+def test_manual_assign_refuses_conflict_and_same_region(app, client, staff, login_as):
+    call = factories.call(reviewers_per_file=2)
+    application = submitted_file(call, "Asso A", region="84", status="admissible")
+    local = reviewer_user("lyon@example.org", region="84")
+    linked = reviewer_user("lie@example.org", region="11")
+    db.session.add(Conflict(reviewer_id=linked.id, association_id=application.association_id))
+    db.session.commit()
+    login_as(staff)
+    url = f"/instruction/appels/{call.id}/affectations/ajouter"
+    for reviewer in (local, linked):
+        response = client.post_form(url, {"application_id": application.id, "reviewer_id": reviewer.id},
+                                    follow_redirects=True)
+        assert "ne peut pas être affecté" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 0
+
+
+def test_unassign_refused_after_submission(app, client, staff, login_as):
+    call = factories.call(reviewers_per_file=2)
+    application = submitted_file(call, "Asso A", region="84", status="in_review")
+    reviewer = reviewer_user("eval@example.org", region="11")
+    assigned(application, reviewer)
+    db.session.add(Review(application_id=application.id, reviewer_id=reviewer.id, status="submitted"))
+    db.session.commit()
+    login_as(staff)
+    response = client.post_form(f"/instruction/appels/{call.id}/affectations/retirer",
+                                {"application_id": application.id, "reviewer_id": reviewer.id},
+                                follow_redirects=True)
+    assert "a déjà envoyé son évaluation" in response.get_data(as_text=True)
+    assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 1
+
+
+def test_assignment_pages_are_for_staff_only(app, client, applicant, reviewer, login_as):
+    call = factories.call()
+    for user in (applicant, reviewer):
+        login_as(user)
+        assert client.get(f"/instruction/appels/{call.id}/affectations").status_code == 403
+        assert client.post_form(f"/instruction/appels/{call.id}/affectations/proposition").status_code == 403
+        client.post_form("/deconnexion")
+
+
+def test_assignment_page_query_count_does_not_grow(app, client, staff, login_as):
+    from .conftest import count_queries
+    call = factories.call(reviewers_per_file=2)
+    reviewers = [reviewer_user(f"eval{i}@example.org", region="11") for i in range(3)]
+    login_as(staff)
+
+    def make(n, start):
+        for i in range(n):
+            application = submitted_file(call, f"Asso {start + i}", region="84", status="in_review")
+            assigned(application, reviewers[i % 3])
+
+    make(2, 0)
+    db.session.expire_all()  # the test shares the requests' session: same starting state
+    with count_queries() as small:
+        assert client.get(f"/instruction/appels/{call.id}/affectations").status_code == 200
+    make(12, 100)
+    db.session.expire_all()
+    with count_queries() as large:
+        assert client.get(f"/instruction/appels/{call.id}/affectations").status_code == 200
+    assert large() == small()
