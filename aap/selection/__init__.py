@@ -1,0 +1,13 @@
+"""Selection (staff): ranking, budget and territories, optimal proposal, decisions."""
+from flask import Blueprint
+
+bp = Blueprint("selection", __name__, url_prefix="/selection")
+
+
+@bp.record_once
+def _register_cli(state):
+    from .cli import propose_command
+    state.app.cli.add_command(propose_command)
+
+
+from . import views  # noqa: E402,F401

@@ -1,0 +1,142 @@
+"""Forms of the selection pages (French messages next to the fields)."""
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, FieldList, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import Length, Optional, ValidationError
+
+from ..models.selection import OUTCOME_LABELS, OUTCOME_REJECTED, OUTCOME_SELECTED
+from ..money import AmountError, cents_to_input, parse_euros
+
+OUTCOME_CHOICES = [(key, label) for key, label in OUTCOME_LABELS.items()]
+
+
+def _amount(field):
+    try:
+        return parse_euros(field.data)
+    except AmountError as error:
+        raise ValidationError(str(error)) from None
+
+
+def _parse_number(text, message, low, high):
+    text = (text or "").strip().replace(",", ".")
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValidationError(message) from None
+    if not low <= value <= high:
+        raise ValidationError(message)
+    return value
+
+
+class DecisionForm(FlaskForm):
+    outcome = RadioField("Décision", choices=OUTCOME_CHOICES, validate_choice=False)
+    amount = StringField("Montant accordé (total, en euros)", validators=[Optional()])
+    amount_per_year = FieldList(StringField("Montant de l'année"), min_entries=0)
+    reason = TextAreaField("Motif (communiqué à l'association)", validators=[Length(max=5000)])
+
+    def __init__(self, *args, years=1, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.years = years
+        while len(self.amount_per_year) < (years if years > 1 else 0):
+            self.amount_per_year.append_entry()
+        self.amount_cents = None
+        self.amount_per_year_cents = None
+
+    def fill(self, decision, application):
+        """Pre-fill from the current decision (or the amount requested)."""
+        if decision is not None:
+            self.outcome.data = decision.outcome
+            self.reason.data = decision.reason
+        amount = decision.amount_cents if decision is not None and decision.amount_cents \
+            else application.requested_cents
+        self.amount.data = cents_to_input(amount)
+        per_year = (decision.amount_per_year if decision is not None and decision.amount_cents
+                    else application.requested_per_year) or []
+        if self.years > 1:
+            for entry, cents in zip(self.amount_per_year.entries, list(per_year) + [None] * self.years):
+                entry.data = cents_to_input(cents)
+
+    def validate_outcome(self, field):
+        if field.data not in OUTCOME_LABELS:
+            raise ValidationError("Choisissez une décision.")
+
+    def validate_amount(self, field):
+        if self.outcome.data != OUTCOME_SELECTED:
+            return
+        cents = _amount(field)
+        if not cents:
+            raise ValidationError("Indiquez le montant accordé.")
+        self.amount_cents = cents
+
+    def validate_amount_per_year(self, field):
+        if self.outcome.data != OUTCOME_SELECTED or self.years <= 1:
+            return
+        values = []
+        for number, entry in enumerate(field.entries[:self.years], start=1):
+            try:
+                values.append(_amount(entry))
+            except ValidationError as error:
+                raise ValidationError(f"Année {number} : {error}") from None
+        if all(v is None for v in values):
+            return  # split evenly (or as requested) by the service
+        if any(v is None for v in values):
+            raise ValidationError("Indiquez le montant de chaque année, ou laissez-les tous vides.")
+        total = self.amount_cents
+        if total is not None and sum(values) != total:
+            from ..money import format_euros
+            raise ValidationError(f"La somme des montants annuels ({format_euros(sum(values))}) doit être "
+                                  f"égale au montant accordé ({format_euros(total)}).")
+        self.amount_per_year_cents = values
+
+    def validate_reason(self, field):
+        if self.outcome.data == OUTCOME_REJECTED and not (field.data or "").strip():
+            raise ValidationError("Indiquez le motif de non-sélection : il sera communiqué à l'association.")
+
+
+class BulkDecisionForm(FlaskForm):
+    outcome = SelectField("Décision pour les dossiers cochés", choices=[("", "— Choisir —")] + OUTCOME_CHOICES)
+    reason = StringField("Motif (obligatoire pour « Non retenu »)", validators=[Length(max=5000)])
+
+    def validate_outcome(self, field):
+        if field.data not in OUTCOME_LABELS:
+            raise ValidationError("Choisissez une décision.")
+
+    def validate_reason(self, field):
+        if self.outcome.data == OUTCOME_REJECTED and not (field.data or "").strip():
+            raise ValidationError("Indiquez le motif de non-sélection : il sera communiqué aux associations.")
+
+
+class ProposalForm(FlaskForm):
+    """Settings of « Proposer une sélection » (a GET form: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    calibrated = BooleanField("Utiliser les notes calibrées")
+    min_per_region = StringField("Nombre minimal de lauréats par région", default="1")
+    cap_percent = StringField("Plafond par région (en % de l'enveloppe, facultatif)")
+    min_score = StringField("Note minimale sur 20 (facultatif)")
+    keep_drafts = BooleanField("Conserver les décisions en brouillon", default=True)
+
+    def validate_min_per_region(self, field):
+        value = _parse_number(field.data or "0", "Saisissez un nombre entier entre 0 et 20.", 0, 20)
+        if value is None or value != int(value):
+            raise ValidationError("Saisissez un nombre entier entre 0 et 20.")
+        self.min_per_region_value = int(value)
+
+    def validate_cap_percent(self, field):
+        self.cap_percent_value = _parse_number(field.data, "Saisissez un pourcentage entre 1 et 100.", 1, 100)
+
+    def validate_min_score(self, field):
+        self.min_score_value = _parse_number(field.data, "Saisissez une note entre 0 et 20.", 0, 20)
+
+    def settings(self):
+        from .proposal import ProposalSettings
+        return ProposalSettings(calibrated=bool(self.calibrated.data), min_per_region=self.min_per_region_value,
+                                cap_percent=self.cap_percent_value, min_score=self.min_score_value,
+                                keep_drafts=bool(self.keep_drafts.data))
+
+
+class ConfirmForm(FlaskForm):
+    """A POST with nothing but its CSRF token (publish, apply, cancel a draft)."""

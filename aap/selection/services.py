@@ -1,0 +1,272 @@
+"""Decisions: drafts, bulk drafts, applying a proposal, publishing (with the e-mails).
+
+The only place of the selection package that changes the database. Knows nothing of HTTP.
+"""
+from __future__ import annotations
+
+from sqlalchemy.orm import joinedload
+
+from .. import timeutil
+from ..events import change_state, record
+from ..extensions import db
+from ..mail import queue_mail
+from ..models import Application, Decision, User
+from ..models.applications import REJECTED, SELECTED, WAITLISTED
+from ..models.selection import OUTCOME_LABELS, OUTCOME_REJECTED, OUTCOME_SELECTED, OUTCOME_WAITLISTED
+from ..models.users import APPLICANT
+from ..money import format_euros
+from .ranking import FINAL_STATES, RANKED_STATES
+
+STATE_OF_OUTCOME = {OUTCOME_SELECTED: SELECTED, OUTCOME_WAITLISTED: WAITLISTED, OUTCOME_REJECTED: REJECTED}
+MAIL_TEMPLATES = {OUTCOME_SELECTED: "decision_selected", OUTCOME_WAITLISTED: "decision_waitlisted",
+                  OUTCOME_REJECTED: "decision_rejected"}
+PUBLISH_REASON = "Décision du comité de sélection"
+LOCKED_MESSAGE = "La décision sur ce dossier est publiée : elle ne peut plus être modifiée."
+
+
+class DecisionError(Exception):
+    """A refusal to show to staff (French message)."""
+
+
+def split_per_year(total_cents, years, requested_per_year=None):
+    """Amounts per year summing to the total: the requested split when it fits, else an even one."""
+    years = max(int(years or 1), 1)
+    if years == 1:
+        return [total_cents]
+    requested = [int(v or 0) for v in (requested_per_year or [])]
+    if len(requested) == years and sum(requested) == total_cents:
+        return requested
+    base, remainder = divmod(total_cents, years)
+    return [base + (1 if i < remainder else 0) for i in range(years)]
+
+
+def amount_warnings(application, amount_cents):
+    """Warnings (not errors) about a granted amount."""
+    requested = application.requested_cents
+    if amount_cents is not None and requested is not None and amount_cents > requested:
+        return [f"Le montant accordé ({format_euros(amount_cents)}) dépasse le montant demandé "
+                f"({format_euros(requested)}) pour le dossier {application.reference}."]
+    return []
+
+
+def _record_draft(action, actor, application, reason="", **details):
+    """Drafts are recorded at the call's level (staff audit), not in the file's own history,
+    which the association reads: nothing of a decision shows there before it is published."""
+    return record(action, actor=actor, call_id=application.call_id, reason=reason,
+                  application_id=application.id, reference=application.reference, **details)
+
+
+def _check_open(application):
+    if application.status not in RANKED_STATES:
+        raise DecisionError(f"Le dossier {application.reference} ne peut pas faire l'objet d'une décision "
+                            f"dans son état actuel ({application.status_label}).")
+    decision = application.decision
+    if decision is not None and decision.published_at is not None:
+        raise DecisionError(LOCKED_MESSAGE)
+    if decision is None and application.status in FINAL_STATES:
+        raise DecisionError(LOCKED_MESSAGE)
+    return decision
+
+
+def _draft(application, outcome, actor, amount_cents=None, amount_per_year=None, reason=""):
+    """Create or update the draft decision of a file (no commit). Returns the warnings."""
+    decision = _check_open(application)
+    reason = (reason or "").strip()
+    years = application.call.years
+    if outcome not in OUTCOME_LABELS:
+        raise DecisionError("Choisissez une décision.")
+    warnings = []
+    if outcome == OUTCOME_SELECTED:
+        if not amount_cents or amount_cents <= 0:
+            raise DecisionError(f"Indiquez le montant accordé au dossier {application.reference}.")
+        if amount_per_year:
+            amount_per_year = [int(v) for v in amount_per_year]
+            if len(amount_per_year) != max(years, 1):
+                raise DecisionError(f"Indiquez un montant pour chacune des {years} années.")
+            if sum(amount_per_year) != amount_cents:
+                raise DecisionError(
+                    f"La somme des montants annuels ({format_euros(sum(amount_per_year))}) doit être égale "
+                    f"au montant accordé ({format_euros(amount_cents)}).")
+        else:
+            amount_per_year = split_per_year(amount_cents, years, application.requested_per_year)
+        warnings = amount_warnings(application, amount_cents)
+    else:
+        amount_cents, amount_per_year = None, []
+        if outcome == OUTCOME_REJECTED and not reason:
+            raise DecisionError(f"Indiquez le motif de non-sélection du dossier {application.reference} : "
+                                f"il sera communiqué à l'association.")
+    if decision is None:
+        decision = Decision(application=application)
+        db.session.add(decision)
+    decision.outcome = outcome
+    decision.amount_cents = amount_cents
+    decision.amount_per_year = amount_per_year
+    decision.reason = reason
+    decision.decided_by_id = actor.id
+    decision.decided_at = timeutil.now()
+    _record_draft("decision_drafted", actor, application, reason=reason, outcome=outcome,
+                  amount_cents=amount_cents)
+    return warnings
+
+
+def set_decision(application, outcome, actor, amount_cents=None, amount_per_year=None, reason=""):
+    """Record (or change) the draft decision on one file. Returns the warnings (French)."""
+    try:
+        warnings = _draft(application, outcome, actor, amount_cents, amount_per_year, reason)
+    except DecisionError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return warnings
+
+
+def _applications_of_call(call, application_ids):
+    ids = {int(i) for i in application_ids}
+    if not ids:
+        return []
+    return db.session.scalars(
+        db.select(Application).options(joinedload(Application.decision), joinedload(Application.call))
+        .where(Application.call_id == call.id, Application.id.in_(ids))
+        .order_by(Application.id)).unique().all()
+
+
+def set_decisions_bulk(call, application_ids, outcome, actor, reason=""):
+    """The same decision on several files of a call (a winner gets its current or requested amount).
+
+    Files whose decision is published are skipped. All or nothing otherwise.
+    Returns (number of drafts recorded, skipped references, warnings).
+    """
+    applications = _applications_of_call(call, application_ids)
+    done, skipped, warnings = 0, [], []
+    try:
+        for application in applications:
+            if application.status not in RANKED_STATES or (application.decision is not None
+                                                           and application.decision.published_at) \
+                    or (application.decision is None and application.status in FINAL_STATES):
+                skipped.append(application.reference)
+                continue
+            amount = None
+            if outcome == OUTCOME_SELECTED:
+                current = application.decision
+                amount = (current.amount_cents if current is not None and current.amount_cents
+                          else application.requested_cents)
+            keep_split = (application.decision.amount_per_year
+                          if application.decision is not None and application.decision.amount_cents == amount
+                          else None)
+            warnings += _draft(application, outcome, actor, amount_cents=amount,
+                               amount_per_year=keep_split or None, reason=reason)
+            done += 1
+    except DecisionError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return done, skipped, warnings
+
+
+def clear_decision(application, actor):
+    """Remove a draft decision (the file goes back to « sans décision »)."""
+    decision = application.decision
+    if decision is None:
+        return False
+    if decision.published_at is not None:
+        raise DecisionError(LOCKED_MESSAGE)
+    _record_draft("decision_draft_removed", actor, application, outcome=decision.outcome)
+    db.session.delete(decision)
+    db.session.commit()
+    return True
+
+
+def apply_proposal(call, actor, entering_ids=(), leaving_ids=()):
+    """Turn the chosen lines of a proposal into drafts: entering files « retenu » (their current or
+    requested amount), leaving files « liste d'attente ». Published decisions are left alone.
+    Returns (entered, left, skipped references, warnings)."""
+    entering = _applications_of_call(call, entering_ids)
+    leaving = _applications_of_call(call, leaving_ids)
+    entered = left = 0
+    skipped, warnings = [], []
+    try:
+        for application in entering:
+            decision = application.decision
+            if decision is not None and decision.published_at or application.status not in RANKED_STATES \
+                    or (decision is None and application.status in FINAL_STATES):
+                skipped.append(application.reference)
+                continue
+            amount = decision.amount_cents if decision is not None and decision.amount_cents \
+                else application.requested_cents
+            if not amount:
+                skipped.append(application.reference)
+                continue
+            warnings += _draft(application, OUTCOME_SELECTED, actor, amount_cents=amount,
+                               reason="Proposition de sélection optimale")
+            entered += 1
+        for application in leaving:
+            decision = application.decision
+            if decision is None or decision.published_at or application.status not in RANKED_STATES:
+                skipped.append(application.reference)
+                continue
+            _draft(application, OUTCOME_WAITLISTED, actor, reason="Proposition de sélection optimale")
+            left += 1
+    except DecisionError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return entered, left, skipped, warnings
+
+
+def _recipients(application, members):
+    emails = [user.email for user in members.get(application.association_id, [])]
+    if not emails and application.association.contact_email:
+        emails = [application.association.contact_email]
+    return emails
+
+
+def publish_decisions(call, actor):
+    """Publish every draft decision of the call, in ONE transaction: lock each decision, move
+    each file to its final state (recorded in its history) and queue one e-mail per member of
+    the association. If anything fails, nothing is published. Returns the number published."""
+    try:
+        decisions = db.session.scalars(
+            db.select(Decision)
+            .join(Application, Application.id == Decision.application_id)
+            .options(joinedload(Decision.application).joinedload(Application.association))
+            .where(Application.call_id == call.id, Decision.published_at.is_(None))
+            .order_by(Application.reference, Application.id)
+            .with_for_update(of=Decision)).unique().all()
+        if not decisions:
+            return 0
+        association_ids = {d.application.association_id for d in decisions}
+        members = {}
+        for user in db.session.scalars(
+                db.select(User).where(User.association_id.in_(association_ids), User.role == APPLICANT,
+                                      User.active.is_(True)).order_by(User.id)):
+            members.setdefault(user.association_id, []).append(user)
+        now = timeutil.now()
+        for decision in decisions:
+            application = decision.application
+            if application.status not in RANKED_STATES or application.status in FINAL_STATES:
+                raise DecisionError(
+                    f"Le dossier {application.reference} n'est plus en attente de décision "
+                    f"({application.status_label}) : supprimez son brouillon de décision, puis publiez.")
+            decision.published_at = now
+            decision.published_by_id = actor.id
+            reason = decision.reason if decision.outcome == OUTCOME_REJECTED else PUBLISH_REASON
+            change_state(application, STATE_OF_OUTCOME[decision.outcome], actor=actor, reason=reason,
+                         action="decision_published", outcome=decision.outcome,
+                         amount_cents=decision.amount_cents)
+            subject = f"Appel à projets « 1 jeune 1 mentor » : décision sur votre dossier {application.reference}"
+            for email in _recipients(application, members):
+                queue_mail(email, subject, MAIL_TEMPLATES[decision.outcome], call=call,
+                           application=application, association=application.association,
+                           decision=decision, amount_years=_amount_years(call, decision))
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        raise
+    return len(decisions)
+
+
+def _amount_years(call, decision):
+    """[(label, cents)] for a multi-year winner (empty otherwise)."""
+    if decision.outcome != OUTCOME_SELECTED or call.years <= 1:
+        return []
+    return [(str(call.year + i), cents) for i, cents in enumerate(decision.amount_per_year or [])]
