@@ -1,9 +1,42 @@
-"""PDF rendering with WeasyPrint: a pure function from a template and data to bytes."""
+"""PDF rendering with WeasyPrint: a pure function from a template and data to bytes.
+
+During a request the template is rendered by Flask's Jinja environment; otherwise (worker
+processes of the bulk generation, CLI, background threads, services called from tests) by a
+standalone environment over the same templates/ folder with the same filters, so both give
+the same document and need no request.
+"""
+from functools import lru_cache
 from pathlib import Path
 
-from flask import render_template
-
 STATIC = Path(__file__).resolve().parent.parent / "static"
+TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
+FONTS_URL = (STATIC / "dsfr" / "fonts").as_uri()
+
+
+@lru_cache(maxsize=1)
+def standalone_environment():
+    """A Jinja environment for documents, usable without a Flask app (no DB, no request)."""
+    from jinja2 import Environment, FileSystemLoader, select_autoescape
+
+    from .. import money, timeutil
+    from ..web import _nl2br
+
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
+    env.filters["euros"] = money.format_euros
+    env.filters["date_fr"] = timeutil.format_date
+    env.filters["datetime_fr"] = timeutil.format_datetime
+    env.filters["time_fr"] = timeutil.format_time
+    env.filters["nl2br"] = _nl2br
+    return env
+
+
+def render_html(template, **context):
+    from flask import has_request_context, render_template
+
+    context.setdefault("fonts_url", FONTS_URL)
+    if has_request_context():
+        return render_template(f"documents/{template}", **context)
+    return standalone_environment().get_template(f"documents/{template}").render(**context)
 
 
 def render_pdf(template, **context):
@@ -13,5 +46,5 @@ def render_pdf(template, **context):
     """
     from weasyprint import HTML
 
-    html = render_template(f"documents/{template}", fonts_url=(STATIC / "dsfr" / "fonts").as_uri(), **context)
+    html = render_html(template, **context)
     return HTML(string=html, base_url=str(STATIC)).write_pdf()

@@ -2,6 +2,7 @@
 from .applications import Application, Attachment, Message, PieceRequest  # noqa: F401
 from .associations import Association  # noqa: F401
 from .calls import Call, Criterion, RequiredDocument  # noqa: F401
+from .documents import DocumentJob  # noqa: F401
 from .events import Event  # noqa: F401
 from .mail import OutboxMessage  # noqa: F401
 from .review import Assignment, Conflict, Review, Score  # noqa: F401

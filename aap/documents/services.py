@@ -1,0 +1,123 @@
+"""Conventions on disk: numbering, storage by fingerprint, regeneration only when data changed.
+
+The only place (with bulk.py) that writes Convention and DocumentJob rows.
+"""
+import os
+import re
+import secrets
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select
+
+from .. import events, timeutil
+from ..extensions import db
+from ..models import Application, Convention
+from .convention import build_convention_pdf
+from .data import convention_data, convention_number, fingerprint
+
+NUMBER_RE = re.compile(r"-(\d+)$")
+
+
+def documents_folder(*parts):
+    folder = Path(current_app.config["DOCUMENTS_FOLDER"]).joinpath(*parts)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def conventions_folder():
+    return documents_folder("conventions")
+
+
+def write_atomically(path, content):
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp.write_bytes(content)
+    os.replace(tmp, path)
+
+
+def _last_number(call_id):
+    numbers = db.session.scalars(
+        select(Convention.number).join(Application, Application.id == Convention.application_id)
+        .where(Application.call_id == call_id)
+    ).all()
+    values = [int(m.group(1)) for m in (NUMBER_RE.search(n or "") for n in numbers) if m]
+    return max(values, default=0)
+
+
+def number_conventions(applications):
+    """Give a Convention row (with its stable number) to each application that has none.
+
+    The applications are numbered in the order given (references order for a call).
+    Returns {application_id: Convention}. Two statements, then one INSERT per new row.
+    """
+    if not applications:
+        return {}
+    ids = [a.id for a in applications]
+    existing = {c.application_id: c for c in db.session.scalars(
+        select(Convention).where(Convention.application_id.in_(ids)))}
+    last_by_call = {}
+    for application in applications:
+        if application.id in existing:
+            continue
+        call = application.call
+        if call.id not in last_by_call:
+            last_by_call[call.id] = _last_number(call.id)
+        last_by_call[call.id] += 1
+        convention = Convention(application_id=application.id,
+                                number=convention_number(call, last_by_call[call.id]),
+                                data_fingerprint="", stored_name=None)
+        db.session.add(convention)
+        existing[application.id] = convention
+    db.session.flush()
+    return existing
+
+
+def convention_path(convention):
+    return conventions_folder() / convention.stored_name if convention.stored_name else None
+
+
+def needs_render(convention, data_fingerprint):
+    path = convention_path(convention)
+    return (convention.data_fingerprint != data_fingerprint or path is None or not path.exists())
+
+
+def store_convention(convention, data_fingerprint, pdf):
+    """Write the PDF under DOCUMENTS_FOLDER/conventions and point the row to it (no commit).
+
+    Returns the path of the previous file, to delete after the commit."""
+    old = convention_path(convention)
+    name = f"{convention.application_id}-{data_fingerprint[:20]}.pdf"
+    write_atomically(conventions_folder() / name, pdf)
+    convention.stored_name = name
+    convention.data_fingerprint = data_fingerprint
+    convention.generated_at = timeutil.now()
+    return old if old is not None and old.name != name else None
+
+
+def remove_files(paths):
+    for path in paths:
+        if path is not None:
+            Path(path).unlink(missing_ok=True)
+
+
+def ensure_convention(application):
+    """The up-to-date convention of a winner: rendered only if its data changed. Commits.
+
+    Returns (convention, path, regenerated)."""
+    convention = number_conventions([application])[application.id]
+    data = convention_data(application, convention.number)
+    data_fingerprint = fingerprint(data)
+    regenerated = False
+    old = None
+    if needs_render(convention, data_fingerprint):
+        old = store_convention(convention, data_fingerprint, build_convention_pdf(data))
+        regenerated = True
+    db.session.commit()
+    remove_files([old])
+    return convention, convention_path(convention), regenerated
+
+
+def record_download(application, actor):
+    events.record("convention_downloaded", actor=actor, application=application)
+    db.session.commit()

@@ -1,0 +1,217 @@
+"""Conventions: the PDF read back (pypdf), numbering, storage by fingerprint, access."""
+import io
+import re
+
+import pytest
+from pypdf import PdfReader
+
+from aap.documents import services
+from aap.documents.convention import build_convention_pdf, group_iban, payment_schedule
+from aap.documents.data import amount_in_words, convention_data, fingerprint
+from aap.extensions import db
+from aap.models import Convention, Event
+
+from . import factories
+from .factories_documents import association, winner
+
+
+def pdf_text(content):
+    reader = PdfReader(io.BytesIO(content))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    text = text.replace("\u202f", " ").replace("\u00a0", " ")
+    text = re.sub(r"-\n", "-", text)  # a line broken after a hyphen (« quarante-⏎deux »)
+    return re.sub(r"\s+", " ", text), reader
+
+
+@pytest.mark.parametrize("cents, words", [
+    (42_500_00, "quarante-deux mille cinq cents euros"),
+    (42_500_50, "quarante-deux mille cinq cents euros et cinquante centimes"),
+    (1_00, "un euro"),
+    (1, "zéro euro et un centime"),
+    (1_000_000_00, "un million d'euros"),
+    (71_080_00, "soixante et onze mille quatre-vingts euros"),
+])
+def test_amount_in_words(cents, words):
+    assert amount_in_words(cents) == words
+
+
+def test_iban_is_grouped_by_four():
+    assert group_iban("fr7630006000011234567890189") == "FR76 3000 6000 0112 3456 7890 189"
+
+
+def test_annual_convention_pdf_holds_parties_amounts_schedule_and_bank(app):
+    call = factories.call(slug="aap-2025", year=2025, advance_percent=60)
+    application = winner(call, amount_cents=42_500_00)
+    convention = services.number_conventions([application])[application.id]
+    data = convention_data(application, convention.number)
+    text, reader = pdf_text(build_convention_pdf(data))
+
+    assert convention.number == "1J1M-2025-CA-0001"
+    assert "RÉPUBLIQUE FRANÇAISE" in text.upper()
+    assert "DJEPVA" in text and "Convention n° 1J1M-2025-CA-0001" in text
+    # Parties
+    assert "représenté par la directrice ou le directeur de la jeunesse" in text
+    assert "Réussir Ensemble" in text and "73282932000074" in text and "W691234567" in text
+    assert "représentée par Claire Martin, présidente" in text
+    assert "Association loi 1901" in text
+    # Amount in figures and in words
+    assert "42 500,00 €" in text
+    assert "quarante-deux mille cinq cents euros" in text
+    # Schedule: 60 % advance then the balance
+    assert "Avance (60 %)" in text and "25 500,00 €" in text
+    assert "Solde (40 %)" in text and "17 000,00 €" in text
+    assert "à la signature de la présente convention" in text
+    # Bank details
+    assert "FR76 3000 6000 0112 3456 7890 189" in text and "AGRIFRPP" in text
+    # Obligations, disputes, signatures, annexes
+    assert "six mois suivant la fin de chaque année" in text and "15059" in text
+    assert "QPV" in text and "ZRR" in text
+    assert "tribunal administratif de Paris" in text
+    assert "Fait à Paris, le" in text
+    assert "Annexe I" in text and "Un programme de mentorat d'un an." in text
+    assert "Annexe II" in text and "300 000,00 €" in text and "Région" in text and "50 000,00 €" in text
+    assert "Annexe III" in text and "300" in text
+    assert f"page 1 sur {len(reader.pages)}" in text
+    assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)  # A4
+
+
+def test_multi_year_convention_has_amounts_per_year_and_cents(app):
+    call = factories.call(slug="cpo-2025", year=2025, years=3, advance_percent=50)
+    application = winner(call, amount_cents=127_500_50, per_year=[42_500_50, 42_500_00, 42_500_00])
+    convention = services.number_conventions([application])[application.id]
+    text, _ = pdf_text(build_convention_pdf(convention_data(application, convention.number)))
+
+    assert convention.number == "1J1M-2025-CPO-0001"
+    assert "Convention pluriannuelle d'objectifs" in text
+    assert "2025, 2026 et 2027" in text
+    assert "127 500,50 €" in text
+    assert "cent vingt-sept mille cinq cents euros et cinquante centimes" in text
+    assert "42 500,50 €" in text and "quarante-deux mille cinq cents euros et cinquante centimes" in text
+    assert "21 250,25 €" in text  # half of the first year, advance and balance
+    assert "premier trimestre 2026" in text and "premier trimestre 2027" in text
+
+
+def test_schedule_sums_to_the_grant(app):
+    call = factories.call(slug="cpo-odd", year=2025, years=3, advance_percent=33)
+    application = winner(call, amount_cents=100_000_01, per_year=[33_333_33, 33_333_34, 33_333_34])
+    data = convention_data(application, "X")
+    rows = payment_schedule(data)
+    assert sum(row["cents"] for row in rows) == 100_000_01
+    assert [row["year"] for row in rows] == [2025, 2025, 2026, 2026, 2027, 2027]
+
+
+def test_fonts_are_embedded_marianne(app):
+    call = factories.call(slug="aap-fonts", year=2025)
+    application = winner(call)
+    content = build_convention_pdf(convention_data(application, "1J1M-2025-CA-0001"))
+    reader = PdfReader(io.BytesIO(content))
+    fonts = {}
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+            descriptor = descendant["/FontDescriptor"].get_object()
+            fonts[str(font["/BaseFont"])] = any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+    assert any("Marianne" in name for name in fonts)
+    assert all(fonts.values()), fonts
+
+
+def test_numbers_are_sequential_per_call_and_stable(app):
+    call = factories.call(slug="aap-num", year=2025)
+    first, second = winner(call, name="Première"), winner(call, name="Seconde")
+    numbers = services.number_conventions([first, second])
+    db.session.commit()
+    assert [numbers[first.id].number, numbers[second.id].number] == ["1J1M-2025-CA-0001", "1J1M-2025-CA-0002"]
+    again = services.number_conventions([second, first])
+    assert again[second.id].number == "1J1M-2025-CA-0002"
+    assert db.session.query(Convention).count() == 2
+
+
+def test_stored_once_and_regenerated_only_when_data_changes(app):
+    call = factories.call(slug="aap-store", year=2025)
+    application = winner(call)
+    convention, path, regenerated = services.ensure_convention(application)
+    assert regenerated and path.exists()
+    first_name, first_fp, first_mtime = convention.stored_name, convention.data_fingerprint, path.stat().st_mtime_ns
+    assert first_fp == fingerprint(convention_data(application, convention.number))
+
+    convention, path, regenerated = services.ensure_convention(application)
+    assert not regenerated
+    assert convention.stored_name == first_name and path.stat().st_mtime_ns == first_mtime
+
+    application.association.iban = "FR1420041010050500013M02606"
+    db.session.commit()
+    convention, new_path, regenerated = services.ensure_convention(application)
+    assert regenerated and convention.data_fingerprint != first_fp
+    assert convention.number == "1J1M-2025-CA-0001"
+    assert not path.exists() and new_path.exists()
+    text, _ = pdf_text(new_path.read_bytes())
+    assert "FR14 2004 1010 0505 0001 3M02 606" in text
+
+
+def test_missing_file_is_regenerated(app):
+    call = factories.call(slug="aap-missing", year=2025)
+    application = winner(call)
+    _, path, _ = services.ensure_convention(application)
+    path.unlink()
+    _, path, regenerated = services.ensure_convention(application)
+    assert regenerated and path.exists()
+
+
+# --- Access ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def won(app, applicant):
+    call = factories.call(slug="aap-web", year=2025)
+    factories.complete_identity(applicant.association)
+    return winner(call, association_record=applicant.association)
+
+
+def test_member_downloads_own_convention(client, login_as, applicant, won):
+    login_as(applicant)
+    response = client.get(f"/candidatures/{won.id}/convention.pdf")
+    assert response.status_code == 200
+    assert response.mimetype == "application/pdf"
+    assert "convention-1J1M-2025-CA-0001.pdf" in response.headers["Content-Disposition"]
+    text, _ = pdf_text(response.data)
+    assert applicant.association.name in text
+    assert db.session.query(Event).filter_by(action="convention_downloaded").count() == 0
+
+
+def test_staff_download_is_recorded(client, login_as, staff, won):
+    login_as(staff)
+    response = client.get(f"/candidatures/{won.id}/convention.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF")
+    event = db.session.query(Event).filter_by(action="convention_downloaded").one()
+    assert event.actor_id == staff.id and event.application_id == won.id
+
+
+@pytest.mark.parametrize("who", ["other_applicant", "reviewer"])
+def test_others_get_404(request, client, login_as, won, who):
+    login_as(request.getfixturevalue(who))
+    assert client.get(f"/candidatures/{won.id}/convention.pdf").status_code == 404
+
+
+def test_anonymous_is_sent_to_login(client, won):
+    response = client.get(f"/candidatures/{won.id}/convention.pdf")
+    assert response.status_code == 302 and "/connexion" in response.headers["Location"]
+
+
+def test_no_convention_before_publication_or_when_not_selected(client, login_as, staff, applicant):
+    call = factories.call(slug="aap-unpublished", year=2025)
+    factories.complete_identity(applicant.association)
+    draft = winner(call, association_record=applicant.association, published=False)
+    rejected = winner(call, name="Refusée", outcome="rejected")
+    login_as(staff)
+    assert client.get(f"/candidatures/{draft.id}/convention.pdf").status_code == 404
+    assert client.get(f"/candidatures/{rejected.id}/convention.pdf").status_code == 404
+    assert client.get("/candidatures/999999/convention.pdf").status_code == 404
+    assert db.session.query(Convention).count() == 0
+
+
+def test_member_cannot_download_an_unpublished_decision(client, login_as, applicant):
+    call = factories.call(slug="aap-unpub2", year=2025)
+    factories.complete_identity(applicant.association)
+    draft = winner(call, association_record=applicant.association, published=False)
+    login_as(applicant)
+    assert client.get(f"/candidatures/{draft.id}/convention.pdf").status_code == 404
