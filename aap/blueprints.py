@@ -3,5 +3,19 @@
 
 def register_domain_blueprints(app):
     blueprints = []
+    from .applications import bp as applications_bp
+    blueprints.append(applications_bp)
+    from .calls import bp as calls_bp
+    blueprints.append(calls_bp)
+    from .instruction import bp as instruction_bp
+    blueprints.append(instruction_bp)
+    from .associations import bp as associations_bp
+    blueprints.append(associations_bp)
+    from .documents.views import bp as documents_bp
+    blueprints.append(documents_bp)
+    from .review import bp as review_bp
+    blueprints.append(review_bp)
+    from .selection import bp as selection_bp
+    blueprints.append(selection_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

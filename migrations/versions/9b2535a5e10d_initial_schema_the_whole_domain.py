@@ -1,8 +1,8 @@
 """initial schema: the whole domain
 
-Revision ID: 0f38797ab79a
+Revision ID: 9b2535a5e10d
 Revises: 
-Create Date: 2026-11-23 10:41:32.102112
+Create Date: 2026-11-23 11:32:54.586615
 
 """
 from alembic import op
@@ -11,7 +11,7 @@ import aap.models.base
 
 
 # revision identifiers, used by Alembic.
-revision = '0f38797ab79a'
+revision = '9b2535a5e10d'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -210,6 +210,27 @@ def upgrade():
         batch_op.create_index(batch_op.f('ix_applications_association_id'), ['association_id'], unique=False)
         batch_op.create_index('ix_applications_call_status', ['call_id', 'status'], unique=False)
 
+    op.create_table('document_jobs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('call_id', sa.Integer(), nullable=False),
+    sa.Column('kind', sa.String(length=30), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('total', sa.Integer(), nullable=False),
+    sa.Column('done', sa.Integer(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=False),
+    sa.Column('stored_name', sa.String(length=64), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', aap.models.base.UTCDateTime(), nullable=True),
+    sa.Column('started_at', aap.models.base.UTCDateTime(), nullable=True),
+    sa.Column('finished_at', aap.models.base.UTCDateTime(), nullable=True),
+    sa.Column('updated_at', aap.models.base.UTCDateTime(), nullable=True),
+    sa.ForeignKeyConstraint(['call_id'], ['calls.id'], name=op.f('fk_document_jobs_call_id_calls'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['created_by_id'], ['users.id'], name=op.f('fk_document_jobs_created_by_id_users')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_document_jobs'))
+    )
+    with op.batch_alter_table('document_jobs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_document_jobs_call_id'), ['call_id'], unique=False)
+
     op.create_table('assignments',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('application_id', sa.Integer(), nullable=False),
@@ -217,6 +238,7 @@ def upgrade():
     sa.Column('assigned_by_id', sa.Integer(), nullable=True),
     sa.Column('assigned_at', aap.models.base.UTCDateTime(), nullable=True),
     sa.Column('notified_at', aap.models.base.UTCDateTime(), nullable=True),
+    sa.Column('no_conflict_confirmed_at', aap.models.base.UTCDateTime(), nullable=True),
     sa.ForeignKeyConstraint(['application_id'], ['applications.id'], name=op.f('fk_assignments_application_id_applications'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['assigned_by_id'], ['users.id'], name=op.f('fk_assignments_assigned_by_id_users')),
     sa.ForeignKeyConstraint(['reviewer_id'], ['users.id'], name=op.f('fk_assignments_reviewer_id_users')),
@@ -424,6 +446,10 @@ def downgrade():
         batch_op.drop_index(batch_op.f('ix_assignments_application_id'))
 
     op.drop_table('assignments')
+    with op.batch_alter_table('document_jobs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_document_jobs_call_id'))
+
+    op.drop_table('document_jobs')
     with op.batch_alter_table('applications', schema=None) as batch_op:
         batch_op.drop_index('ix_applications_call_status')
         batch_op.drop_index(batch_op.f('ix_applications_association_id'))
