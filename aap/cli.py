@@ -83,7 +83,10 @@ def register_cli(app):
             check_password_strength(password)
         except ValueError as error:
             raise click.ClickException(str(error)) from None
-        user = User(email=email.strip().lower(), role=role, first_name=first_name, last_name=last_name,
+        email = email.strip().lower()
+        if db.session.scalar(db.select(User.id).where(User.email == email)) is not None:
+            raise click.ClickException(f"Un compte existe déjà avec l'adresse {email}.")
+        user = User(email=email, role=role, first_name=first_name, last_name=last_name,
                     email_confirmed_at=timeutil.now())
         user.set_password(password)
         db.session.add(user)

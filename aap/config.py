@@ -5,6 +5,7 @@ AAP_ENV selects the profile: development (default), production or testing.
 import os
 import secrets
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = ROOT / "instance"
@@ -17,21 +18,46 @@ def _bool(name, default=False):
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _secret_key(env, instance_path):
-    key = os.environ.get("SECRET_KEY")
+def _secret_key(env, instance_path, overrides):
+    key = overrides.get("SECRET_KEY") or os.environ.get("SECRET_KEY")
     if key:
         return key
     if env == "production":
         raise RuntimeError("SECRET_KEY must be set in production")
     if env == "testing":
         return "testing-secret-key"
-    # Development: generated once and kept in instance/.
+    # Development: generated once and kept in instance/, readable by the owner only.
     path = Path(instance_path) / "secret_key"
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_urlsafe(48))
-        path.chmod(0o600)
-    return path.read_text().strip()
+        # Written to a private temporary file, then linked into place: a concurrent process
+        # never reads a half-written key, and the first one to link wins.
+        temporary = path.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    key = path.read_text().strip()
+    if not key:
+        raise RuntimeError(f"{path} is empty: delete it to generate a new key")
+    return key
+
+
+def _trusted_hosts(env, base_url):
+    """Host names the app answers to. In production, requests for any other Host are refused
+    (400): links put in e-mails (url_for(..., _external=True)) are built from the request's
+    host, and a forged Host header would otherwise send a password reset link to another site."""
+    configured = os.environ.get("AAP_TRUSTED_HOSTS")
+    if configured:
+        return [host.strip() for host in configured.split(",") if host.strip()]
+    if env != "production":
+        return None
+    return [urlsplit(base_url).hostname or "localhost", "localhost", "127.0.0.1"]
 
 
 def load(instance_path, overrides=None):
@@ -45,9 +71,10 @@ def load(instance_path, overrides=None):
     if database_url.startswith("postgresql://"):
         database_url = "postgresql+psycopg://" + database_url[len("postgresql://"):]
 
+    base_url = os.environ.get("AAP_BASE_URL", "http://127.0.0.1:5000")
     config = {
         "AAP_ENV": env,
-        "SECRET_KEY": _secret_key(env, instance_path),
+        "SECRET_KEY": _secret_key(env, instance_path, overrides),
         "SQLALCHEMY_DATABASE_URI": database_url,
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "UPLOAD_FOLDER": os.environ.get("AAP_UPLOAD_FOLDER", str(instance_path / "uploads")),
@@ -68,7 +95,12 @@ def load(instance_path, overrides=None):
         "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", 5)),
         # Deliver queued mail right after each request (development convenience).
         "MAIL_SEND_AFTER_REQUEST": _bool("MAIL_SEND_AFTER_REQUEST", env == "development"),
-        "BASE_URL": os.environ.get("AAP_BASE_URL", "http://127.0.0.1:5000"),
+        "BASE_URL": base_url,
+        "TRUSTED_HOSTS": _trusted_hosts(env, overrides.get("BASE_URL", base_url)),
+        # Number of reverse proxies in front of the app (nginx…): their X-Forwarded-For and
+        # X-Forwarded-Proto are then trusted, so that login rate limits count the real client
+        # address and HTTPS is recognised. 0 (default): the headers are ignored (not spoofable).
+        "TRUSTED_PROXIES": int(os.environ.get("AAP_TRUSTED_PROXIES", 0)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env == "production",
@@ -77,11 +109,16 @@ def load(instance_path, overrides=None):
         "REMEMBER_COOKIE_SECURE": env == "production",
         "PERMANENT_SESSION_LIFETIME": 8 * 3600,
         "WTF_CSRF_TIME_LIMIT": None,  # the token lives as long as the session
+        # WTForms' own messages (« Not a valid choice »…) in French, from its bundled
+        # catalogues (aap/web.py sets the locale); Flask-WTF's i18n would need Flask-Babel.
+        "WTF_I18N_ENABLED": False,
         "TOKEN_MAX_AGE": {"confirm": 7 * 86400, "reset": 3600, "invite": 14 * 86400, "member": 14 * 86400},
         "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
         "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
         "LOGIN_WINDOW_SECONDS": 15 * 60,
         "TESTING": env == "testing",
+        # Werkzeug's default (scrypt) in production; the tests hash hundreds of passwords.
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000" if env == "testing" else "scrypt",
     }
     if env == "testing":
         config["MAIL_BACKEND"] = os.environ.get("MAIL_BACKEND_TESTING", "smtp")

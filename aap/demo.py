@@ -15,7 +15,6 @@ import unicodedata
 from datetime import date, datetime, timedelta
 
 import click
-from werkzeug.security import generate_password_hash
 from sqlalchemy import func, insert
 from stdnum import iban as std_iban
 from stdnum import luhn
@@ -28,6 +27,7 @@ from .models import (Application, Assignment, Association, Call, Conflict, Decis
                      Score, User)
 from .models.calls import CALL_CLOSED, CALL_PUBLISHED
 from .models.review import FAVORABLE, RESERVED, UNFAVORABLE
+from .models.users import hash_password
 from .referentiel import DEPARTEMENT_BY_CODE, DEPARTEMENTS, departements_of_region
 
 N_APPLICATIONS = 230
@@ -515,7 +515,7 @@ def build_demo(seed=2025):
     rng = b.rng
     emails = dict((role, email) for email, role in DEMO_ACCOUNTS)
     # One (salted, slow) hash shared by the four demo accounts: they have the same password.
-    demo_hash = generate_password_hash(DEMO_PASSWORD)
+    demo_hash = hash_password(DEMO_PASSWORD)
 
     # ---- staff, admin, reviewers
     t0 = paris(2024, 11, 4, 9)

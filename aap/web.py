@@ -1,7 +1,10 @@
 """Request-level concerns: security headers, error pages, template filters, navigation."""
-from flask import render_template, request
+from flask import has_request_context, render_template, request
 from flask_login import current_user
-from markupsafe import Markup
+from flask.globals import request_ctx
+from markupsafe import Markup, escape
+from werkzeug.middleware.proxy_fix import ProxyFix
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
 from . import money, timeutil
@@ -39,6 +42,11 @@ def _error(code, title, message):
     def handler(error):
         if code == 500:
             db.session.rollback()
+        if request_ctx.url_adapter is None:
+            # No URL can be built (e.g. a Host that is not trusted): a bare page, no layout.
+            page = (f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+                    f"</head><body><h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>")
+            return page, code
         return render_template("errors/error.html", code=code, title=title, message=message), code
     return handler
 
@@ -51,6 +59,11 @@ def _nl2br(text):
 
 
 def init_web(app):
+    # WTForms' built-in messages in French (with WTF_I18N_ENABLED off, see config.py).
+    FlaskForm.Meta.locales = ("fr_FR", "fr")
+    proxies = app.config.get("TRUSTED_PROXIES", 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.after_request(_security_headers)
     app.register_error_handler(400, _error(400, "Requête invalide",
                                            "La requête n'a pas pu être traitée. Vérifiez les informations envoyées."))
@@ -76,4 +89,6 @@ def init_web(app):
     @app.context_processor
     def _navigation():
         from .navigation import menu_for
+        if not has_request_context():  # e-mails and documents rendered outside a request
+            return {"app_env": app.config["AAP_ENV"]}
         return {"nav_items": menu_for(current_user), "app_env": app.config["AAP_ENV"]}

@@ -6,6 +6,7 @@ import socket
 from contextlib import contextmanager
 
 import pytest
+from flask import g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
@@ -19,6 +20,15 @@ CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 class Client(FlaskClient):
     """A test client that adds the session's CSRF token to form posts."""
+
+    def open(self, *args, **kwargs):
+        # The app fixture keeps one app context for the whole test and Flask reuses it for
+        # every request, so `g` would outlive a request: Flask-Login's current user and
+        # Flask-WTF's CSRF token would leak into the next request (of any client). Start each
+        # request with an empty `g`, as in production.
+        if has_app_context():
+            g.__dict__.clear()
+        return super().open(*args, **kwargs)
 
     def csrf_token(self):
         page = self.get("/accessibilite")

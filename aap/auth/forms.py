@@ -16,8 +16,12 @@ def _strong(form, field):
         raise ValidationError(str(error)) from None
 
 
+def _strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
 class EmailMixin:
-    email = EmailField("Adresse e-mail", validators=[
+    email = EmailField("Adresse e-mail", filters=[_strip], validators=[
         DataRequired(EMAIL_REQUIRED), Length(max=254, message="L'adresse est trop longue."),
         Email(EMAIL_INVALID, check_deliverability=False)])
 

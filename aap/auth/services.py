@@ -1,15 +1,18 @@
 """Accounts: sign-up, confirmation, login with rate limiting, reset, invitations."""
+import secrets
 from datetime import timedelta
+from functools import lru_cache
 
 from flask import url_for
 from sqlalchemy import func
+from werkzeug.security import check_password_hash
 
 from .. import timeutil
 from ..events import record
 from ..extensions import db
 from ..mail import queue_mail
 from ..models import Association, LoginAttempt, User
-from ..models.users import ADMIN, APPLICANT, REVIEWER, STAFF
+from ..models.users import ADMIN, APPLICANT, REVIEWER, STAFF, hash_password
 from .tokens import make_token
 
 
@@ -23,6 +26,11 @@ def normalise_email(email):
 
 def find_user(email):
     return db.session.scalar(db.select(User).where(User.email == normalise_email(email)))
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash():
+    return hash_password(secrets.token_urlsafe(16))
 
 
 def _send_confirmation(user):
@@ -39,6 +47,7 @@ def sign_up(email, password, first_name, last_name, association_name):
     email = normalise_email(email)
     existing = find_user(email)
     if existing is not None:
+        hash_password(password)  # same work either way: timing tells nothing
         queue_mail(email, "Tentative de création de compte", "signup_existing", user=existing,
                    login_link=url_for("auth.login", _external=True),
                    reset_link=url_for("auth.forgot", _external=True))
@@ -89,7 +98,12 @@ def authenticate(email, password, ip, config):
         raise AuthError(f"Trop de tentatives de connexion. Par sécurité, la connexion est bloquée "
                         f"pendant {minutes} minutes. Vous pouvez aussi réinitialiser votre mot de passe.")
     user = find_user(email)
-    ok = user is not None and user.check_password(password) and user.active
+    if user is not None and user.password_hash:
+        ok = user.check_password(password) and user.active
+    else:
+        # Same work as for a real account, so that timing does not tell whether it exists.
+        check_password_hash(_dummy_hash(), password or "")
+        ok = False
     db.session.add(LoginAttempt(email=email, ip=ip, success=ok))
     if not ok:
         db.session.commit()

@@ -23,8 +23,15 @@ def load_user(session_id):
 
 
 def safe_next(target):
-    """Only a local path is accepted as a destination after login."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only a local path is accepted as a destination after login.
+
+    Browsers ignore tabs and newlines in URLs and read a backslash as a slash, so a
+    path such as slash-tab-slash-host or slash-backslash-host would lead to another
+    site: any whitespace, control character or backslash is refused.
+    """
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if "\\" in target or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:

@@ -1,4 +1,5 @@
 """Accounts, roles and login attempts."""
+from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -7,6 +8,14 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .base import Model, UTCDateTime, utcnow
 
 APPLICANT, REVIEWER, STAFF, ADMIN = "applicant", "reviewer", "staff", "admin"
+
+
+def hash_password(password):
+    """A salted hash with the configured method (scrypt unless the config says otherwise)."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+    return generate_password_hash(password, method=method)
+
+
 ROLES = (APPLICANT, REVIEWER, STAFF, ADMIN)
 ROLE_LABELS = {
     APPLICANT: "Association",
@@ -57,7 +66,7 @@ class User(UserMixin, Model):
         return ROLE_LABELS[self.role]
 
     def set_password(self, password):
-        self.password_hash = generate_password_hash(password)
+        self.password_hash = hash_password(password)
         self.auth_version = (self.auth_version or 0) + 1
 
     def check_password(self, password):
