@@ -40,7 +40,11 @@ def build_email(message, config, instance_path):
     email["Message-ID"] = make_msgid(domain="aap.jeunesse.gouv.fr")
     email.set_content(message.body)
     for item in message.attachments or []:
-        data = (Path(instance_path) / item["path"]).read_bytes()
+        if "path" in item:
+            data = (Path(instance_path) / item["path"]).read_bytes()
+        else:  # rendered now ({"kind": "receipt", ...}: see applications.services.receipt_attachment)
+            from .applications.services import attachment_content
+            data = attachment_content(item)
         maintype, _, subtype = item.get("content_type", "application/octet-stream").partition("/")
         email.add_attachment(data, maintype=maintype, subtype=subtype, filename=item["filename"])
     return email
@@ -79,22 +83,50 @@ def _send(email, message_id):
         raise RuntimeError(f"unknown MAIL_BACKEND {backend!r}")
 
 
+CLAIM_SECONDS = 10 * 60  # a message being sent is not picked up again before this delay
+
+
+def _claim(message_id, now):
+    """Take one due message for this sender: an atomic UPDATE, so that two senders (the
+    command and the after-request sender) never send the same message twice. If the sender
+    dies while sending, the message is due again after CLAIM_SECONDS."""
+    claimed = db.session.execute(
+        db.update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, OutboxMessage.sent_at.is_(None),
+               OutboxMessage.failed.is_(False), OutboxMessage.next_attempt_at <= now)
+        .values(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.commit()
+    return claimed
+
+
 def deliver_pending(limit=200):
-    """Send every due message of the outbox. Returns (sent, failed) counts."""
+    """Send every due message of the outbox. Returns (sent, failed) counts.
+
+    A message that cannot be sent is retried later (RETRY_DELAYS), and marked failed after
+    MAIL_MAX_ATTEMPTS attempts; one bad message never blocks the others.
+    """
     config = current_app.config
     now = timeutil.now()
-    due = db.session.scalars(
-        db.select(OutboxMessage)
+    due_ids = db.session.scalars(
+        db.select(OutboxMessage.id)
         .where(OutboxMessage.sent_at.is_(None), OutboxMessage.failed.is_(False),
                OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.id)
         .limit(limit)
     ).all()
+    db.session.commit()
     sent = failed = 0
-    for message in due:
+    for message_id in due_ids:
+        if not _claim(message_id, now):
+            continue
+        message = db.session.get(OutboxMessage, message_id)
         try:
             _send(build_email(message, config, current_app.instance_path), message.id)
-        except (OSError, smtplib.SMTPException) as error:
+        except Exception as error:  # noqa: BLE001 (network, file, or a malformed message)
+            if not isinstance(error, (OSError, smtplib.SMTPException)):
+                current_app.logger.exception("e-mail %s could not be built or sent", message.id)
             failed += 1
             message.attempts += 1
             message.last_error = f"{type(error).__name__}: {error}"[:1000]

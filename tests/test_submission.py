@@ -5,7 +5,6 @@ import io
 import json
 import re
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
@@ -13,6 +12,7 @@ from pypdf import PdfReader
 from aap import timeutil
 from aap.applications import services
 from aap.extensions import db
+from aap.mail import build_email, deliver_pending
 from aap.models import Application, Call, Decision, Event, OutboxMessage, PieceRequest
 
 from . import factories
@@ -116,9 +116,14 @@ def test_submission_freezes_numbers_and_mails_the_receipt(app, client, applicant
     assert saved.reference in mail.subject and saved.fingerprint in mail.body
     [attachment] = mail.attachments
     assert attachment["content_type"] == "application/pdf"
-    receipt = Path(app.instance_path) / attachment["path"]
-    assert receipt.read_bytes().startswith(b"%PDF-")
-    assert saved.reference in pdf_text(receipt.read_bytes())
+    # The receipt is rendered when the e-mail is built, from the committed snapshot.
+    email = build_email(mail, app.config, app.instance_path)
+    [part] = list(email.iter_attachments())
+    assert part.get_content_type() == "application/pdf"
+    assert part.get_filename() == f"recepisse-{saved.reference}.pdf"
+    receipt = part.get_content()
+    assert receipt.startswith(b"%PDF-")
+    assert saved.reference in pdf_text(receipt) and saved.fingerprint in re.sub(r"\s+", "", pdf_text(receipt))
 
     # Read-only from now on.
     page = client.get(f"/candidatures/{application.id}").get_data(as_text=True)
@@ -195,7 +200,7 @@ def test_deadline_one_second_after(app, client, applicant, login_as, monkeypatch
 
 # --- atomicity -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("step", ["queue_mail", "receipt_pdf", "_write_receipt"])
+@pytest.mark.parametrize("step", ["queue_mail", "build_snapshot", "fingerprint"])
 def test_failure_midway_leaves_the_draft_intact(app, client, applicant, login_as, call, monkeypatch, step):
     application = fa.complete_draft(call, applicant)
     version = application.version
@@ -213,12 +218,39 @@ def test_failure_midway_leaves_the_draft_intact(app, client, applicant, login_as
     assert db.session.get(Call, call.id).next_number == 1
     assert db.session.query(OutboxMessage).count() == 0
     assert db.session.scalar(db.select(Event).where(Event.action == "application_submitted")) is None
-    folder = Path(app.config["DOCUMENTS_FOLDER"]) / "recepisses"
-    assert not folder.exists() or list(folder.iterdir()) == []
     # ... and it can be submitted once the failure is gone.
     monkeypatch.undo()
     assert submit(client, application).status_code == 303
     assert fresh(application).reference == f"1J1M-{call.year}-0001"
+
+
+def test_no_pdf_is_rendered_while_the_submission_holds_its_locks(app, client, applicant, login_as, call,
+                                                                  monkeypatch, smtp_server):
+    """The receipt is rendered when the e-mail is sent, after the commit: a rendering failure
+    neither blocks nor undoes the submission, and the e-mail is retried with its receipt."""
+    application = fa.complete_draft(call, applicant)
+    login_as(applicant)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("panne simulée du rendu PDF")
+
+    monkeypatch.setattr(services, "receipt_pdf", broken)
+    assert submit(client, application).status_code == 303
+    saved = fresh(application)
+    assert saved.status == "submitted" and saved.reference == f"1J1M-{call.year}-0001"
+    with app.test_request_context():
+        assert deliver_pending() == (0, 1)
+    message = factories.last_mail_to(applicant.email)
+    assert message.sent_at is None and "panne simulée" in message.last_error and not message.failed
+    monkeypatch.undo()
+    message.next_attempt_at = timeutil.now()
+    db.session.commit()
+    with app.test_request_context():
+        assert deliver_pending() == (1, 0)
+    [email] = smtp_server.messages
+    [part] = list(email.iter_attachments())
+    assert part.get_filename() == f"recepisse-{saved.reference}.pdf"
+    assert saved.reference in pdf_text(part.get_content())
 
 
 # --- receipt ------------------------------------------------------------------------------------
@@ -353,14 +385,12 @@ def test_withdrawal_refused_in_other_states(client, applicant, login_as, call, s
     assert fresh(application).status == status
 
 
-def test_concurrent_submissions_get_distinct_numbers(app, call, monkeypatch):
+def test_concurrent_submissions_get_distinct_numbers(app, call):
     """Eight associations submit at the same moment: eight distinct, consecutive references."""
     import threading
 
     from aap.models import User
 
-    # The numbering is under test, not WeasyPrint: a tiny PDF keeps the lock short.
-    monkeypatch.setattr(services, "receipt_pdf", lambda application: b"%PDF-1.4 " + application.reference.encode())
     pairs = []
     for i in range(8):
         user = factories.user("applicant", email=f"asso{i}@example.org", association_name=f"Association {i}")
