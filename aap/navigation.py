@@ -9,9 +9,9 @@ MENUS = {
                   ("calls.public_list", "Appels à projets")],
     "reviewer": [("main.dashboard", "Tableau de bord"), ("review.my_conflicts", "Mes liens d'intérêts")],
     "staff": [("main.dashboard", "Tableau de bord"), ("calls.staff_list", "Appels à projets"),
-              ("auth.invite", "Inviter")],
+              ("selection.index", "Sélection"), ("auth.invite", "Équipe")],
     "admin": [("main.dashboard", "Tableau de bord"), ("calls.staff_list", "Appels à projets"),
-              ("auth.invite", "Inviter"), ("main.audit", "Journal")],
+              ("selection.index", "Sélection"), ("auth.invite", "Équipe"), ("main.audit", "Journal")],
 }
 
 

@@ -49,15 +49,19 @@ def has_conflict(user, application):
     ).scalar()
 
 
-def is_assigned(user, application):
+def is_assigned(user, application, confirmed=False):
+    """The reviewer is assigned to the file (and, with confirmed=True, has declared having no
+    link with the association when opening it)."""
     from .models import Assignment
-    return db.session.query(
-        db.session.query(Assignment).filter_by(reviewer_id=user.id, application_id=application.id).exists()
-    ).scalar()
+    query = db.session.query(Assignment).filter_by(reviewer_id=user.id, application_id=application.id)
+    if confirmed:
+        query = query.filter(Assignment.no_conflict_confirmed_at.is_not(None))
+    return db.session.query(query.exists()).scalar()
 
 
 def can_view_application(user, application):
-    """Members of the association, staff, and assigned reviewers without a conflict."""
+    """Members of the association, staff, and assigned reviewers without a conflict who have
+    confirmed, on opening the file, that they have no link with the association."""
     if not user.is_authenticated:
         return False
     if user.is_staff:
@@ -66,7 +70,7 @@ def can_view_application(user, application):
         return user.association_id == application.association_id
     if user.role == REVIEWER:
         return (application.status not in ("draft", "withdrawn")
-                and is_assigned(user, application) and not has_conflict(user, application))
+                and is_assigned(user, application, confirmed=True) and not has_conflict(user, application))
     return False
 
 

@@ -52,8 +52,10 @@ def submitted_file(call, assoc=None, status="submitted", **fields):
     return factories.application(call, assoc, status=status, **fields)
 
 
-def assign(reviewer, application):
-    db.session.add(Assignment(application_id=application.id, reviewer_id=reviewer.id))
+def assign(reviewer, application, confirmed=True):
+    """Assign the file; by default the reviewer has also confirmed having no conflict with it."""
+    db.session.add(Assignment(application_id=application.id, reviewer_id=reviewer.id,
+                              no_conflict_confirmed_at=timeutil.now() if confirmed else None))
     db.session.commit()
 
 

@@ -4,6 +4,7 @@ import io
 
 import pytest
 
+from aap import timeutil
 from aap.extensions import db
 from aap.models import Application, Assignment, Attachment, Conflict, Event
 
@@ -28,7 +29,9 @@ def world(app, applicant, other_applicant, reviewer, staff):
     assigned = factories.user("reviewer", email="assigne@example.org", region_code="11")
     for application in (submitted, draft):
         db.session.add(Assignment(application_id=application.id, reviewer_id=conflicted.id))
-        db.session.add(Assignment(application_id=application.id, reviewer_id=assigned.id))
+        # The assigned reviewer has declared, on opening the file, having no link with it.
+        db.session.add(Assignment(application_id=application.id, reviewer_id=assigned.id,
+                                  no_conflict_confirmed_at=timeutil.now()))
     db.session.add(Conflict(reviewer_id=conflicted.id, association_id=applicant.association_id,
                             reason="Administrateur de l'association"))
     db.session.commit()
@@ -145,3 +148,15 @@ def test_unknown_file_is_404(client, applicant, login_as, world):
     login_as(applicant)
     assert client.get("/candidatures/999999").status_code == 404
     assert client.get(f"/candidatures/{world['submitted'].id}/pieces/999999").status_code == 404
+
+
+def test_assigned_reviewer_must_answer_the_conflict_question_before_reading_attachments(app, world):
+    from aap.models import Assignment
+    assignment = db.session.scalar(db.select(Assignment).where(Assignment.reviewer_id == world["assigned"].id))
+    assignment.no_conflict_confirmed_at = None
+    db.session.commit()
+    client = app.test_client()
+    login(client, world["assigned"])
+    submitted = world["submitted"]
+    response = client.get(f"/candidatures/{submitted.id}/pieces/{submitted.attachments[0].id}")
+    assert response.status_code == 404

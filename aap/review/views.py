@@ -9,7 +9,7 @@ from ..models import Application, Assignment, Association, Call, Conflict, Revie
 from ..models.review import RECOMMENDATION_LABELS, REVIEW_SUBMITTED
 from ..models.applications import SCOPES
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
-from ..permissions import get_application_or_404, reviewer_required, staff_required
+from ..permissions import has_conflict, reviewer_required, staff_required
 from . import bp, queries, services
 from .forms import (AssignForm, ConfirmProposalForm, DeclareConflictForm, FileConflictForm, RemoveConflictForm,
                     ReopenForm, review_form)
@@ -64,8 +64,13 @@ def my_conflicts():
 # --- Reviewers: the review page -------------------------------------------------------------
 
 def _reviewer_application(application_id):
-    """The file, if assigned to the current reviewer without conflict (404 otherwise)."""
-    application = get_application_or_404(application_id)
+    """The file, if assigned to the current reviewer without conflict (404 otherwise).
+
+    The review page itself asks the conflict question, so the assignment need not be
+    confirmed yet here (can_view_application, used for the file's other URLs, requires it)."""
+    application = db.session.get(Application, application_id)
+    if application is None or application.status in ("draft", "withdrawn") or has_conflict(current_user, application):
+        abort(404)
     assignment = db.session.scalar(db.select(Assignment).where(
         Assignment.application_id == application.id, Assignment.reviewer_id == current_user.id))
     if assignment is None:
