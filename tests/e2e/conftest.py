@@ -1,5 +1,6 @@
 """Browser tests: the app served on loopback by a real WSGI server in a thread, driven by
 Playwright in Debian's Chromium. Screenshots go to test-results/e2e/<test>/."""
+import logging
 import os
 import re
 import shutil
@@ -12,6 +13,7 @@ from werkzeug.serving import make_server
 from aap.extensions import db
 
 from ..conftest import Client, free_port, make_app
+from ..factories import PASSWORD
 
 CHROMIUM = os.environ.get("AAP_CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -19,6 +21,9 @@ RESULTS = ROOT / "test-results" / "e2e"
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 pytestmark = pytest.mark.browser
+
+# One line per static file of every page would drown the failures.
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 def pytest_collection_modifyitems(items):
@@ -83,12 +88,16 @@ def playwright_browser(chromium_path):
         browser.close()
 
 
+def safe_name(name):
+    return re.sub(r"[^\w-]+", "_", name)
+
+
 class Shots:
     """Saves numbered screenshots of a journey's main pages."""
 
-    def __init__(self, page, name):
+    def __init__(self, page, name, folder=None):
         self.page = page
-        self.folder = RESULTS / re.sub(r"[^\w-]+", "_", name)
+        self.folder = folder or RESULTS / safe_name(name)
         shutil.rmtree(self.folder, ignore_errors=True)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.count = 0
@@ -98,19 +107,101 @@ class Shots:
         self.page.screenshot(path=str(self.folder / f"{self.count:02d}-{label}.png"), full_page=True)
 
 
-@pytest.fixture
-def page(playwright_browser, request):
-    context = playwright_browser.new_context(locale="fr-FR", timezone_id="Europe/Paris",
-                                             viewport={"width": 1280, "height": 900})
-    page = context.new_page()
+HTTP_ERROR_RE = re.compile(r"Failed to load resource: the server responded with a status of (\d{3})")
+
+
+def instrument(page, shots):
+    """Collect the page's JavaScript errors (uncaught exceptions, console errors, CSP reports)
+    and the HTTP responses with an error status; attach the screenshot saver."""
     page.set_default_timeout(15000)
-    errors = []
+    errors, http_errors = [], []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.shots = Shots(page, request.node.name)
+    page.on("response", lambda response: http_errors.append((response.status, response.url))
+            if response.status >= 400 else None)
+    page.shots = shots
     page.js_errors = errors
+    page.http_errors = http_errors
+    return page
+
+
+def unexpected_errors(page, allowed_statuses=()):
+    """The page's JavaScript and CSP errors, without the browser's « Failed to load resource »
+    lines for the HTTP statuses a journey expects (a 404 it provokes on purpose)."""
+    kept = []
+    for message in page.js_errors:
+        match = HTTP_ERROR_RE.search(message)
+        if match and int(match.group(1)) in allowed_statuses:
+            continue
+        kept.append(message)
+    return kept
+
+
+def new_context(browser, **options):
+    return browser.new_context(locale="fr-FR", timezone_id="Europe/Paris",
+                               viewport={"width": 1280, "height": 900}, accept_downloads=True, **options)
+
+
+@pytest.fixture
+def page(playwright_browser, request):
+    context = new_context(playwright_browser)
+    page = instrument(context.new_page(), None)
+    page.shots = Shots(page, request.node.name)
     yield page
     context.close()
+
+
+@pytest.fixture
+def open_page(playwright_browser, request):
+    """open_page(label) -> a page in a fresh browser context (one per person of a journey);
+    its screenshots go to test-results/e2e/<test>/<label>/."""
+    root = RESULTS / safe_name(request.node.name)
+    shutil.rmtree(root, ignore_errors=True)
+    contexts = []
+
+    def _open(label, storage_state=None):
+        context = new_context(playwright_browser, storage_state=storage_state)
+        contexts.append(context)
+        page = instrument(context.new_page(), None)
+        page.shots = Shots(page, label, folder=root / safe_name(label))
+        return page
+    yield _open
+    for context in contexts:
+        context.close()
+
+
+def login(page, base, email, password=PASSWORD):
+    """Log in through the login form and wait for the dashboard."""
+    page.goto(base + "/connexion")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(re.compile(r".*/tableau-de-bord$"))
+    return page
+
+
+def storage_state_of(browser, base, email, password=PASSWORD):
+    """The cookies of a logged-in session, for pages opened in other contexts (axe checks)."""
+    context = new_context(browser)
+    try:
+        page = context.new_page()
+        login(page, base, email, password)
+        return context.storage_state()
+    finally:
+        context.close()
+
+
+def _serious(result):
+    return [
+        {"id": v["id"], "impact": v["impact"], "help": v["help"],
+         "nodes": [n["target"] for n in v["nodes"]][:5]}
+        for v in result["violations"] if v["impact"] in ("serious", "critical")
+    ]
+
+
+def run_axe(page):
+    page.add_script_tag(path=str(AXE))
+    return _serious(page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})"))
 
 
 @pytest.fixture
@@ -122,15 +213,29 @@ def axe_check(playwright_browser):
         try:
             page = context.new_page()
             page.goto(url)
-            page.add_script_tag(path=str(AXE))
-            result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
-            return [
-                {"id": v["id"], "impact": v["impact"], "help": v["help"],
-                 "nodes": [n["target"] for n in v["nodes"]][:5]}
-                for v in result["violations"] if v["impact"] in ("serious", "critical")
-            ]
+            return run_axe(page)
         finally:
             context.close()
+    return check
+
+
+@pytest.fixture
+def axe_session(playwright_browser):
+    """axe_session(urls, storage_state) -> {url: violations}, all pages in one browser context
+    (faster than one context per page); each response must be a 200."""
+    def check(urls, storage_state=None):
+        context = playwright_browser.new_context(bypass_csp=True, locale="fr-FR", storage_state=storage_state,
+                                                 viewport={"width": 1280, "height": 900})
+        results = {}
+        try:
+            page = context.new_page()
+            for url in urls:
+                response = page.goto(url)
+                assert response.status == 200, (url, response.status)
+                results[url] = run_axe(page)
+        finally:
+            context.close()
+        return results
     return check
 
 

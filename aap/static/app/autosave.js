@@ -27,6 +27,7 @@
   var INTERVAL = 30000;
   var dirty = false;
   var saving = false;
+  var again = false; // a change came while a save was on its way: save again right after it
   var paused = false;
   var alertKind = null;
 
@@ -220,10 +221,15 @@
   }
 
   function save() {
-    if (saving || paused || !dirty) {
+    if (saving) {
+      again = true;
+      return;
+    }
+    if (paused || !dirty) {
       return;
     }
     saving = true;
+    again = false;
     dirty = false;
     var headers = {"Accept": "application/json"};
     if (tokenMeta) {
@@ -244,6 +250,9 @@
           hideAlert();
         }
         onAnswer(data);
+        if (data.ok && again) {
+          window.setTimeout(save, 0);
+        }
       })
       .catch(function () {
         dirty = true;
