@@ -241,3 +241,44 @@ def test_association_applies_from_sign_up_to_receipt(live_app, page):
     assert unexpected_errors(page) == [], page.js_errors
     # The only error responses are the ones the journey provoked (the refused IBAN).
     assert [status for status, _url in page.http_errors if status != 400] == [], page.http_errors
+
+
+def test_text_typed_after_the_session_expired_is_back_after_a_new_login(live_app, page):
+    """The session ends while the association is typing: the autosave is refused, the browser
+    keeps the text, and after logging in again the form gets it back and saves it."""
+    from .. import factories_applications as fa
+
+    base = live_app.url
+    with live_app.app.app_context():
+        call = factories.call()
+        user = factories.user("applicant", email="lea@asso.fr", association_name="Les Passerelles")
+        factories.complete_identity(user.association)
+        application_id = fa.empty_draft(call, user.association, user).id
+    login(page, base, "lea@asso.fr")
+    page.goto(f"{base}/candidatures/{application_id}/projet")
+    page.locator("#title").fill("Passerelles vers l'emploi")
+    page.locator("#title").blur()
+    wait_autosaved(page)
+
+    page.context.clear_cookies()  # the session is over (expired, or logged out elsewhere)
+    text = "Cent jeunes accompagnés par des mentors bénévoles pendant neuf mois."
+    page.locator("#summary").fill(text)
+    page.locator("#summary").blur()
+    page.locator("#autosave-status").filter(has_text="Enregistrement impossible pour le moment").wait_for()
+    page.shots("session-expiree")
+
+    login(page, base, "lea@asso.fr")
+    page.goto(f"{base}/candidatures/{application_id}/projet")
+    page.get_by_text("Nous avons remis dans le formulaire le texte saisi").wait_for()
+    assert page.locator("#summary").input_value() == text
+    wait_autosaved(page)
+    page.shots("saisie-retrouvee")
+    deadline = time.monotonic() + 10
+    while True:
+        with live_app.app.app_context():
+            saved = db.session.get(Application, application_id)
+            if saved.summary == text:
+                break
+        assert time.monotonic() < deadline, saved.summary
+        time.sleep(0.1)
+    assert saved.title == "Passerelles vers l'emploi"
