@@ -143,6 +143,7 @@ def test_publish_locks_changes_states_and_queues_one_mail_per_member(app, call, 
     body = winner_mails[0].body
     assert "retenu" in body and "70\u202f000\u00a0€" in body and "convention" in body
     assert "compte rendu financier" in body
+    assert f"http://localhost/candidatures/{winner.id}" in body  # straight to the file, not the home page
     refused_mail = [m for m in mails if refused.reference in m.subject][0]
     assert "Budget insuffisant pour ce projet." in refused_mail.body
     waiting_mail = [m for m in mails if waiting.reference in m.subject][0]
@@ -227,6 +228,11 @@ def test_proposal_page_and_applying_chosen_lines(app, call, staff, login_as):
     assert _decision(best).outcome == "selected" and _decision(best).amount_cents == 100_000_00
     assert _decision(weak).outcome == "waitlisted"
     assert _decision(good) is None
+    # The reason is what the association reads: the proposal leaves it empty, the history says « via ».
+    assert _decision(best).reason == "" and _decision(weak).reason == ""
+    event = db.session.scalar(db.select(Event).where(Event.action == "decision_drafted",
+                                                      Event.details["reference"].as_string() == best.reference))
+    assert event.details["via"] == "proposal"
 
 
 def test_infeasible_proposal_is_explained(app, call, staff, login_as):

@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from .. import timeutil
 from ..events import change_state, record
 from ..extensions import db
+from ..instruction.services import application_link
 from ..mail import queue_mail
 from ..models import Application, Decision, User
 from ..models.applications import REJECTED, SELECTED, WAITLISTED
@@ -68,8 +69,10 @@ def _check_open(application):
     return decision
 
 
-def _draft(application, outcome, actor, amount_cents=None, amount_per_year=None, reason=""):
-    """Create or update the draft decision of a file (no commit). Returns the warnings."""
+def _draft(application, outcome, actor, amount_cents=None, amount_per_year=None, reason="", via="manual"):
+    """Create or update the draft decision of a file (no commit). Returns the warnings.
+
+    `reason` is sent to the association; `via` (manual, bulk, proposal) only goes to the history."""
     decision = _check_open(application)
     reason = (reason or "").strip()
     years = application.call.years
@@ -105,7 +108,7 @@ def _draft(application, outcome, actor, amount_cents=None, amount_per_year=None,
     decision.decided_by_id = actor.id
     decision.decided_at = timeutil.now()
     _record_draft("decision_drafted", actor, application, reason=reason, outcome=outcome,
-                  amount_cents=amount_cents)
+                  amount_cents=amount_cents, via=via)
     return warnings
 
 
@@ -121,7 +124,7 @@ def set_decision(application, outcome, actor, amount_cents=None, amount_per_year
 
 
 def _applications_of_call(call, application_ids):
-    ids = {int(i) for i in application_ids}
+    ids = {int(i) for i in application_ids if 0 < int(i) < 2**31}  # (a forged huge id would fail in the query)
     if not ids:
         return []
     return db.session.scalars(
@@ -154,7 +157,7 @@ def set_decisions_bulk(call, application_ids, outcome, actor, reason=""):
                           if application.decision is not None and application.decision.amount_cents == amount
                           else None)
             warnings += _draft(application, outcome, actor, amount_cents=amount,
-                               amount_per_year=keep_split or None, reason=reason)
+                               amount_per_year=keep_split or None, reason=reason, via="bulk")
             done += 1
     except DecisionError:
         db.session.rollback()
@@ -196,15 +199,14 @@ def apply_proposal(call, actor, entering_ids=(), leaving_ids=()):
             if not amount:
                 skipped.append(application.reference)
                 continue
-            warnings += _draft(application, OUTCOME_SELECTED, actor, amount_cents=amount,
-                               reason="Proposition de sélection optimale")
+            warnings += _draft(application, OUTCOME_SELECTED, actor, amount_cents=amount, via="proposal")
             entered += 1
         for application in leaving:
             decision = application.decision
             if decision is None or decision.published_at or application.status not in RANKED_STATES:
                 skipped.append(application.reference)
                 continue
-            _draft(application, OUTCOME_WAITLISTED, actor, reason="Proposition de sélection optimale")
+            _draft(application, OUTCOME_WAITLISTED, actor, via="proposal")
             left += 1
     except DecisionError:
         db.session.rollback()
@@ -257,7 +259,8 @@ def publish_decisions(call, actor):
             for email in _recipients(application, members):
                 queue_mail(email, subject, MAIL_TEMPLATES[decision.outcome], call=call,
                            application=application, association=application.association,
-                           decision=decision, amount_years=_amount_years(call, decision))
+                           decision=decision, amount_years=_amount_years(call, decision),
+                           link=application_link(application))
         db.session.commit()
     except Exception:
         db.session.rollback()
