@@ -24,3 +24,26 @@ def menu_for(user):
         except BuildError:
             continue
     return items
+
+
+# The staff pages of one call, in the order of the work (the same tabs on every such page).
+CALL_TABS = [
+    ("calls.edit", "Paramètres de l'appel"),
+    ("instruction.applications", "Dossiers"),
+    ("review.assignments", "Affectations"),
+    ("review.progress", "Suivi des évaluations"),
+    ("review.conflicts", "Liens d'intérêts"),
+    ("selection.ranking", "Classement et sélection"),
+    ("documents.call_documents", "Conventions et exports"),
+]
+
+
+def call_tabs(call):
+    """[(url, label, endpoint)] of a call's staff pages (pages of absent blueprints skipped)."""
+    tabs = []
+    for endpoint, label in CALL_TABS:
+        try:
+            tabs.append((url_for(endpoint, call_id=call.id), label, endpoint))
+        except BuildError:
+            continue
+    return tabs

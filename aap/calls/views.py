@@ -9,9 +9,15 @@ from ..extensions import db
 from ..models import Application, Call
 from ..models.applications import STATUS_BADGES, STATUS_LABELS
 from ..models.calls import CALL_DRAFT
+from ..navigation import call_tabs
 from ..permissions import staff_required
 from . import bp, services
 from .forms import CallForm, ConfirmForm, criteria_form, documents_form
+
+
+@bp.context_processor
+def _call_helpers():
+    return {"call_tabs": call_tabs}
 
 # Order of the application states in the staff list.
 STATE_ORDER = ["draft", "submitted", "incomplete", "admissible", "inadmissible", "in_review", "reviewed",

@@ -1,10 +1,10 @@
 """Review pages: reviewers (conflicts, scoring) and staff (assignment, progress, conflicts)."""
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from werkzeug.routing import BuildError
 from sqlalchemy.orm import joinedload, selectinload
 
 from ..extensions import db
+from ..navigation import call_tabs
 from ..models import Application, Assignment, Association, Call, Conflict, Review, User
 from ..models.review import RECOMMENDATION_LABELS, REVIEW_SUBMITTED
 from ..models.applications import SCOPES
@@ -339,27 +339,8 @@ def reopen(review_id):
 
 # --- Template helpers ---------------------------------------------------------------------
 
-STAFF_TABS = [
-    ("calls.edit", "Paramètres de l'appel"),
-    ("instruction.applications", "Dossiers"),
-    ("review.assignments", "Affectations"),
-    ("review.progress", "Suivi des évaluations"),
-    ("review.conflicts", "Liens d'intérêts"),
-]
-
-
 @bp.context_processor
 def _review_helpers():
-    def call_tabs(call):
-        """[(url, label, endpoint)] of a call's staff pages (pages of absent blueprints skipped)."""
-        tabs = []
-        for endpoint, label in STAFF_TABS:
-            try:
-                tabs.append((url_for(endpoint, call_id=call.id), label, endpoint))
-            except BuildError:
-                continue
-        return tabs
-
     def instruction_file_link(application):
         for endpoint in ("applications.show", "instruction.show"):
             if endpoint in current_app.view_functions:
