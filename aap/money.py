@@ -1,5 +1,8 @@
 """Money is kept in integer cents; these helpers parse and format it the French way."""
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
+
+AMOUNT_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
 
 
 class AmountError(ValueError):
@@ -14,18 +17,16 @@ def parse_euros(text):
     if cleaned == "":
         return None
     cleaned = cleaned.replace(",", ".")
-    try:
-        value = Decimal(cleaned)
-    except InvalidOperation:
-        raise AmountError("Saisissez un montant en euros, par exemple 42 500 ou 42 500,50.") from None
-    if not value.is_finite():
+    # Digits only (Decimal would also take « 1e400 », « NaN », « 1_000 »...).
+    if not AMOUNT_RE.fullmatch(cleaned):
         raise AmountError("Saisissez un montant en euros, par exemple 42 500 ou 42 500,50.")
+    value = Decimal(cleaned)
     if value < 0:
         raise AmountError("Le montant ne peut pas être négatif.")
+    if value > Decimal("1000000000"):  # before quantize(), which fails on a number of 30 digits
+        raise AmountError("Le montant est trop élevé.")
     if value != value.quantize(Decimal("0.01")):
         raise AmountError("Le montant ne peut pas avoir plus de deux décimales.")
-    if value > Decimal("1000000000"):
-        raise AmountError("Le montant est trop élevé.")
     return int(value * 100)
 
 

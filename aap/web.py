@@ -1,8 +1,9 @@
 """Request-level concerns: security headers, error pages, template filters, navigation."""
-from flask import has_request_context, render_template, request
+from flask import Request, abort, has_request_context, render_template, request
 from flask_login import current_user
 from flask.globals import request_ctx
 from markupsafe import Markup, escape
+from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
@@ -23,6 +24,32 @@ CSP = "; ".join([
     "form-action 'self'",
     "frame-ancestors 'none'",
 ])
+
+
+def _without_nul(value):
+    return value.replace("\x00", "") if isinstance(value, str) else value
+
+
+class Parameters(ImmutableMultiDict):
+    """Query and form parameters without NUL characters: nobody types them, and PostgreSQL
+    refuses them in text (a query or an insert would fail with a server error)."""
+
+    def __init__(self, mapping=None):
+        if mapping is None:
+            super().__init__()
+            return
+        pairs = MultiDict(mapping).items(multi=True)
+        super().__init__([(_without_nul(key), _without_nul(value)) for key, value in pairs])
+
+
+class AppRequest(Request):
+    parameter_storage_class = Parameters
+
+
+def _refuse_nul_in_path():
+    # A NUL in the path (e.g. /appels/a%00b) would reach the database through a slug.
+    if "\x00" in request.path:
+        abort(404)
 
 
 def _security_headers(response):
@@ -64,6 +91,8 @@ def init_web(app):
     proxies = app.config.get("TRUSTED_PROXIES", 0)
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    app.request_class = AppRequest
+    app.before_request(_refuse_nul_in_path)
     app.after_request(_security_headers)
     app.register_error_handler(400, _error(400, "Requête invalide",
                                            "La requête n'a pas pu être traitée. Vérifiez les informations envoyées."))

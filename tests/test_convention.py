@@ -175,7 +175,8 @@ def test_member_downloads_own_convention(client, login_as, applicant, won):
     assert "convention-1J1M-2025-CA-0001.pdf" in response.headers["Content-Disposition"]
     text, _ = pdf_text(response.data)
     assert applicant.association.name in text
-    assert db.session.query(Event).filter_by(action="convention_downloaded").count() == 0
+    event = db.session.query(Event).filter_by(action="convention_downloaded").one()  # every download is logged
+    assert event.actor_id == applicant.id and event.application_id == won.id
 
 
 def test_staff_download_is_recorded(client, login_as, staff, won):

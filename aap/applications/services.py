@@ -20,7 +20,7 @@ from . import files
 from . import sections as S
 
 WITHDRAWABLE = {"submitted", "incomplete", "admissible", "in_review"}
-HIDDEN_EVENTS = {"draft_saved", "attachment_downloaded", "convention_downloaded"}
+HIDDEN_EVENTS = {"draft_saved", "attachment_downloaded", "convention_downloaded", "receipt_downloaded"}
 
 
 class ApplicationError(Exception):
@@ -537,11 +537,15 @@ def delete_attachment(attachment, user):
 
 
 def record_download(attachment, user):
-    """Staff and reviewers' downloads are recorded (not the association's own)."""
-    if user.is_staff or user.is_reviewer:
-        events.record("attachment_downloaded", actor=user, application=attachment.application,
-                      attachment_id=attachment.id, name=attachment.original_name)
-        db.session.commit()
+    """Every download of a piece is recorded (who, when, which file), the members' own too."""
+    events.record("attachment_downloaded", actor=user, application=attachment.application,
+                  attachment_id=attachment.id, name=attachment.original_name)
+    db.session.commit()
+
+
+def record_receipt_download(application, user):
+    events.record("receipt_downloaded", actor=user, application=application, reference=application.reference)
+    db.session.commit()
 
 
 # ---------------------------------------------------------------------------------------------

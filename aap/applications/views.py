@@ -239,6 +239,7 @@ def receipt(application_id):
     if not application.snapshot or not application.fingerprint:
         abort(404)
     response = make_response(services.receipt_pdf(application))
+    services.record_receipt_download(application, current_user)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="recepisse-{application.reference}.pdf"'
     return response

@@ -119,6 +119,13 @@ def _strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def _id(text):
+    """The id posted for an existing row (None for a new one; -1, never found, for a forged one)."""
+    if not text:
+        return None
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else -1
+
+
 def _lower(value):
     return value.lower() if isinstance(value, str) else value
 
@@ -259,7 +266,7 @@ class CriteriaForm(FlaskForm):
             sub = entry.form
             if sub.remove.data or sub.is_blank_new:
                 continue
-            items.append({"id": int(sub.id.data) if sub.id.data and sub.id.data.isdigit() else None,
+            items.append({"id": _id(sub.id.data),
                           "label": sub.label.data, "description": sub.description.data,
                           "weight": sub.weight.data, "scale_max": sub.scale_max.data})
         return items
@@ -317,7 +324,7 @@ class DocumentsForm(FlaskForm):
             sub = entry.form
             if sub.remove.data or sub.is_blank_new:
                 continue
-            items.append({"id": int(sub.id.data) if sub.id.data and sub.id.data.isdigit() else None,
+            items.append({"id": _id(sub.id.data),
                           "label": sub.label.data, "mandatory": sub.mandatory.data,
                           "formats": sub.formats.data or []})
         return items

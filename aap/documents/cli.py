@@ -15,6 +15,14 @@ def _call(slug):
     return call
 
 
+def _record_export(call, kind, output):
+    """Exports from the command line are in the journal too (no actor: the operator)."""
+    from .. import events
+    from ..extensions import db
+    events.record("export", call_id=call.id, format=kind, source="cli", output=str(output))
+    db.session.commit()
+
+
 @click.command("conventions")
 @click.option("--call", "slug", required=True, help="Identifiant (slug) de l'appel à projets.")
 @click.option("-o", "--output", "output", required=True, type=click.Path(file_okay=False, path_type=Path),
@@ -37,6 +45,7 @@ def conventions_command(slug, output, workers, force):
         shutil.copyfile(path, output / name)
         copied.append((name, output / name))
     zip_path = write_zip(copied, output / f"conventions-{call.slug}.zip")
+    _record_export(call, "conventions", zip_path)
     seconds = time.monotonic() - started
     click.echo(f"{len(entries)} conventions générées en {seconds:.1f} s ({workers} processus) : {zip_path}")
 
@@ -58,6 +67,7 @@ def export_xlsx(slug, output):
     output.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
     build_workbook(call.id, author="ligne de commande", path=output)
+    _record_export(call, "xlsx", output)
     click.echo(f"Classeur écrit en {time.monotonic() - started:.1f} s : {output}")
 
 
@@ -72,6 +82,7 @@ def export_scdl(slug, output):
     call = _call(slug)
     content = build_scdl_csv(call)
     write_bytes(output, content)
+    _record_export(call, "scdl", output)
     rows = content.count(b"\n") - 1
     click.echo(f"{rows} subvention(s) écrite(s) : {output}")
 
@@ -87,4 +98,5 @@ def export_opendata(slug, output):
     call = _call(slug)
     output.parent.mkdir(parents=True, exist_ok=True)
     build_opendata_sqlite(call, output)
+    _record_export(call, "opendata", output)
     click.echo(f"Base SQLite écrite : {output}")

@@ -44,7 +44,7 @@ def _call_or_404(call_id):
 @bp.route("/candidatures/<int:application_id>/convention.pdf")
 @login_required
 def convention(application_id):
-    """The association downloads its own convention; staff download any (and it is logged)."""
+    """The association downloads its own convention; staff download any (every download is logged)."""
     application = db.session.get(Application, application_id)
     if application is None:
         abort(404)
@@ -53,8 +53,7 @@ def convention(application_id):
     if not is_winner(application):
         abort(404)
     record, path, _regenerated = services.ensure_convention(application)
-    if current_user.is_staff:
-        services.record_download(application, current_user)
+    services.record_download(application, current_user)
     return send_file(path, mimetype="application/pdf", as_attachment=True,
                      download_name=f"convention-{record.number}.pdf", max_age=0)
 

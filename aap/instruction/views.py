@@ -17,7 +17,8 @@ def _back(application, anchor=""):
 
 def _page_number():
     text = request.args.get("page", "1")
-    return int(text) if text.isdigit() and int(text) > 0 else 1
+    # ASCII digits and a bounded length: « ² » or 5,000 digits would make int() fail.
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 and int(text) > 0 else 1
 
 
 @bp.route("/instruction/appels/<int:call_id>/dossiers")
@@ -41,7 +42,8 @@ def applications(call_id):
     rows, total, page, pages = queries.submitted_files(call.id, filters)
     counts = queries.counts_by_status(call.id)
     # Links keep the current filters and change only what is given (sort, order, page).
-    current = {key: value for key, value in request.args.items() if key != "page" and value}
+    # Only the form's own filters: a « _method » or « _anchor » in the query string would reach url_for().
+    current = {key: value for key, value in request.args.items() if key in form and value}
 
     def list_url(**changes):
         values = dict(current, **changes)

@@ -1,12 +1,12 @@
-from flask import render_template, request
+from flask import render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy.orm import joinedload
 
 from .. import timeutil
 from ..extensions import db
-from ..models import Call, Event
+from ..models import Call
 from ..models.calls import CALL_PUBLISHED
 from ..permissions import admin_required
+from . import audit as journal
 from . import bp, dashboards
 
 
@@ -40,10 +40,16 @@ def privacy():
 @bp.route("/administration/journal")
 @admin_required
 def audit():
-    page = max(request.args.get("page", 1, type=int), 1)
-    action = request.args.get("action", "")
-    query = db.select(Event).options(joinedload(Event.actor)).order_by(Event.id.desc())
-    if action:
-        query = query.where(Event.action == action)
-    events = db.session.scalars(query.limit(100).offset((page - 1) * 100)).all()
-    return render_template("main/audit.html", events=events, page=page, action=action)
+    calls = journal.all_calls()
+    form = journal.JournalFilterForm(formdata=request.args, calls=calls)
+    form.validate()
+    text = request.args.get("page", "1")
+    page = int(text) if text.isascii() and text.isdigit() and len(text) <= 6 and int(text) > 0 else 1
+    rows, total, page, pages = journal.journal_page(journal.Filters.from_form(form), page, calls)
+    current = {name: request.args[name] for name in ("action", "appel", "acteur", "du", "au")
+               if request.args.get(name)}
+
+    def page_url(number):
+        return url_for("main.audit", **current, **({"page": number} if number > 1 else {}))
+    return render_template("main/audit.html", form=form, rows=rows, total=total, page=page, pages=pages,
+                           page_url=page_url, filtered=bool(current))

@@ -2,24 +2,26 @@
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
 from ..models.review import RECOMMENDATION_LABELS
 from ..money import AmountError, cents_to_input, parse_euros
 from .services import ReviewError, parse_score
 
 REASON_MAX = 2000
+# Ids beyond the database's integer range would fail in the query (SQLite: OverflowError).
+ID_RANGE = NumberRange(min=1, max=2**31 - 1, message="Cet élément n'existe pas.")
 
 
 class DeclareConflictForm(FlaskForm):
-    association_id = IntegerField(validators=[InputRequired("Choisissez une association.")])
+    association_id = IntegerField(validators=[InputRequired("Choisissez une association."), ID_RANGE])
     reason = TextAreaField("Nature du lien", validators=[
         DataRequired("Précisez la nature du lien (membre du bureau, salarié, bénévole, proche…)."),
         Length(max=REASON_MAX, message="Le texte est trop long.")])
 
 
 class RemoveConflictForm(FlaskForm):
-    conflict_id = IntegerField(validators=[InputRequired()])
+    conflict_id = IntegerField(validators=[InputRequired(), ID_RANGE])
     reason = TextAreaField("Motif du retrait", validators=[
         DataRequired("Indiquez pourquoi ce lien n'existe plus."),
         Length(max=REASON_MAX, message="Le texte est trop long.")])
@@ -33,8 +35,8 @@ class FileConflictForm(FlaskForm):
 
 
 class AssignForm(FlaskForm):
-    application_id = IntegerField(validators=[InputRequired("Dossier manquant.")])
-    reviewer_id = IntegerField("Évaluateur", validators=[InputRequired("Choisissez un évaluateur.")])
+    application_id = IntegerField(validators=[InputRequired("Dossier manquant."), ID_RANGE])
+    reviewer_id = IntegerField("Évaluateur", validators=[InputRequired("Choisissez un évaluateur."), ID_RANGE])
 
 
 class ConfirmProposalForm(FlaskForm):

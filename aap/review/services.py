@@ -3,6 +3,7 @@
 The only place where the review domain changes the database. Each function records its
 events and queues its e-mails in the same transaction, then commits. No HTTP here.
 """
+import re
 from collections import defaultdict
 
 from flask import url_for
@@ -331,7 +332,7 @@ def parse_score(text, criterion):
     text = ("" if text is None else str(text)).strip()
     if text == "":
         return None
-    if not text.lstrip("-").isdigit():
+    if not re.fullmatch(r"-?[0-9]{1,9}", text):  # (« --1 », « ² » or 5,000 digits would break int())
         raise ReviewError(f"Saisissez une note entière entre 0 et {criterion.scale_max}.")
     value = int(text)
     if value < 0 or value > criterion.scale_max:
