@@ -7,7 +7,13 @@ from .base import Model, UTCDateTime, utcnow
 
 class Event(Model):
     __tablename__ = "events"
-    __table_args__ = (Index("ix_events_application_at", "application_id", "at"),)
+    __table_args__ = (
+        Index("ix_events_application_at", "application_id", "at"),
+        # The audit journal filters by action or by call, newest first.
+        Index("ix_events_action_id", "action", "id"),
+        Index("ix_events_call_id", "call_id", "id"),
+        Index("ix_events_actor_id", "actor_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at = mapped_column(UTCDateTime, default=utcnow, index=True)
