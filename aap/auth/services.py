@@ -98,8 +98,13 @@ def authenticate(email, password, ip, config):
         raise AuthError(f"Trop de tentatives de connexion. Par sécurité, la connexion est bloquée "
                         f"pendant {minutes} minutes. Vous pouvez aussi réinitialiser votre mot de passe.")
     user = find_user(email)
-    if user is not None and user.password_hash:
-        ok = user.check_password(password) and user.active
+    stored_hash, active = (user.password_hash, user.active) if user is not None else (None, False)
+    # The hash is slow on purpose (scrypt): check it outside any transaction. On SQLite a request
+    # that writes holds the write lock from its first statement (aap/database.py), and every other
+    # login, save or submission would wait meanwhile.
+    db.session.commit()
+    if stored_hash:
+        ok = check_password_hash(stored_hash, password or "") and active
     else:
         # Same work as for a real account, so that timing does not tell whether it exists.
         check_password_hash(_dummy_hash(), password or "")
