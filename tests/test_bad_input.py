@@ -565,6 +565,7 @@ CALL = {"title": "Appel de test", "slug": "appel-de-test", "description": "Prés
 CALL_CASES = [
     ({k: "" for k in CALL}, ["Saisissez le titre de l'appel à projets.", "Saisissez la date d'ouverture."]),
     ({"title": LONG}, ["255"]),
+    ({"description": "x" * 50_001}, ["50 000 caractères"]),
     ({"slug": "../../etc/passwd"}, []), ({"slug": "avec des espaces"}, []), ({"slug": LONG}, []),
     ({"slug": HTML}, []),
     ({"opens_time": "25:99", "closes_time": "abc"}, ["Saisissez une heure valide"]),

@@ -135,7 +135,8 @@ class CallForm(FlaskForm):
                         validators=[InputRequired("Saisissez le titre de l'appel à projets."), Length(max=255)])
     slug = StringField("Adresse courte", filters=[_strip, _lower],
                        validators=[InputRequired("Saisissez l'adresse courte de l'appel, par exemple aap-2027.")])
-    description = TextAreaField("Présentation de l'appel (Markdown)", render_kw={"rows": 14})
+    description = TextAreaField("Présentation de l'appel (Markdown)", render_kw={"rows": 14}, validators=[
+        Length(max=50_000, message="La présentation ne peut pas dépasser 50 000 caractères.")])
     opens_date = FrDateField("Date d'ouverture", validators=[InputRequired("Saisissez la date d'ouverture.")])
     opens_time = FrTimeField("Heure d'ouverture", default=time(0, 0),
                              validators=[InputRequired("Saisissez l'heure d'ouverture.")])
@@ -219,7 +220,8 @@ class CallForm(FlaskForm):
 class CriterionForm(Form):
     id = HiddenField()
     label = StringField("Intitulé", filters=[_strip])
-    description = TextAreaField("Description", filters=[_strip], render_kw={"rows": 3})
+    description = TextAreaField("Description", filters=[_strip], render_kw={"rows": 3}, validators=[
+        Length(max=5_000, message="La description ne peut pas dépasser 5 000 caractères.")])
     weight = FrDecimalField("Poids", default=Decimal("1"))
     scale_max = FrIntegerField("Note maximale", default=5)
     remove = BooleanField("Supprimer ce critère")
