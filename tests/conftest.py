@@ -63,8 +63,9 @@ def make_app(tmp_path, **overrides):
     return create_app(config, instance_path=tmp_path / "instance")
 
 
-@pytest.fixture
-def app(tmp_path):
+@contextmanager
+def fresh_app(tmp_path):
+    """The app on an empty database, inside its app context; everything dropped afterwards."""
     app = make_app(tmp_path)
     app.test_client_class = Client
     with app.app_context():
@@ -74,6 +75,12 @@ def app(tmp_path):
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path):
+    with fresh_app(tmp_path) as app:
+        yield app
 
 
 @pytest.fixture

@@ -34,7 +34,7 @@ from aap.extensions import db
 
 from . import factories_applications as fa
 from . import factories_security as fs
-from .conftest import Client, login, make_app
+from .conftest import fresh_app, login
 
 LOGIN, REDIRECT, OK = "login", "redirect", "ok"
 A, OW, OT, RU, RC, RA, ST, AD = fs.PERSONAS
@@ -250,15 +250,8 @@ def cases(app, world):
 
 @pytest.fixture(scope="module")
 def matrix_app(tmp_path_factory):
-    app = make_app(tmp_path_factory.mktemp("matrix"))
-    app.test_client_class = Client
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
+    with fresh_app(tmp_path_factory.mktemp("matrix")) as app:
         yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,7 @@ from . import factories_applications as fa
 from . import factories_instruction as fi
 from . import factories_security as fs
 from . import factories_selection as fsel
-from .conftest import Client, login, make_app
+from .conftest import fresh_app, login
 
 LONG = "é" * 10_000
 HTML = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -44,15 +44,8 @@ ENGLISH = ("This field is required", "Not a valid", "Field must", "Field cannot"
 
 @pytest.fixture(scope="module")
 def bad_app(tmp_path_factory):
-    app = make_app(tmp_path_factory.mktemp("bad-input"))
-    app.test_client_class = Client
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
+    with fresh_app(tmp_path_factory.mktemp("bad-input")) as app:
         yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="module")

@@ -49,7 +49,7 @@ def audit():
     current = {name: request.args[name] for name in ("action", "appel", "acteur", "du", "au")
                if request.args.get(name)}
 
-    def page_url(number):
-        return url_for("main.audit", **current, **({"page": number} if number > 1 else {}))
+    def page_url(page):
+        return url_for("main.audit", **current, **({"page": page} if page > 1 else {}))
     return render_template("main/audit.html", form=form, rows=rows, total=total, page=page, pages=pages,
                            page_url=page_url, filtered=bool(current))
