@@ -30,7 +30,6 @@ import pytest
 from flask import url_for
 
 from aap.applications import files
-from aap.extensions import db
 
 from . import factories_applications as fa
 from . import factories_security as fs

@@ -94,7 +94,7 @@ def no_markup(raw):
     assert "<script>alert" not in raw and "<img src=x" not in raw, "raw HTML typed by a user is in the page"
 
 
-def safe(response, errors=(), kept=(), statuses=(200, 400, 409, 422)):
+def check_safe(response, errors=(), kept=(), statuses=(200, 400, 409, 422)):
     """A French page with the expected messages, what was typed kept, nothing raw, no server error."""
     assert response.status_code in statuses, (response.status_code, response.headers.get("Location"))
     raw = response.get_data(as_text=True)
@@ -112,7 +112,7 @@ def safe(response, errors=(), kept=(), statuses=(200, 400, 409, 422)):
     return page
 
 
-def summary(page):
+def check_error_shown(page):
     assert "Le formulaire contient" in page or "fr-message--error" in page or "fr-error-text" in page \
         or "fr-alert--error" in page, "no error shown"
 
@@ -140,8 +140,8 @@ SIGNUP = {"email": "nouvelle@example.org", "password": PASSWORD, "password_confi
 def test_signup(bad_app, changes, errors, kept):
     client = bad_app.test_client()
     before = db.session.scalar(db.select(db.func.count(User.id)))
-    page = safe(post(client, "/inscription", {**SIGNUP, **changes}), errors, kept)
-    summary(page)
+    page = check_safe(post(client, "/inscription", {**SIGNUP, **changes}), errors, kept)
+    check_error_shown(page)
     assert db.session.scalar(db.select(db.func.count(User.id))) == before
 
 
@@ -149,12 +149,12 @@ def test_signup_with_html_and_nul_in_names_is_stored_as_text(bad_app, w):
     client = bad_app.test_client()
     response = post(client, "/inscription", {**SIGNUP, "email": "balise\x00@example.org", "first_name": HTML + NUL,
                                              "last_name": NUL, "association_name": HTML})
-    safe(response)
+    check_safe(response)
     user = db.session.scalar(db.select(User).where(User.email == "balise@example.org"))
     assert user is not None and user.first_name == HTML + "avantaprès" and "\x00" not in user.last_name
     staff = bad_app.test_client()
     login(staff, db.session.scalar(db.select(User).where(User.role == "staff")))
-    safe(staff.get(f"/instruction/associations/{user.association_id}"), kept=[HTML])
+    check_safe(staff.get(f"/instruction/associations/{user.association_id}"), kept=[HTML])
 
 
 @pytest.mark.parametrize("data, errors", [
@@ -165,8 +165,8 @@ def test_signup_with_html_and_nul_in_names_is_stored_as_text(bad_app, w):
 ])
 def test_login(bad_app, data, errors):
     kept = [data["email"]] if len(data["email"]) < 100 else []
-    page = safe(post(bad_app.test_client(), "/connexion", data), errors, kept)
-    summary(page)
+    page = check_safe(post(bad_app.test_client(), "/connexion", data), errors, kept)
+    check_error_shown(page)
 
 
 @pytest.mark.parametrize("url", ["/mot-de-passe/oublie", "/inscription/nouveau-lien"])
@@ -175,7 +175,7 @@ def test_login(bad_app, data, errors):
     (HTML, "Saisissez une adresse e-mail valide"), ("@@", "Saisissez une adresse e-mail valide"),
 ])
 def test_email_only_forms(bad_app, url, email, error):
-    summary(safe(post(bad_app.test_client(), url, {"email": email}), [error]))
+    check_error_shown(check_safe(post(bad_app.test_client(), url, {"email": email}), [error]))
 
 
 @pytest.mark.parametrize("password, confirm, error", [
@@ -186,7 +186,7 @@ def test_email_only_forms(bad_app, url, email, error):
 @pytest.mark.parametrize("link", ["reset", "invite"])
 def test_password_forms_behind_a_link(bad_app, w, link, password, confirm, error):
     url = {"reset": f"/mot-de-passe/reinitialiser/{w.tokens['reset']}", "invite": f"/invitation/{w.tokens['invite']}"}
-    summary(safe(post(bad_app.test_client(), url[link], {"password": password, "password_confirm": confirm}),
+    check_error_shown(check_safe(post(bad_app.test_client(), url[link], {"password": password, "password_confirm": confirm}),
                  [error]))
 
 
@@ -202,7 +202,7 @@ def test_joining_an_association(bad_app, w, changes, errors, kept):
             **changes}
     before = db.session.scalar(db.select(db.func.count(User.id)))
     response = post(bad_app.test_client(), f"/association/rejoindre/{w.tokens['member']}", data)
-    summary(safe(response, errors, kept))
+    check_error_shown(check_safe(response, errors, kept))
     assert db.session.scalar(db.select(db.func.count(User.id))) == before
 
 
@@ -228,8 +228,8 @@ def test_staff_invitation(clients, changes, errors, kept):
     data = {"email": "nouvel-evaluateur@example.org", "first_name": "Éva", "last_name": "Luatrice",
             "role": "reviewer", "region_code": "84", **changes}
     before = db.session.scalar(db.select(db.func.count(User.id)))
-    page = safe(post(clients("staff"), "/equipe/inviter", data), errors, kept)
-    summary(page)
+    page = check_safe(post(clients("staff"), "/equipe/inviter", data), errors, kept)
+    check_error_shown(page)
     assert db.session.scalar(db.select(db.func.count(User.id))) == before
 
 
@@ -268,8 +268,8 @@ def test_association_identity(clients, w, changes, errors):
     before = {k: getattr(association, k) for k in ("name", "siret", "rna", "creation_date", "staff_count")}
     data = {**identity_data(association), **changes}
     typed = [v for k, v in changes.items() if k not in ("legal_form", "departement_code")]
-    page = safe(post(clients("other"), "/association", data), errors, typed[:1])
-    summary(page)
+    page = check_safe(post(clients("other"), "/association", data), errors, typed[:1])
+    check_error_shown(page)
     db.session.expire_all()
     association = db.session.get(Association, w.other.association_id)
     assert {k: getattr(association, k) for k in before} == before
@@ -283,9 +283,9 @@ def test_association_identity(clients, w, changes, errors):
 ])
 def test_bank_details(clients, w, changes, errors):
     data = {"iban": "FR1420041010050500013M02606", "bic": "AGRIFRPP", "account_holder": "Association B", **changes}
-    page = safe(post(clients("other"), "/association/banque", data), errors,
+    page = check_safe(post(clients("other"), "/association/banque", data), errors,
                 [v for v in changes.values() if v and v != LONG][:1])
-    summary(page)
+    check_error_shown(page)
     db.session.expire_all()
     assert db.session.get(Association, w.other.association_id).iban == "FR1420041010050500013M02606"
 
@@ -295,7 +295,7 @@ def test_bank_details(clients, w, changes, errors):
     ("a" * 10_000 + "@x.fr", ""), ("pas une adresse", "Saisissez une adresse e-mail valide"),
 ])
 def test_member_invitation(clients, email, error):
-    summary(safe(post(clients("other"), "/association/membres", {"email": email}), [error] if error else []))
+    check_error_shown(check_safe(post(clients("other"), "/association/membres", {"email": email}), [error] if error else []))
 
 
 def test_html_in_the_association_name_is_escaped_everywhere_it_is_shown(clients, w):
@@ -371,8 +371,8 @@ def test_application_sections(clients, w, code, data, errors):
     client = clients("owner")
     typed = [v for k, v in data.items() if isinstance(v, str) and k not in ("attest", "scope")
              and not k.endswith("_status")]
-    page = safe(section(client, w, code, data), errors, typed[:2])
-    summary(page)
+    page = check_safe(section(client, w, code, data), errors, typed[:2])
+    check_error_shown(page)
     response = section(client, w, code, data, autosave=True)
     assert response.status_code == 422
     messages = " ".join(m for ms in response.get_json()["errors"].values() for m in ms)
@@ -409,16 +409,16 @@ def test_html_and_nul_in_the_application_are_stored_as_text_and_escaped(clients,
 def test_submitting_an_incomplete_application_is_refused_in_french(clients, w):
     response = post(clients("owner"), f"/candidatures/{w.draft.id}/deposer", {"attest": "y"})
     assert response.status_code == 303
-    page = safe(clients("owner").get(response.headers["Location"]))
+    page = check_safe(clients("owner").get(response.headers["Location"]))
     assert "fr-alert--error" in page or "n'est pas complet" in page or "manque" in page
     assert db.session.get(Application, w.draft.id).status == "draft"
 
 
 @pytest.mark.parametrize("reason, status", [("x" * 2001, 200), (LONG, 200)])
 def test_withdrawal_reason_too_long(clients, w, reason, status):
-    page = safe(post(clients("leaver"), f"/candidatures/{w.leaving.id}/retirer", {"reason": reason}),
+    page = check_safe(post(clients("leaver"), f"/candidatures/{w.leaving.id}/retirer", {"reason": reason}),
                 ["2000 caractères au plus."], statuses=(status, 400))
-    summary(page)
+    check_error_shown(page)
     db.session.expire_all()
     assert db.session.get(Application, w.leaving.id).status == "submitted"
 
@@ -454,7 +454,7 @@ def test_path_tricks_in_file_names_give_a_safe_name(bad_app, clients, w, name):
     instance = Path(bad_app.instance_path).parent
     assert not list(instance.rglob("passwd*")) and not list(instance.rglob("config.pdf"))
     assert not (Path("/etc") / "passwd.pdf").exists()
-    page = safe(client.get(f"/candidatures/{w.draft.id}/pieces"))
+    page = check_safe(client.get(f"/candidatures/{w.draft.id}/pieces"))
     assert shown in page
     download = client.get(f"/candidatures/{w.draft.id}/pieces/{attachment.id}")
     assert download.status_code == 200 and download.data == fa.PDF
@@ -467,7 +467,7 @@ def test_a_line_break_in_a_file_name_is_refused_in_french(clients, w):
     """(What a forged multipart part with a CR LF in its file name gives; browsers send %0D%0A.)"""
     response = upload(clients("owner"), w, "statuts\r\nContent-Type: text/html.pdf")
     if response.status_code == 400:
-        safe(response, ["Choisissez un fichier à envoyer."], statuses=(400,))
+        check_safe(response, ["Choisissez un fichier à envoyer."], statuses=(400,))
     else:
         assert response.status_code == 303
 
@@ -485,7 +485,7 @@ def test_refused_files_get_a_french_message(clients, w, name, content, error):
     before = db.session.scalar(db.select(db.func.count(Attachment.id)).where(Attachment.document_id == document.id,
                                                                          Attachment.application_id == w.draft.id))
     response = upload(clients("owner"), w, name, content, document)
-    page = safe(response, [error] if error else [], statuses=(400,))
+    page = check_safe(response, [error] if error else [], statuses=(400,))
     assert "fr-message--error" in response.get_data(as_text=True) or "fr-error" in response.get_data(as_text=True)
     assert db.session.scalar(db.select(db.func.count(Attachment.id)).where(
         Attachment.document_id == document.id, Attachment.application_id == w.draft.id)) == before
@@ -496,7 +496,7 @@ def test_upload_without_any_file_field(clients, w):
     client = clients("owner")
     document = w.open_call.documents[1]
     response = post(client, f"/candidatures/{w.draft.id}/pieces/{document.id}/envoyer", {"file": "pas un fichier"})
-    safe(response, ["Choisissez un fichier à envoyer."], statuses=(400,))
+    check_safe(response, ["Choisissez un fichier à envoyer."], statuses=(400,))
 
 
 # --- instruction --------------------------------------------------------------------------------
@@ -508,7 +508,7 @@ def test_upload_without_any_file_field(clients, w):
 def test_inadmissibility_reason(clients, w, reason, error):
     response = post(clients("staff"), f"/instruction/dossiers/{w.c_file.id}/irrecevable",
                     {"inadmissible_reason": reason})
-    summary(safe(response, [error], [reason] if reason.strip() else []))
+    check_error_shown(check_safe(response, [error], [reason] if reason.strip() else []))
     db.session.expire_all()
     assert db.session.get(Application, w.c_file.id).status == "submitted"
 
@@ -524,7 +524,7 @@ def test_request_for_pieces(clients, w, changes, errors):
     data = {"piece_items": ["budget"], "piece_message": "Merci de compléter.", "piece_due_date": "2099-01-01",
             **changes}
     response = post(clients("staff"), f"/instruction/dossiers/{w.c_file.id}/demande-pieces", data)
-    summary(safe(response, errors))
+    check_error_shown(check_safe(response, errors))
     db.session.expire_all()
     assert db.session.get(Application, w.c_file.id).status == "submitted"
 
@@ -535,7 +535,7 @@ def test_request_for_pieces(clients, w, changes, errors):
 def test_messages_refused(clients, w, persona, body, error):
     before = db.session.scalar(db.select(db.func.count(Message.id)))
     response = post(clients(persona), f"/dossiers/{w.application.id}/messages", {"message_body": body})
-    summary(safe(response, [error], [body] if body.strip() else []))
+    check_error_shown(check_safe(response, [error], [body] if body.strip() else []))
     assert db.session.scalar(db.select(db.func.count(Message.id))) == before
 
 
@@ -575,17 +575,17 @@ CALL_CASES = [
 def test_new_call(clients, changes, errors):
     before = db.session.scalar(db.select(db.func.count(Call.id)))
     data = {**CALL, **changes}
-    page = safe(post(clients("staff"), "/instruction/appels/nouveau", data), errors,
+    page = check_safe(post(clients("staff"), "/instruction/appels/nouveau", data), errors,
                 [v for k, v in changes.items() if v and k != "years"][:1])
-    summary(page)
+    check_error_shown(page)
     assert db.session.scalar(db.select(db.func.count(Call.id))) == before
 
 
 @pytest.mark.parametrize("changes, errors", CALL_CASES[:8], ids=[str(i) for i in range(8)])
 def test_edit_call(clients, w, changes, errors):
     title = db.session.get(Call, w.draft_call.id).title
-    page = safe(post(clients("staff"), f"/instruction/appels/{w.draft_call.id}", {**CALL, **changes}), errors)
-    summary(page)
+    page = check_safe(post(clients("staff"), f"/instruction/appels/{w.draft_call.id}", {**CALL, **changes}), errors)
+    check_error_shown(page)
     db.session.expire_all()
     assert db.session.get(Call, w.draft_call.id).title == title
 
@@ -608,8 +608,8 @@ def criteria_data(call, **changes):
 def test_criteria(clients, w, changes):
     call = db.session.get(Call, w.draft_call.id)
     before = [(c.id, c.label, c.weight, c.scale_max) for c in call.criteria]
-    page = safe(post(clients("staff"), f"/instruction/appels/{call.id}/criteres", criteria_data(call, **changes)))
-    summary(page)
+    page = check_safe(post(clients("staff"), f"/instruction/appels/{call.id}/criteres", criteria_data(call, **changes)))
+    check_error_shown(page)
     db.session.expire_all()
     assert [(c.id, c.label, c.weight, c.scale_max) for c in db.session.get(Call, w.draft_call.id).criteria] == before
 
@@ -629,8 +629,8 @@ def test_required_documents(clients, w, changes, error):
         if document.mandatory:
             data[f"documents-{i}-mandatory"] = "y"
     data.update({f"documents-0-{k}": v for k, v in changes.items()})
-    page = safe(post(clients("staff"), f"/instruction/appels/{call.id}/pieces", data), [error] if error else [])
-    summary(page)
+    page = check_safe(post(clients("staff"), f"/instruction/appels/{call.id}/pieces", data), [error] if error else [])
+    check_error_shown(page)
     db.session.expire_all()
     assert [(d.id, d.label) for d in db.session.get(Call, w.draft_call.id).documents] == before
 
@@ -654,7 +654,7 @@ def test_review_form(clients, w, changes, errors):
     call = w.call
     response = post(clients("reviewer_unassigned"), f"/evaluation/dossiers/{w.other_application.id}",
                     review_data(call, **changes))
-    summary(safe(response, errors))
+    check_error_shown(check_safe(response, errors))
     assert db.session.scalar(db.select(Review).where(Review.application_id == w.other_application.id,
                                                      Review.reviewer_id == w.reviewer_unassigned.id)) is None
 
@@ -663,20 +663,20 @@ def test_review_form(clients, w, changes, errors):
 def test_review_scores(clients, w, score):
     response = post(clients("reviewer_unassigned"), f"/evaluation/dossiers/{w.other_application.id}",
                     review_data(w.call, score=score))
-    summary(safe(response, [], [score]))
+    check_error_shown(check_safe(response, [], [score]))
 
 
 def test_review_comment_too_long_per_criterion(clients, w):
     response = post(clients("reviewer_unassigned"), f"/evaluation/dossiers/{w.other_application.id}",
                     review_data(w.call, criterion_comment=LONG))
-    summary(safe(response, ["Le commentaire est trop long."], [LONG]))
+    check_error_shown(check_safe(response, ["Le commentaire est trop long."], [LONG]))
 
 
 @pytest.mark.parametrize("reason, status", [("", 400), ("x" * 2001, 400), (LONG, 400)])
 def test_conflict_declared_on_opening_a_file(clients, w, reason, status):
     response = post(clients("reviewer_assigned"), f"/evaluation/dossiers/{w.other_application.id}/liens-d-interets",
                     {"action": "conflict", "reason": reason})
-    safe(response, statuses=(status,))
+    check_safe(response, statuses=(status,))
     assert "Précisez la nature du lien" in html.unescape(response.get_data(as_text=True)) or reason
 
 
@@ -694,14 +694,14 @@ def test_reviewer_conflicts_page(clients, w, data):
     from aap.models import Conflict
     before = db.session.scalar(db.select(db.func.count(Conflict.id)))
     response = post(clients("reviewer_unassigned"), "/evaluation/liens-d-interets", data)
-    safe(response, statuses=(302, 400, 404))
+    check_safe(response, statuses=(302, 400, 404))
     assert db.session.scalar(db.select(db.func.count(Conflict.id))) == before
 
 
 @pytest.mark.parametrize("query", ["q=" + "x" * 10_000, "q=%00", "q=%25", "q=_", "q=" + HTML, "q=%ff%fe"])
 def test_reviewer_association_search(clients, query):
     response = clients("reviewer_unassigned").get("/evaluation/liens-d-interets?" + query)
-    safe(response)
+    check_safe(response)
 
 
 @pytest.mark.parametrize("data", [
@@ -728,7 +728,7 @@ def test_assigning_a_non_reviewer_is_refused(clients, w):
 def test_reopening_a_review(clients, w, reason):
     response = post(clients("staff"), f"/instruction/evaluations/{w.review.id}/rouvrir", {"reason": reason},
                     follow_redirects=True)
-    safe(response, ["Indiquez pourquoi" if not reason else "Le texte est trop long."])
+    check_safe(response, ["Indiquez pourquoi" if not reason else "Le texte est trop long."])
     db.session.expire_all()
     assert db.session.get(Review, w.review.id).status == "submitted"
 
@@ -750,8 +750,8 @@ def test_decision_form(clients, w, changes, errors):
     from aap.models import Decision
     data = {"outcome": "selected", "amount": "60 000", "reason": "", **changes}
     response = post(clients("staff"), decision_url(w), data)
-    page = safe(response, errors, statuses=(200, 400))
-    summary(page)
+    page = check_safe(response, errors, statuses=(200, 400))
+    check_error_shown(page)
     assert db.session.scalar(db.select(Decision).where(Decision.application_id == w.ranked[0].id)) is None
 
 
@@ -767,7 +767,7 @@ def test_bulk_decisions(clients, w, data):
     data["application_ids"] = [str(w.ranked[1].id) if v == "1" else v for v in data["application_ids"]]
     response = post(clients("staff"), f"/selection/appels/{w.open_call.id}/decisions/lot", data,
                     follow_redirects=True)
-    safe(response)
+    check_safe(response)
     assert db.session.scalar(db.select(db.func.count(Decision.id)).where(
         Decision.application_id.in_([a.id for a in w.ranked]))) == 0
 
@@ -777,7 +777,7 @@ def test_bulk_decision_on_a_file_of_another_call_changes_nothing(clients, w):
     response = post(clients("staff"), f"/selection/appels/{w.open_call.id}/decisions/lot",
                     {"outcome": "rejected", "reason": "x", "application_ids": [str(w.c_file.id)]},
                     follow_redirects=True)
-    safe(response)
+    check_safe(response)
     assert db.session.scalar(db.select(Decision).where(Decision.application_id == w.c_file.id)) is None
 
 
@@ -788,7 +788,7 @@ def test_bulk_decision_on_a_file_of_another_call_changes_nothing(clients, w):
 ])
 def test_selection_proposal_settings(clients, w, query):
     response = clients("staff").get(f"/selection/appels/{w.open_call.id}/proposition?{query}")
-    safe(response)
+    check_safe(response)
 
 
 @pytest.mark.parametrize("data", [{"entrer": ["abc"]}, {"entrer": ["999999"], "sortir": ["-1"]}, {}])
@@ -796,7 +796,7 @@ def test_applying_a_forged_proposal(clients, w, data):
     from aap.models import Decision
     response = post(clients("staff"), f"/selection/appels/{w.open_call.id}/proposition/appliquer", data,
                     follow_redirects=True)
-    safe(response)
+    check_safe(response)
     assert db.session.scalar(db.select(db.func.count(Decision.id)).where(
         Decision.application_id.in_([a.id for a in w.ranked]))) == 0
 
@@ -811,7 +811,7 @@ def test_applying_a_forged_proposal(clients, w, data):
 ])
 def test_staff_list_filters(clients, w, query):
     response = clients("staff").get(f"/instruction/appels/{w.call.id}/dossiers?{query}")
-    safe(response)
+    check_safe(response)
     assert "javascript:" not in response.get_data(as_text=True)
 
 
@@ -820,7 +820,7 @@ def test_staff_list_filters(clients, w, query):
     "recommandation=x", "page=abc", "_method=x", "_anchor=y&_external=1", "page=%C2%B2", "seuil=" + "9" * 5000,
 ])
 def test_ranking_filters(clients, w, query):
-    safe(clients("staff").get(f"/selection/appels/{w.call.id}?{query}"))
+    check_safe(clients("staff").get(f"/selection/appels/{w.call.id}?{query}"))
 
 
 # --- formulas never reach the workbook as formulas ---------------------------------------------

@@ -12,7 +12,7 @@ from aap.extensions import db
 from aap.models import Convention, Event
 
 from . import factories
-from .factories_documents import association, winner
+from .factories_documents import winner
 
 
 def pdf_text(content):

@@ -118,7 +118,7 @@ def test_list_paginates_by_50(client, login_as, staff, call):
     assert len(first_refs) == 50 and len(second_refs) == 3
     assert first_refs | second_refs == {f.reference for f in files}
     assert "53 dossiers — page 1 sur 2" in first
-    assert "Page suivante" in first and f"dossiers?page=2" in first
+    assert "Page suivante" in first and "dossiers?page=2" in first
     # A page beyond the end shows the last page.
     assert set(references(client.get(list_url(call, page=9)).get_data(as_text=True))) == second_refs
 

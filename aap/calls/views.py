@@ -24,12 +24,6 @@ STATE_ORDER = ["draft", "submitted", "incomplete", "admissible", "inadmissible",
                "selected", "waitlisted", "rejected", "withdrawn"]
 
 
-def _call_or_404(call_id):
-    call = db.session.get(Call, call_id)
-    if call is None:
-        abort(404)
-    return call
-
 
 def _back(call):
     """After publishing or closing: back to the list or to the call, where the button was."""
@@ -73,7 +67,7 @@ def new():
 @bp.route("/instruction/appels/<int:call_id>", methods=["GET", "POST"])
 @staff_required
 def edit(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     form = CallForm(call=call)
     if request.method == "GET":
         form.fill_from(call)
@@ -93,7 +87,7 @@ def edit(call_id):
 @bp.route("/instruction/appels/<int:call_id>/criteres", methods=["GET", "POST"])
 @staff_required
 def criteria(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     reviews, first_review_at = services.criteria_lock_info(call)
     locked = reviews > 0
     if request.method == "POST" and locked:
@@ -120,7 +114,7 @@ def criteria(call_id):
 @bp.route("/instruction/appels/<int:call_id>/pieces", methods=["GET", "POST"])
 @staff_required
 def documents(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     form = documents_form(call, request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate_on_submit():
         try:
@@ -137,7 +131,7 @@ def documents(call_id):
 @bp.route("/instruction/appels/<int:call_id>/publier", methods=["POST"])
 @staff_required
 def publish(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
@@ -152,7 +146,7 @@ def publish(call_id):
 @bp.route("/instruction/appels/<int:call_id>/clore", methods=["POST"])
 @staff_required
 def close(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     form = ConfirmForm()
     if form.validate_on_submit():
         try:

@@ -34,12 +34,6 @@ def _setup(state):
     app.cli.add_command(export_group)
 
 
-def _call_or_404(call_id):
-    call = db.session.get(Call, call_id)
-    if call is None:
-        abort(404)
-    return call
-
 
 @bp.route("/candidatures/<int:application_id>/convention.pdf")
 @login_required
@@ -61,7 +55,7 @@ def convention(application_id):
 @bp.route("/instruction/appels/<int:call_id>/documents")
 @staff_required
 def call_documents(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     applications = winners(call.id)
     conventions = {c.application_id: c for c in db.session.scalars(
         select(Convention).join(Application, Application.id == Convention.application_id)
@@ -73,23 +67,17 @@ def call_documents(call_id):
 @bp.route("/instruction/appels/<int:call_id>/conventions", methods=["POST"])
 @staff_required
 def start_conventions(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     job = bulk.start_conventions_job(call, current_user)
     flash("La génération des conventions a commencé ; vous pouvez suivre sa progression ci-dessous.", "info")
     return redirect(url_for("documents.call_documents", call_id=call.id, _anchor=f"travail-{job.id}"))
 
 
-def _job_or_404(job_id):
-    job = db.session.get(DocumentJob, job_id)
-    if job is None:
-        abort(404)
-    return job
-
 
 @bp.route("/instruction/travaux/<int:job_id>.json")
 @staff_required
 def job_status(job_id):
-    job = _job_or_404(job_id)
+    job = db.get_or_404(DocumentJob, job_id)
     return jsonify(id=job.id, status=job.status, status_label=job.status_label, done=job.done,
                    total=job.total, percent=job.percent, error=job.error,
                    download_url=url_for("documents.job_download", job_id=job.id) if job.status == JOB_DONE else None)
@@ -98,7 +86,7 @@ def job_status(job_id):
 @bp.route("/instruction/travaux/<int:job_id>/conventions.zip")
 @staff_required
 def job_download(job_id):
-    job = _job_or_404(job_id)
+    job = db.get_or_404(DocumentJob, job_id)
     path = bulk.job_zip_path(job)
     if job.status != JOB_DONE or path is None or not path.exists():
         abort(404)
@@ -121,7 +109,7 @@ def _send_bytes(content, mimetype, name):
 @bp.route("/instruction/appels/<int:call_id>/export.xlsx")
 @staff_required
 def export_xlsx(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     content = build_workbook(call.id, author=f"{current_user.full_name} <{current_user.email}>")
     _record_export(call, "xlsx")
     return _send_bytes(content, XLSX, export_name(call, "xlsx"))
@@ -130,7 +118,7 @@ def export_xlsx(call_id):
 @bp.route("/instruction/appels/<int:call_id>/subventions.csv")
 @staff_required
 def export_scdl(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     content = build_scdl_csv(call)
     _record_export(call, "scdl")
     return _send_bytes(content, "text/csv; charset=utf-8", f"subventions-{call.slug}.csv")
@@ -139,7 +127,7 @@ def export_scdl(call_id):
 @bp.route("/instruction/appels/<int:call_id>/resultats.sqlite")
 @staff_required
 def export_opendata(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     handle, name = tempfile.mkstemp(suffix=".sqlite")
     os.close(handle)
     path = Path(name)

@@ -24,9 +24,7 @@ def _page_number():
 @bp.route("/instruction/appels/<int:call_id>/dossiers")
 @staff_required
 def applications(call_id):
-    call = db.session.get(Call, call_id)
-    if call is None:
-        abort(404)
+    call = db.get_or_404(Call, call_id)
     form = FilterForm(formdata=request.args)
     form.validate()
     filters = queries.Filters(

@@ -1,6 +1,6 @@
 """One dashboard per role: each returns (template, context) with a bounded number of queries."""
 from sqlalchemy import func
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Application, Assignment, Call, Review

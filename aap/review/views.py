@@ -15,12 +15,6 @@ from .forms import (AssignForm, ConfirmProposalForm, DeclareConflictForm, FileCo
                     ReopenForm, review_form)
 
 
-def _call_or_404(call_id):
-    call = db.session.get(Call, call_id)
-    if call is None:
-        abort(404)
-    return call
-
 
 # --- Reviewers: conflicts of interest -----------------------------------------------------
 
@@ -163,14 +157,14 @@ def review(application_id):
 @bp.route("/instruction/appels/<int:call_id>/conflits")
 @staff_required
 def conflicts(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     return render_template("review/conflicts.html", call=call, rows=queries.call_conflicts(call))
 
 
 @bp.route("/instruction/appels/<int:call_id>/affectations")
 @staff_required
 def assignments(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     board = queries.assignment_board(call)
     return render_template("review/assignments.html", call=call, board=board,
                            pending=services.pending_notifications(call))
@@ -193,7 +187,7 @@ def _reviewer_or_404(reviewer_id):
 @bp.route("/instruction/appels/<int:call_id>/affectations/ajouter", methods=["POST"])
 @staff_required
 def assign(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     form = AssignForm()
     if not form.validate():
         flash("Choisissez un évaluateur à affecter.", "error")
@@ -213,7 +207,7 @@ def assign(call_id):
 @bp.route("/instruction/appels/<int:call_id>/affectations/retirer", methods=["POST"])
 @staff_required
 def unassign(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     form = AssignForm()
     if not form.validate():
         abort(400)
@@ -246,7 +240,7 @@ def _render_proposal(call, proposal, inputs, stale=False):
 @bp.route("/instruction/appels/<int:call_id>/affectations/proposition", methods=["POST"])
 @staff_required
 def propose(call_id):
-    call = _call_or_404(call_id)  # CSRF is checked for every POST by CSRFProtect
+    call = db.get_or_404(Call, call_id)  # CSRF is checked for every POST by CSRFProtect
     proposal, inputs = services.propose_assignment(call)
     return _render_proposal(call, proposal, inputs)
 
@@ -254,7 +248,7 @@ def propose(call_id):
 @bp.route("/instruction/appels/<int:call_id>/affectations/confirmer", methods=["POST"])
 @staff_required
 def confirm(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     form = ConfirmProposalForm()
     if not form.validate():
         abort(400)
@@ -271,7 +265,7 @@ def confirm(call_id):
 @bp.route("/instruction/appels/<int:call_id>/affectations/notifier", methods=["POST"])
 @staff_required
 def notify(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     mails = services.notify_reviewers(call, current_user)
     if mails:
         flash(f"{mails} évaluateur(s) prévenu(s) par e-mail de leurs nouveaux dossiers.", "success")
@@ -285,14 +279,14 @@ def notify(call_id):
 @bp.route("/instruction/appels/<int:call_id>/evaluations")
 @staff_required
 def progress(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     return render_template("review/progress.html", call=call, data=queries.progress(call))
 
 
 @bp.route("/instruction/appels/<int:call_id>/evaluations/relancer", methods=["POST"])
 @staff_required
 def remind(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     reminded = services.send_reminders(call, current_user)
     if reminded:
         flash(f"Rappel envoyé à {len(reminded)} évaluateur(s).", "success")
@@ -321,9 +315,7 @@ def file_reviews(application_id):
 @bp.route("/instruction/evaluations/<int:review_id>/rouvrir", methods=["POST"])
 @staff_required
 def reopen(review_id):
-    review = db.session.get(Review, review_id)
-    if review is None:
-        abort(404)
+    review = db.get_or_404(Review, review_id)
     form = ReopenForm()
     if not form.validate():
         flash(form.reason.errors[0] if form.reason.errors else "Formulaire invalide.", "error")

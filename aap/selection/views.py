@@ -23,12 +23,6 @@ def note_fr(value, digits=2):
     return f"{value:.{digits}f}".replace(".", ",")
 
 
-def _call_or_404(call_id):
-    call = db.session.get(Call, call_id)
-    if call is None:
-        abort(404)
-    return call
-
 
 def _application_or_404(call, application_id):
     application = db.session.get(Application, application_id)
@@ -63,7 +57,7 @@ def index():
 @bp.route("/appels/<int:call_id>", endpoint="ranking")
 @staff_required
 def ranking_page(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     filters = Filters.from_args(request.args)
     data = ranking.load(call, filters.threshold)
     rows = ranking.apply_filters(data.rows, filters)
@@ -84,7 +78,7 @@ def _state_labels():
 @bp.route("/appels/<int:call_id>/decisions/lot", methods=["POST"])
 @staff_required
 def bulk_decision(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     form = BulkDecisionForm()
     ids = request.form.getlist("application_ids", type=int)
     if not ids:
@@ -116,7 +110,7 @@ def _file_reviews(application):
 @bp.route("/appels/<int:call_id>/dossiers/<int:application_id>", methods=["GET", "POST"])
 @staff_required
 def decision(call_id, application_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     application = _application_or_404(call, application_id)
     data = ranking.load(call)
     row = data.row(application.id)
@@ -155,7 +149,7 @@ def decision(call_id, application_id):
 @bp.route("/appels/<int:call_id>/dossiers/<int:application_id>/annuler", methods=["POST"])
 @staff_required
 def clear_decision(call_id, application_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     application = _application_or_404(call, application_id)
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -170,7 +164,7 @@ def clear_decision(call_id, application_id):
 @bp.route("/appels/<int:call_id>/proposition")
 @staff_required
 def proposal(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     submitted = "calculer" in request.args
     form = ProposalForm(formdata=request.args if submitted else None)
     result = None
@@ -185,7 +179,7 @@ def proposal(call_id):
 @bp.route("/appels/<int:call_id>/proposition/appliquer", methods=["POST"])
 @staff_required
 def apply_proposal(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
@@ -211,7 +205,7 @@ def apply_proposal(call_id):
 @bp.route("/appels/<int:call_id>/publier", methods=["POST"])
 @staff_required
 def publish(call_id):
-    call = _call_or_404(call_id)
+    call = db.get_or_404(Call, call_id)
     form = ConfirmForm()
     if not form.validate_on_submit():
         abort(400)

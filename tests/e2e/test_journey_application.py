@@ -194,7 +194,6 @@ def attest_and_submit(page):
 
 
 def test_association_applies_from_sign_up_to_receipt(live_app, page):
-    base = live_app.url
     with live_app.app.app_context():
         call = factories.call(slug="aap-2026", title="Appel à projets 1 jeune 1 mentor 2026")
         slug = call.slug
