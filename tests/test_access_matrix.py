@@ -118,6 +118,7 @@ EXPECTED = {
     "calls.documents": STAFF,
     "calls.publish": STAFF,
     "calls.close": STAFF,
+    "documents.general_conditions": PUBLIC,
     "documents.call_documents": STAFF,
     "documents.start_conventions": STAFF,
     "documents.job_status": STAFF,
@@ -142,6 +143,8 @@ NOT_IN_MATRIX = {"static"}
 # (endpoint, label, {parameter: world attribute path}, row)
 VARIANTS = [
     ("calls.public_detail", "draft call", {"slug": "draft_call.slug"}, (404, 404, 404, 404, 404, 404, 200, 200)),
+    ("documents.general_conditions", "draft call", {"slug": "draft_call.slug"},
+     (404, 404, 404, 404, 404, 404, 200, 200)),
     ("applications.show", "B's file", {"application_id": "other_application.id"},
      (LOGIN, 404, 200, 404, 404, 404, 200, 200)),
     ("applications.section", "B's file", {"application_id": "other_application.id", "section": "projet"},

@@ -6,8 +6,8 @@ import pytest
 from pypdf import PdfReader
 
 from aap.documents import services
-from aap.documents.convention import build_convention_pdf, group_iban, payment_schedule
-from aap.documents.data import amount_in_words, convention_data, fingerprint
+from aap.documents.convention import build_convention_pdf, general_conditions_pdf, group_iban, payment_schedule
+from aap.documents.data import amount_in_words, call_data, convention_data, fingerprint
 from aap.extensions import db
 from aap.models import Convention, Event
 
@@ -57,10 +57,11 @@ def test_annual_convention_pdf_holds_parties_amounts_schedule_and_bank(app):
     # Amount in figures and in words
     assert "42 500,00 €" in text
     assert "quarante-deux mille cinq cents euros" in text
-    # Schedule: 60 % advance then the balance
+    # Schedule: 60 % advance at signature, then the balance after the reports
     assert "Avance (60 %)" in text and "25 500,00 €" in text
     assert "Solde (40 %)" in text and "17 000,00 €" in text
-    assert "à la signature de la présente convention" in text
+    assert "une avance de 60 %, à la signature de la présente convention" in text
+    assert "le solde de 40 %, après réception et examen du compte rendu financier" in text
     # Bank details
     assert "FR76 3000 6000 0112 3456 7890 189" in text and "AGRIFRPP" in text
     # Obligations, disputes, signatures, annexes
@@ -71,7 +72,19 @@ def test_annual_convention_pdf_holds_parties_amounts_schedule_and_bank(app):
     assert "Annexe I" in text and "Un programme de mentorat d'un an." in text
     assert "Annexe II" in text and "300 000,00 €" in text and "Région" in text and "50 000,00 €" in text
     assert "Annexe III" in text and "300" in text
-    assert f"page 1 sur {len(reader.pages)}" in text
+    # Particular conditions and annexes numbered on their own, then the general conditions
+    pages = [re.sub(r"\s+", " ", page.extract_text()) for page in reader.pages]
+    first_general = next(i for i, page in enumerate(pages) if "Conditions générales des conventions Plan" in page)
+    assert 0 < first_general < len(pages)
+    for i, page in enumerate(pages[:first_general]):
+        assert page.rstrip().endswith(f"page {i + 1} sur {first_general}"), page[-80:]
+    for i, page in enumerate(pages[first_general:]):
+        assert page.rstrip().endswith(f"page {i + 1} sur {len(pages) - first_general}"), page[-80:]
+    # The fifteen articles, each once and in order
+    positions = [text.find(f"Article {n} — ") for n in range(1, 16)]
+    assert all(pos >= 0 for pos in positions) and positions == sorted(positions), positions
+    assert all(text.count(f"Article {n} — ") == 1 for n in range(1, 16))
+    assert text.find("Annexe III") < text.find("Conditions générales des conventions Plan")
     assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)  # A4
 
 
@@ -86,9 +99,11 @@ def test_multi_year_convention_has_amounts_per_year_and_cents(app):
     assert "2025, 2026 et 2027" in text
     assert "127 500,50 €" in text
     assert "cent vingt-sept mille cinq cents euros et cinquante centimes" in text
-    assert "42 500,50 €" in text and "quarante-deux mille cinq cents euros et cinquante centimes" in text
+    assert ("42 500,50 € (quarante-deux mille cinq cents euros et cinquante centimes) pour l'année 2025"
+            in text)
     assert "21 250,25 €" in text  # half of the first year, advance and balance
-    assert "premier trimestre 2026" in text and "premier trimestre 2027" in text
+    assert "puis au cours du premier trimestre de chacune des années suivantes" in text
+    assert "six mois suivant la fin de chaque année de la convention" in text  # general conditions of a CPO
 
 
 def test_schedule_sums_to_the_grant(app):
@@ -96,8 +111,10 @@ def test_schedule_sums_to_the_grant(app):
     application = winner(call, amount_cents=100_000_01, per_year=[33_333_33, 33_333_34, 33_333_34])
     data = convention_data(application, "X")
     rows = payment_schedule(data)
+    assert [row["year"] for row in rows] == [2025, 2026, 2027]
+    assert [row["advance_cents"] + row["balance_cents"] for row in rows] == [33_333_33, 33_333_34, 33_333_34]
+    assert rows[0]["advance_cents"] == 33_333_33 * 33 // 100
     assert sum(row["cents"] for row in rows) == 100_000_01
-    assert [row["year"] for row in rows] == [2025, 2025, 2026, 2026, 2027, 2027]
 
 
 def test_fonts_are_embedded_marianne(app):
@@ -216,3 +233,41 @@ def test_member_cannot_download_an_unpublished_decision(client, login_as, applic
     draft = winner(call, association_record=applicant.association, published=False)
     login_as(applicant)
     assert client.get(f"/candidatures/{draft.id}/convention.pdf").status_code == 404
+
+
+def test_general_conditions_are_rendered_once_per_call_and_joined_to_each_convention(app):
+    call = factories.call(slug="aap-cg", year=2025)
+    first, second = winner(call, name="Première"), winner(call, name="Seconde")
+    numbers = services.number_conventions([first, second])
+    data = [convention_data(a, numbers[a.id].number) for a in (first, second)]
+    general = general_conditions_pdf(data[0]["call"])
+    assert general_conditions_pdf(data[1]["call"]) is general  # the same bytes, not rendered again
+    general_text, general_reader = pdf_text(general)
+    assert "Article 7 — Justificatifs" in general_text and "Article 15 — Recours" in general_text
+    assert "Première" not in general_text and "1J1M-2025" not in general_text
+
+    for item in data:
+        text, reader = pdf_text(build_convention_pdf(item))
+        tail = reader.pages[-len(general_reader.pages):]
+        assert [page.extract_text() for page in tail] == [page.extract_text() for page in general_reader.pages]
+        assert item["association"]["name"] in text and item["number"] in text
+        assert reader.metadata.title == f"Convention {item['number']} — {item['association']['name']}"
+
+    # Another call (three years) has its own general conditions.
+    cpo = factories.call(slug="cpo-cg", year=2025, years=3)
+    other, _ = pdf_text(general_conditions_pdf(call_data(cpo)))
+    assert "chaque année de la convention" in other and "chaque année de la convention" not in general_text
+
+
+def test_general_conditions_are_public_with_the_call(client, app):
+    published = factories.call(slug="aap-public-cg", year=2025, status="published")
+    page = client.get(f"/appels/{published.slug}").get_data(as_text=True)
+    assert f"/appels/{published.slug}/conditions-generales.pdf" in page
+    response = client.get(f"/appels/{published.slug}/conditions-generales.pdf")
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    text, _ = pdf_text(response.data)
+    assert "Conditions générales des conventions" in text and published.title in text
+    assert "Article 9 — Sanctions" in text
+    draft = factories.call(slug="aap-draft-cg", year=2025, status="draft")
+    assert client.get(f"/appels/{draft.slug}/conditions-generales.pdf").status_code == 404
+    assert client.get("/appels/inconnu/conditions-generales.pdf").status_code == 404

@@ -1,5 +1,10 @@
 """The grant agreement (convention) of a winner: a pure function from a plain dict to PDF bytes.
 
+A convention is its particular conditions (parties, object, amounts, payments, bank details,
+signatures; articles 1 to 6) with their annexes I to III, followed by the general conditions
+of the call (articles 7 to 15), the same for every winner of the call: those are rendered once
+per call (and process) and joined to each convention, and can be read on their own.
+
 build_convention_pdf(data) needs no database and no Flask application: the bulk generation
 calls it in worker processes.
 """
@@ -8,7 +13,7 @@ from datetime import date
 from ..money import format_euros
 from ..timeutil import format_date
 from .data import amount_in_words, split_advance
-from .pdf import render_pdf
+from .pdf import cached_pdf, concatenate, render_html, render_pdf
 
 
 def euros(cents):
@@ -22,27 +27,15 @@ def group_iban(iban):
 
 
 def payment_schedule(data):
-    """Rows (year, label, due, cents) of the payments: per year an advance, then the balance."""
+    """One row per year: the year's grant split into an advance and a balance (in cents and
+    formatted). With an advance of 100 %, the balance is zero and the year is paid at once."""
     percent = data["call"]["advance_percent"]
     rows = []
-    years = data["call"]["year_list"]
-    for index, (year, amount) in enumerate(zip(years, data["decision"]["amount_per_year"])):
+    for year, amount in zip(data["call"]["year_list"], data["decision"]["amount_per_year"]):
         advance, balance = split_advance(amount, percent)
-        if percent >= 100:
-            due = ("à la signature de la présente convention" if index == 0
-                   else f"au cours du premier trimestre {year}, sous réserve de la disponibilité des crédits")
-            rows.append({"year": year, "label": "Versement unique", "due": due, "cents": amount})
-            continue
-        if advance:
-            due = ("à la signature de la présente convention" if index == 0
-                   else f"au cours du premier trimestre {year}, sous réserve de la disponibilité des crédits")
-            rows.append({"year": year, "label": f"Avance ({percent} %)", "due": due, "cents": advance})
-        if balance:
-            due = (f"après réception et examen du compte rendu financier et du rapport d'activité "
-                   f"de l'année {year}")
-            rows.append({"year": year, "label": f"Solde ({100 - percent} %)", "due": due, "cents": balance})
-    for row in rows:
-        row["amount"] = euros(row["cents"])
+        rows.append({"year": year, "cents": amount, "amount": euros(amount),
+                     "advance_cents": advance, "advance": euros(advance),
+                     "balance_cents": balance, "balance": euros(balance)})
     return rows
 
 
@@ -60,11 +53,14 @@ def presentation(data):
     resources = requested + sum(line["amount_cents"] for line in cofunding)
     published_on = date.fromisoformat(decision["published_on"]) if decision["published_on"] else None
     years = data["call"]["year_list"]
+    schedule = payment_schedule(data)
     return {
         "total": euros(decision["amount_cents"]),
         "total_words": amount_in_words(decision["amount_cents"]),
         "per_year": per_year,
-        "schedule": payment_schedule(data),
+        "schedule": schedule,
+        "advances": euros(sum(row["advance_cents"] for row in schedule)),
+        "balances": euros(sum(row["balance_cents"] for row in schedule)),
         "iban": group_iban(data["bank"]["iban"]),
         "decision_date": format_date(published_on) if published_on else "",
         "period": (f"l'année {years[0]}" if len(years) == 1
@@ -80,9 +76,17 @@ def presentation(data):
     }
 
 
+def general_conditions_pdf(call):
+    """The general conditions of a call's conventions, from the call part of convention_data
+    (title, year, years): the same bytes for every convention of the call."""
+    return cached_pdf(render_html("convention_general.html", call=call))
+
+
 def build_convention_pdf(data):
     """The convention as PDF bytes, from convention_data(...) (a plain dict)."""
-    return render_pdf("convention.html", d=data, p=presentation(data))
+    particular = render_pdf("convention.html", d=data, p=presentation(data))
+    title = f"Convention {data['number'] or ''} — {data['association']['name']}".replace("  ", " ")
+    return concatenate([particular, general_conditions_pdf(data["call"])], title=title)
 
 
 def convention_filename(data):

@@ -160,6 +160,16 @@ def _iso(value):
     return value.isoformat()
 
 
+def call_data(call):
+    """What the conventions of a call (and their general conditions) say of the call."""
+    years = max(int(call.years or 1), 1)
+    return {
+        "title": call.title, "slug": call.slug, "year": call.year, "years": years,
+        "advance_percent": int(call.advance_percent),
+        "year_list": [call.year + i for i in range(years)],
+    }
+
+
 def convention_data(application, number=None):
     """Everything the convention shows, as a plain JSON-serialisable dict (no ORM object).
 
@@ -176,11 +186,7 @@ def convention_data(application, number=None):
         "multi_year": years > 1,
         "place": PLACE,
         "grantor": {"director": DIRECTOR},
-        "call": {
-            "title": call.title, "slug": call.slug, "year": call.year, "years": years,
-            "advance_percent": int(call.advance_percent),
-            "year_list": [call.year + i for i in range(years)],
-        },
+        "call": call_data(call),
         "decision": {
             "published_on": _iso(decision.published_at),
             "amount_cents": sum(per_year),

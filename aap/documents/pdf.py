@@ -39,12 +39,38 @@ def render_html(template, **context):
     return standalone_environment().get_template(f"documents/{template}").render(**context)
 
 
-def render_pdf(template, **context):
-    """Render templates/documents/<template> (HTML + print CSS) to PDF bytes.
-
-    Fonts (Marianne from the DSFR, DejaVu as fallback) are embedded by WeasyPrint.
-    """
+def html_to_pdf(html):
+    """PDF bytes of a document's HTML (fonts, Marianne from the DSFR and DejaVu as fallback,
+    are embedded by WeasyPrint)."""
     from weasyprint import HTML
 
-    html = render_html(template, **context)
     return HTML(string=html, base_url=str(STATIC)).write_pdf()
+
+
+def render_pdf(template, **context):
+    """Render templates/documents/<template> (HTML + print CSS) to PDF bytes."""
+    return html_to_pdf(render_html(template, **context))
+
+
+@lru_cache(maxsize=8)
+def cached_pdf(html):
+    """The PDF of an HTML text, rendered once per process: for the parts shared by many
+    documents. Keyed by the HTML itself, so a change of data or template is a new entry."""
+    return html_to_pdf(html)
+
+
+def concatenate(parts, title=None):
+    """One PDF of several, pages in order (with their bookmarks); pypdf copies the pages
+    without laying anything out again."""
+    import io
+
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(parts[0])))
+    for part in parts[1:]:
+        writer.append(PdfReader(io.BytesIO(part)))
+    if title:
+        writer.add_metadata({"/Title": title})
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

@@ -1,4 +1,5 @@
 """Documents: conventions (one, or all of a call as a ZIP in the background), exports."""
+import io
 import os
 import tempfile
 from pathlib import Path
@@ -13,7 +14,9 @@ from ..models import Application, Call, Convention, DocumentJob
 from ..models.documents import JOB_DONE
 from ..permissions import is_member, staff_required
 from . import bulk, services
-from .data import is_winner, winners
+from ..calls.services import get_public_call
+from .convention import general_conditions_pdf
+from .data import call_data, is_winner, winners
 from .excel import build_workbook, export_name
 from .opendata import build_opendata_sqlite, build_scdl_csv
 
@@ -50,6 +53,20 @@ def convention(application_id):
     services.record_download(application, current_user)
     return send_file(path, mimetype="application/pdf", as_attachment=True,
                      download_name=f"convention-{record.number}.pdf", max_age=0)
+
+
+@bp.route("/appels/<slug>/conditions-generales.pdf")
+def general_conditions(slug):
+    """The general conditions (articles 7 to 15) of the call's conventions, readable by anyone
+    before applying; staff may read those of a call not yet published."""
+    call = get_public_call(slug)
+    if call is None and current_user.is_authenticated and current_user.is_staff:
+        call = db.session.scalar(select(Call).where(Call.slug == slug))
+    if call is None:
+        abort(404)
+    content = general_conditions_pdf(call_data(call))
+    return send_file(io.BytesIO(content), mimetype="application/pdf",
+                     download_name=f"conditions-generales-{call.slug}.pdf", max_age=0)
 
 
 @bp.route("/instruction/appels/<int:call_id>/documents")
