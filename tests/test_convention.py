@@ -252,6 +252,15 @@ def test_general_conditions_are_rendered_once_per_call_and_joined_to_each_conven
         assert [page.extract_text() for page in tail] == [page.extract_text() for page in general_reader.pages]
         assert item["association"]["name"] in text and item["number"] in text
         assert reader.metadata.title == f"Convention {item['number']} — {item['association']['name']}"
+        bookmarks = []
+        stack = list(reader.outline)
+        while stack:
+            entry = stack.pop(0)
+            if isinstance(entry, list):
+                stack[:0] = entry
+            else:
+                bookmarks.append(entry.title)
+        assert "Article 1 — Objet de la convention" in bookmarks and "Article 15 — Recours" in bookmarks
 
     # Another call (three years) has its own general conditions.
     cpo = factories.call(slug="cpo-cg", year=2025, years=3)

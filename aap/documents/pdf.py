@@ -59,9 +59,9 @@ def cached_pdf(html):
     return html_to_pdf(html)
 
 
-def concatenate(parts, title=None):
-    """One PDF of several, pages in order (with their bookmarks); pypdf copies the pages
-    without laying anything out again."""
+def concatenate(parts):
+    """One PDF of several, pages in order (with their bookmarks), with the metadata (title,
+    date) of the first; pypdf copies the pages without laying anything out again."""
     import io
 
     from pypdf import PdfReader, PdfWriter
@@ -69,8 +69,6 @@ def concatenate(parts, title=None):
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(parts[0])))
     for part in parts[1:]:
         writer.append(PdfReader(io.BytesIO(part)))
-    if title:
-        writer.add_metadata({"/Title": title})
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
