@@ -129,9 +129,7 @@ def join(token):
 @bp.route("/instruction/associations/<int:association_id>")
 @staff_required
 def staff_view(association_id):
-    association = db.session.get(Association, association_id)
-    if association is None:
-        abort(404)
+    association = db.get_or_404(Association, association_id)
     return render_template("associations/staff_view.html", association=association,
                            members=services.members_of(association),
                            history=services.bank_history(association))

@@ -100,6 +100,16 @@ def get_public_call(slug):
         Call.slug == slug, Call.status.in_((CALL_PUBLISHED, CALL_CLOSED))))
 
 
+def get_visible_call(slug, user):
+    """(call, preview): the call as `user` may see it, published or closed for everyone, in any
+    status for staff (preview is then True for a call the public cannot see); (None, False)."""
+    call = get_public_call(slug)
+    if call is None and user.is_authenticated and user.is_staff:
+        call = db.session.scalar(db.select(Call).where(Call.slug == slug))
+        return call, call is not None
+    return call, False
+
+
 def criteria_lock_info(call):
     """(number of submitted reviews, first submission time) of the call; (0, None) when none."""
     count, first = db.session.execute(

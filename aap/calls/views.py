@@ -169,11 +169,7 @@ def public_list():
 
 @bp.route("/appels/<slug>")
 def public_detail(slug):
-    call = services.get_public_call(slug)
-    preview = False
-    if call is None and current_user.is_authenticated and current_user.is_staff:
-        call = db.session.scalar(db.select(Call).where(Call.slug == slug))
-        preview = call is not None
+    call, preview = services.get_visible_call(slug, current_user)
     if call is None:
         abort(404)
     now = timeutil.now()

@@ -27,13 +27,13 @@ def group_iban(iban):
 
 
 def payment_schedule(data):
-    """One row per year: the year's grant split into an advance and a balance (in cents and
-    formatted). With an advance of 100 %, the balance is zero and the year is paid at once."""
+    """One row per year: the year's grant (in figures and words) split into an advance and a
+    balance (in cents and formatted). With an advance of 100 %, the balance is zero and the year is paid at once."""
     percent = data["call"]["advance_percent"]
     rows = []
     for year, amount in zip(data["call"]["year_list"], data["decision"]["amount_per_year"]):
         advance, balance = split_advance(amount, percent)
-        rows.append({"year": year, "cents": amount, "amount": euros(amount),
+        rows.append({"year": year, "cents": amount, "amount": euros(amount), "words": amount_in_words(amount),
                      "advance_cents": advance, "advance": euros(advance),
                      "balance_cents": balance, "balance": euros(balance)})
     return rows
@@ -43,10 +43,6 @@ def presentation(data):
     """What the template shows, derived from the data only (formats, words, schedule)."""
     decision = data["decision"]
     application = data["application"]
-    per_year = [
-        {"year": year, "cents": cents, "amount": euros(cents), "words": amount_in_words(cents)}
-        for year, cents in zip(data["call"]["year_list"], decision["amount_per_year"])
-    ]
     cofunding = application["cofunding"]
     requested = application["requested_cents"] or 0
     total_cost = application["total_cost_cents"] or 0
@@ -57,7 +53,6 @@ def presentation(data):
     return {
         "total": euros(decision["amount_cents"]),
         "total_words": amount_in_words(decision["amount_cents"]),
-        "per_year": per_year,
         "schedule": schedule,
         "advances": euros(sum(row["advance_cents"] for row in schedule)),
         "balances": euros(sum(row["balance_cents"] for row in schedule)),

@@ -5,6 +5,7 @@ processes of the bulk generation, CLI, background threads, services called from 
 standalone environment over the same templates/ folder with the same filters, so both give
 the same document and need no request.
 """
+import io
 from functools import lru_cache
 from pathlib import Path
 
@@ -62,8 +63,6 @@ def cached_pdf(html):
 def concatenate(parts):
     """One PDF of several, pages in order (with their bookmarks), with the metadata (title,
     date) of the first; pypdf copies the pages without laying anything out again."""
-    import io
-
     from pypdf import PdfReader, PdfWriter
 
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(parts[0])))

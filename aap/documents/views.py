@@ -9,12 +9,12 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import events
+from ..calls.services import get_visible_call
 from ..extensions import db
 from ..models import Application, Call, Convention, DocumentJob
 from ..models.documents import JOB_DONE
 from ..permissions import is_member, staff_required
 from . import bulk, services
-from ..calls.services import get_public_call
 from .convention import general_conditions_pdf
 from .data import call_data, is_winner, winners
 from .excel import build_workbook, export_name
@@ -42,9 +42,7 @@ def _setup(state):
 @login_required
 def convention(application_id):
     """The association downloads its own convention; staff download any (every download is logged)."""
-    application = db.session.get(Application, application_id)
-    if application is None:
-        abort(404)
+    application = db.get_or_404(Application, application_id)
     if not (current_user.is_staff or is_member(current_user, application.association_id)):
         abort(404)
     if not is_winner(application):
@@ -59,9 +57,7 @@ def convention(application_id):
 def general_conditions(slug):
     """The general conditions (articles 7 to 15) of the call's conventions, readable by anyone
     before applying; staff may read those of a call not yet published."""
-    call = get_public_call(slug)
-    if call is None and current_user.is_authenticated and current_user.is_staff:
-        call = db.session.scalar(select(Call).where(Call.slug == slug))
+    call, _preview = get_visible_call(slug, current_user)
     if call is None:
         abort(404)
     content = general_conditions_pdf(call_data(call))

@@ -26,9 +26,7 @@ def my_conflicts():
     remove_form = RemoveConflictForm(prefix="remove", meta={"csrf": False})
     action = request.form.get("action")
     if request.method == "POST" and action == "add" and declare_form.validate():
-        association = db.session.get(Association, declare_form.association_id.data)
-        if association is None:
-            abort(404)
+        association = db.get_or_404(Association, declare_form.association_id.data)
         services.declare_conflict(current_user, association, declare_form.reason.data)
         flash(f"Votre lien avec « {association.name} » est enregistré : ses dossiers ne vous seront pas "
               "affectés.", "success")
@@ -177,13 +175,6 @@ def _application_of_call(call, application_id):
     return application
 
 
-def _reviewer_or_404(reviewer_id):
-    user = db.session.get(User, reviewer_id)
-    if user is None:
-        abort(404)
-    return user
-
-
 @bp.route("/instruction/appels/<int:call_id>/affectations/ajouter", methods=["POST"])
 @staff_required
 def assign(call_id):
@@ -193,7 +184,7 @@ def assign(call_id):
         flash("Choisissez un évaluateur à affecter.", "error")
         return redirect(url_for("review.assignments", call_id=call.id))
     application = _application_of_call(call, form.application_id.data)
-    reviewer = _reviewer_or_404(form.reviewer_id.data)
+    reviewer = db.get_or_404(User, form.reviewer_id.data)
     try:
         services.assign(application, reviewer, current_user)
     except services.ReviewError as error:
@@ -212,7 +203,7 @@ def unassign(call_id):
     if not form.validate():
         abort(400)
     application = _application_of_call(call, form.application_id.data)
-    reviewer = _reviewer_or_404(form.reviewer_id.data)
+    reviewer = db.get_or_404(User, form.reviewer_id.data)
     try:
         services.unassign(application, reviewer, current_user)
     except services.ReviewError as error:
@@ -298,9 +289,7 @@ def remind(call_id):
 @bp.route("/instruction/dossiers/<int:application_id>/evaluations")
 @staff_required
 def file_reviews(application_id):
-    application = db.session.get(Application, application_id)
-    if application is None:
-        abort(404)
+    application = db.get_or_404(Application, application_id)
     reviews = db.session.scalars(
         db.select(Review).options(joinedload(Review.reviewer), selectinload(Review.scores))
         .where(Review.application_id == application.id).order_by(Review.submitted_at, Review.id)).all()
