@@ -80,7 +80,7 @@ def general_conditions_pdf(call):
 def build_convention_pdf(data):
     """The convention as PDF bytes, from convention_data(...) (a plain dict)."""
     particular = render_pdf("convention.html", d=data, p=presentation(data))
-    return concatenate([particular, general_conditions_pdf(data["call"])])
+    return concatenate(particular, general_conditions_pdf(data["call"]))
 
 
 def convention_filename(data):

@@ -6,6 +6,7 @@ standalone environment over the same templates/ folder with the same filters, so
 the same document and need no request.
 """
 import io
+import threading
 from functools import lru_cache
 from pathlib import Path
 
@@ -60,14 +61,27 @@ def cached_pdf(html):
     return html_to_pdf(html)
 
 
-def concatenate(parts):
-    """One PDF of several, pages in order (with their bookmarks), with the metadata (title,
-    date) of the first; pypdf copies the pages without laying anything out again."""
+@lru_cache(maxsize=8)
+def _parsed(pdf):
+    from pypdf import PdfReader
+
+    return PdfReader(io.BytesIO(pdf))
+
+
+_SHARED_READERS = threading.Lock()  # a reader reads its stream lazily: one thread at a time
+
+
+def concatenate(first, *shared):
+    """One PDF: the pages of `first`, then those of the `shared` parts, in order (with their
+    bookmarks), with the metadata (title, date) of `first`. pypdf copies the pages without
+    laying anything out again. The shared parts are those joined to many documents (a call's
+    general conditions, from cached_pdf): each is parsed once per process and kept."""
     from pypdf import PdfReader, PdfWriter
 
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(parts[0])))
-    for part in parts[1:]:
-        writer.append(PdfReader(io.BytesIO(part)))
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(first)))
+    with _SHARED_READERS:
+        for part in shared:
+            writer.append(_parsed(part))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
