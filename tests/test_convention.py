@@ -6,7 +6,8 @@ import pytest
 from pypdf import PdfReader
 
 from aap.documents import services
-from aap.documents.convention import build_convention_pdf, general_conditions_pdf, group_iban, payment_schedule
+from aap.documents.convention import build_convention_pdf, general_conditions_pdf, group_iban, payment_schedule, presentation
+from aap.documents.pdf import render_pdf
 from aap.documents.data import amount_in_words, call_data, convention_data, fingerprint
 from aap.extensions import db
 from aap.models import Convention, Event
@@ -261,6 +262,12 @@ def test_general_conditions_are_rendered_once_per_call_and_joined_to_each_conven
             else:
                 bookmarks.append(entry.title)
         assert "Article 1 — Objet de la convention" in bookmarks and "Article 15 — Recours" in bookmarks
+
+    # The clauses common to every winner are written once, in the general conditions only.
+    particular_text, _ = pdf_text(render_pdf("convention.html", d=data[0], p=presentation(data[0])))
+    flat = " ".join(general_text.split())
+    for clause in ("dans la limite de 20 % de leur montant", "comptable assignataire", "contrepartie directe"):
+        assert clause in flat and clause not in " ".join(particular_text.split())
 
     # Another call (three years) has its own general conditions.
     cpo = factories.call(slug="cpo-cg", year=2025, years=3)
