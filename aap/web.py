@@ -78,6 +78,13 @@ def _error(code, title, message):
     return handler
 
 
+def page_number():
+    """The ?page= of a paged list: ASCII digits of bounded length, else 1 (« ² » or 5,000 digits
+    would make int() fail). Each list clamps it to its last page."""
+    text = request.args.get("page", "1")
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 and int(text) > 0 else 1
+
+
 def _nl2br(text):
     if not text:
         return ""

@@ -866,6 +866,7 @@ def list_pages(data, call_id, reviewer, member):
         ("instruction: files, sorted by association, page 2", staff,
          f"/instruction/appels/{call_id}/dossiers?tri=association&page=2"),
         ("review: assignments", staff, f"/instruction/appels/{call_id}/affectations"),
+        ("review: assignments, lacking reviewers", staff, f"/instruction/appels/{call_id}/affectations?filtre=a-completer"),
         ("review: progress", staff, f"/instruction/appels/{call_id}/evaluations"),
         ("review: conflicts of interest", staff, f"/instruction/appels/{call_id}/conflits"),
         ("selection: ranking", staff, f"/selection/appels/{call_id}"),

@@ -328,3 +328,73 @@ def test_assignment_page_query_count_does_not_grow(app, client, staff, login_as)
     with count_queries() as large:
         assert client.get(f"/instruction/appels/{call.id}/affectations").status_code == 200
     assert large() == small()
+
+
+# --- The board: paged, with the files still lacking reviewers apart ------------------------------
+
+def board_rows(html):
+    return re.findall(r'<tr id="dossier-(\d+)"', html)
+
+
+def test_board_is_paged_and_counts_loads_over_the_whole_call(app, client, staff, login_as, monkeypatch):
+    from aap.review import queries
+    monkeypatch.setattr(queries, "PER_PAGE", 3)
+    call = factories.call(reviewers_per_file=1)
+    files = sorted((submitted_file(call, f"Asso {i}", region="84", status="admissible") for i in range(7)),
+                   key=lambda a: (a.reference, a.id))
+    reviewer = reviewer_user("eval@example.org", region="11")
+    for application in files[:5]:  # files on pages 1 and 2
+        assigned(application, reviewer)
+    login_as(staff)
+    url = f"/instruction/appels/{call.id}/affectations"
+    pages = [client.get(f"{url}?page={n}").get_data(as_text=True) for n in (1, 2, 3)]
+    assert [board_rows(page) for page in pages] == [[str(a.id) for a in files[i:i + 3]] for i in (0, 3, 6)]
+    assert "page 2 sur 3" in pages[1] and 'aria-current="page">2</a>' in pages[1]
+    assert f"{reviewer.full_name} : 5" in pages[2]  # the load of the whole call, not of the page
+    # A page past the end shows the last; a malformed one the first.
+    assert board_rows(client.get(f"{url}?page=99").get_data(as_text=True)) == [str(files[6].id)]
+    assert board_rows(client.get(f"{url}?page=%C2%B2").get_data(as_text=True)) == [str(a.id) for a in files[:3]]
+
+
+def test_board_filter_shows_only_the_files_lacking_reviewers(app, client, staff, login_as):
+    call = factories.call(reviewers_per_file=2)
+    full = submitted_file(call, "Asso complète", region="84", status="admissible")
+    half = submitted_file(call, "Asso à moitié", region="84", status="admissible")
+    bare = submitted_file(call, "Asso sans évaluateur", region="84", status="admissible")
+    first, second = reviewer_user("un@example.org"), reviewer_user("deux@example.org")
+    assigned(full, first), assigned(full, second), assigned(half, first)
+    login_as(staff)
+    url = f"/instruction/appels/{call.id}/affectations"
+    everything = client.get(url).get_data(as_text=True)
+    assert sorted(board_rows(everything)) == sorted(str(a.id) for a in (full, half, bare))
+    assert "Tous les dossiers (3)" in everything and "À compléter (2)" in everything
+    missing = client.get(f"{url}?filtre=a-completer").get_data(as_text=True)
+    assert sorted(board_rows(missing)) == sorted(str(a.id) for a in (half, bare))
+    assert "Dossiers à qui il manque des évaluateurs" in missing
+
+    # Assigning from the filtered page comes back to it, at the file's row.
+    response = client.post_form(f"{url}/ajouter?filtre=a-completer&page=1",
+                                {"application_id": half.id, "reviewer_id": second.id})
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"{url}?filtre=a-completer#dossier-{half.id}")
+    missing = client.get(f"{url}?filtre=a-completer").get_data(as_text=True)
+    assert board_rows(missing) == [str(bare.id)] and "À compléter (1)" in missing
+    # An unknown filter is the whole board.
+    assert len(board_rows(client.get(f"{url}?filtre=%3Cscript%3E").get_data(as_text=True))) == 3
+
+
+def test_assign_without_a_page_comes_back_to_the_page_showing_the_file(app, client, staff, login_as, monkeypatch):
+    from aap.review import queries
+    monkeypatch.setattr(queries, "PER_PAGE", 2)
+    call = factories.call(reviewers_per_file=1)
+    files = sorted((submitted_file(call, f"Asso {i}", region="84", status="admissible") for i in range(5)),
+                   key=lambda a: (a.reference, a.id))
+    reviewer = reviewer_user("eval@example.org", region="11")
+    login_as(staff)
+    url = f"/instruction/appels/{call.id}/affectations"
+    for index, application in enumerate(files):
+        response = client.post_form(f"{url}/ajouter", {"application_id": application.id, "reviewer_id": reviewer.id})
+        page = index // 2 + 1
+        expected = f"{url}#dossier-{application.id}" if page == 1 else f"{url}?page={page}#dossier-{application.id}"
+        assert response.headers["Location"].endswith(expected)
+        assert str(application.id) in board_rows(client.get(response.headers["Location"]).get_data(as_text=True))

@@ -59,6 +59,8 @@ def pages(call_id):
         "instruction: files sorted by association": ("staff",
                                                      f"/instruction/appels/{call_id}/dossiers?tri=association"),
         "review: assignments": ("staff", f"/instruction/appels/{call_id}/affectations"),
+        "review: assignments, files lacking reviewers": ("staff", f"/instruction/appels/{call_id}/affectations"
+                                                                 "?filtre=a-completer"),
         "review: progress": ("staff", f"/instruction/appels/{call_id}/evaluations"),
         "review: conflicts of interest": ("staff", f"/instruction/appels/{call_id}/conflits"),
         "selection: ranking": ("staff", f"/selection/appels/{call_id}"),

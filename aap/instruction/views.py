@@ -7,18 +7,13 @@ from ..models import Call
 from ..models.applications import STATUS_BADGES, STATUS_LABELS
 from ..permissions import get_application_or_404, staff_required
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
+from ..web import page_number
 from . import bp, queries, services
 from .forms import ORDERS, SORTS, FilterForm, InadmissibleForm, MessageForm, PieceRequestForm
 
 
 def _back(application, anchor=""):
     return redirect(services.application_path(application) + anchor)
-
-
-def _page_number():
-    text = request.args.get("page", "1")
-    # ASCII digits and a bounded length: « ² » or 5,000 digits would make int() fail.
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 and int(text) > 0 else 1
 
 
 @bp.route("/instruction/appels/<int:call_id>/dossiers")
@@ -35,7 +30,7 @@ def applications(call_id):
         max_cents=None if form.montant_max.errors else getattr(form.montant_max, "cents", None),
         sort=form.value("tri", SORTS) or "reference",
         order=form.value("ordre", ORDERS) or "asc",
-        page=_page_number(),
+        page=page_number(),
     )
     rows, total, page, pages = queries.submitted_files(call.id, filters)
     counts = queries.counts_by_status(call.id)

@@ -6,6 +6,7 @@ from ..extensions import db
 from ..models import Call
 from ..models.calls import CALL_PUBLISHED
 from ..permissions import admin_required
+from ..web import page_number
 from . import audit as journal
 from . import bp, dashboards
 
@@ -43,8 +44,7 @@ def audit():
     calls = journal.all_calls()
     form = journal.JournalFilterForm(formdata=request.args, calls=calls)
     form.validate()
-    text = request.args.get("page", "1")
-    page = int(text) if text.isascii() and text.isdigit() and len(text) <= 6 and int(text) > 0 else 1
+    page = page_number()
     rows, total, page, pages = journal.journal_page(journal.Filters.from_form(form), page, calls)
     current = {name: request.args[name] for name in ("action", "appel", "acteur", "du", "au")
                if request.args.get(name)}

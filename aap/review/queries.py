@@ -15,6 +15,7 @@ from .services import ASSIGNABLE_STATES, active_reviewers
 
 BOARD_STATES = (ADMISSIBLE, IN_REVIEW, REVIEWED)
 PROGRESS_STATES = (IN_REVIEW, REVIEWED)
+PER_PAGE = 50  # files per page of the assignment board
 
 
 @dataclass
@@ -32,30 +33,54 @@ class BoardRow:
         return self.application.status in ASSIGNABLE_STATES
 
 
-def assignment_board(call):
+def _board_filter(call, missing_only):
+    """The files of the assignment board, or only those that still lack reviewers."""
+    conditions = [Application.call_id == call.id, Application.status.in_(BOARD_STATES)]
+    if missing_only:
+        assigned = (db.select(func.count(Assignment.id)).where(Assignment.application_id == Application.id)
+                    .scalar_subquery())
+        conditions += [Application.status.in_(ASSIGNABLE_STATES), assigned < call.reviewers_per_file]
+    return conditions
+
+
+def assignment_board(call, page=1, missing_only=False):
+    """One page of the call's assignment board (files by reference, PER_PAGE a page) with, for
+    each file, who is assigned and who may still be; the load of every active reviewer over the
+    whole call; the number of files in all and still lacking reviewers. A fixed number of
+    queries, and a page whose size does not grow with the number of files."""
+    counts = db.session.execute(db.select(
+        db.select(func.count(Application.id)).where(*_board_filter(call, False)).scalar_subquery(),
+        db.select(func.count(Application.id)).where(*_board_filter(call, True)).scalar_subquery())).one()
+    total, missing = counts
+    pages = max(1, -(-(missing if missing_only else total) // PER_PAGE))
+    page = min(max(1, page), pages)
     applications = db.session.scalars(
         db.select(Application).options(joinedload(Application.association), joinedload(Application.call))
-        .where(Application.call_id == call.id, Application.status.in_(BOARD_STATES))
-        .order_by(Application.reference, Application.id)).all()
+        .where(*_board_filter(call, missing_only))
+        .order_by(Application.reference, Application.id)
+        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    ids = [a.id for a in applications]
     reviewers = active_reviewers()
     statuses = {(a, r): s for a, r, s in db.session.execute(
         db.select(Review.application_id, Review.reviewer_id, Review.status)
-        .join(Application, Application.id == Review.application_id).where(Application.call_id == call.id))}
+        .where(Review.application_id.in_(ids)))}
     assigned = defaultdict(list)
     for application_id, user, notified_at in db.session.execute(
             db.select(Assignment.application_id, User, Assignment.notified_at)
             .join(User, User.id == Assignment.reviewer_id)
-            .join(Application, Application.id == Assignment.application_id)
-            .where(Application.call_id == call.id)
+            .where(Assignment.application_id.in_(ids))
             .order_by(User.last_name, User.first_name, User.id)):
         assigned[application_id].append((user, statuses.get((application_id, user.id)), notified_at))
     conflicted = defaultdict(set)  # association_id -> reviewer ids
-    association_ids = {a.association_id for a in applications}
-    if association_ids:
-        for reviewer_id, association_id in db.session.execute(
-                db.select(Conflict.reviewer_id, Conflict.association_id)
-                .where(Conflict.association_id.in_(association_ids))):
-            conflicted[association_id].add(reviewer_id)
+    for reviewer_id, association_id in db.session.execute(
+            db.select(Conflict.reviewer_id, Conflict.association_id)
+            .where(Conflict.association_id.in_({a.association_id for a in applications}))):
+        conflicted[association_id].add(reviewer_id)
+    loads = dict(db.session.execute(
+        db.select(Assignment.reviewer_id, func.count(Assignment.id))
+        .join(Application, Application.id == Assignment.application_id)
+        .where(Application.call_id == call.id, Application.status.in_(BOARD_STATES))
+        .group_by(Assignment.reviewer_id)).all())
     rows = []
     for application in applications:
         row = BoardRow(application, assigned[application.id])
@@ -66,11 +91,18 @@ def assignment_board(call):
                 if r.id not in taken and r.id not in conflicted[application.association_id]
                 and not (call.avoid_same_region and r.region_code and r.region_code == application.region_code)]
         rows.append(row)
-    loads = defaultdict(int)
-    for row in rows:
-        for user, _, _ in row.assigned:
-            loads[user.id] += 1
-    return {"rows": rows, "reviewers": reviewers, "loads": loads}
+    return {"rows": rows, "reviewers": reviewers, "loads": loads, "total": total, "missing": missing,
+            "page": page, "pages": pages}
+
+
+def board_page_of(application):
+    """The page of the (unfiltered) assignment board that shows this file."""
+    before = db.session.scalar(
+        db.select(func.count(Application.id)).where(
+            *_board_filter(application.call, False),
+            (Application.reference < application.reference)
+            | ((Application.reference == application.reference) & (Application.id < application.id))))
+    return before // PER_PAGE + 1
 
 
 @dataclass

@@ -10,10 +10,12 @@ from ..models.review import RECOMMENDATION_LABELS, REVIEW_SUBMITTED
 from ..models.applications import SCOPES
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
 from ..permissions import has_conflict, reviewer_required, staff_required
+from ..web import page_number
 from . import bp, queries, services
 from .forms import (AssignForm, ConfirmProposalForm, DeclareConflictForm, FileConflictForm, RemoveConflictForm,
                     ReopenForm, review_form)
 
+MISSING_ONLY = "a-completer"  # ?filtre= of the assignment board: only the files lacking reviewers
 
 
 # --- Reviewers: conflicts of interest -----------------------------------------------------
@@ -163,9 +165,28 @@ def conflicts(call_id):
 @staff_required
 def assignments(call_id):
     call = db.get_or_404(Call, call_id)
-    board = queries.assignment_board(call)
-    return render_template("review/assignments.html", call=call, board=board,
-                           pending=services.pending_notifications(call))
+    missing_only = request.args.get("filtre") == MISSING_ONLY
+    board = queries.assignment_board(call, page=page_number(), missing_only=missing_only)
+
+    def board_url(endpoint="review.assignments", page=None, missing=None):
+        """This page's address (or a form's, which comes back to it), with its filter and page."""
+        return url_for(endpoint, call_id=call.id, **_board_args(missing_only if missing is None else missing,
+                                                                  board["page"] if page is None else page))
+    return render_template("review/assignments.html", call=call, board=board, board_url=board_url,
+                           missing_only=missing_only, pending=services.pending_notifications(call))
+
+
+def _board_args(missing_only, page):
+    """The query string of a page of the assignment board, defaults left out."""
+    return {**({"filtre": MISSING_ONLY} if missing_only else {}), **({"page": page} if page > 1 else {})}
+
+
+def _back_to_board(call, application):
+    """The board page the form was sent from (its page and filter), at the file's row; without
+    a page, the page of the whole board that shows the file."""
+    page = page_number() if "page" in request.args else queries.board_page_of(application)
+    return redirect(url_for("review.assignments", call_id=call.id, _anchor=f"dossier-{application.id}",
+                            **_board_args(request.args.get("filtre") == MISSING_ONLY, page)))
 
 
 def _application_of_call(call, application_id):
@@ -192,7 +213,7 @@ def assign(call_id):
     else:
         flash(f"{reviewer.full_name} est affecté au dossier {application.reference}. Pensez à prévenir "
               "les évaluateurs une fois vos affectations terminées.", "success")
-    return redirect(url_for("review.assignments", call_id=call.id, _anchor=f"dossier-{application.id}"))
+    return _back_to_board(call, application)
 
 
 @bp.route("/instruction/appels/<int:call_id>/affectations/retirer", methods=["POST"])
@@ -210,7 +231,7 @@ def unassign(call_id):
         flash(str(error), "error")
     else:
         flash(f"{reviewer.full_name} n'est plus affecté au dossier {application.reference}.", "success")
-    return redirect(url_for("review.assignments", call_id=call.id, _anchor=f"dossier-{application.id}"))
+    return _back_to_board(call, application)
 
 
 def _render_proposal(call, proposal, inputs, stale=False):
