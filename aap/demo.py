@@ -2,15 +2,18 @@
 
 A closed 2025 call « 1 jeune 1 mentor » (multi-year CPO) with about 230 submitted files from
 associations in every région and département, a panel of reviewers who scored them (some
-lenient, some severe), and 67 winners within the envelope; an open 2026 call with a few drafts;
-one account per role (aap.cli.DEMO_ACCOUNTS, password aap.cli.DEMO_PASSWORD).
+lenient, some severe), and 67 winners within the envelope; a 2026 top-up call under review (files
+still to check, reviews sent, saved or not started, four of them for the demo reviewer); an open
+2026 call with a few drafts; one account per role (aap.cli.DEMO_ACCOUNTS, password
+aap.cli.DEMO_PASSWORD).
 
 Deterministic: everything is drawn from random.Random(seed) and dated with fixed times, so the
-same seed gives the same data. Fast: objects are added in bulk, flushed twice, committed once.
+same seed gives the same data. Fast: objects are added in bulk, flushed a few times, committed once.
 """
 import math
 import random
 import re
+import secrets
 import unicodedata
 from datetime import date, datetime, timedelta
 
@@ -36,6 +39,9 @@ N_INADMISSIBLE = 14
 N_WAITLISTED = 15
 N_REVIEWERS = 25
 N_DRAFTS_2026 = 6
+N_TOPUP_FILES = 24      # the 2026 top-up call, under review
+N_TOPUP_UNCHECKED = 4  # of which not yet checked for admissibility
+N_DEMO_REVIEWER_FILES = 4
 EURO = 100  # cents
 
 
@@ -225,6 +231,22 @@ rurales, de l'aide sociale à l'enfance, en situation de handicap ou en décroch
 - décisions au printemps 2027.
 
 Les dossiers incomplets ou déposés après la date limite ne sont pas recevables.
+"""
+
+DESCRIPTION_TOPUP = """\
+Un appel complémentaire pour renforcer, dès l'automne 2026, les programmes de mentorat dans les \
+quartiers prioritaires de la politique de la ville et les zones de revitalisation rurale.
+
+## Objet
+
+Cet appel finance, par une **convention annuelle**, l'extension d'un programme de mentorat \
+existant vers de nouveaux territoires prioritaires ou de nouveaux publics.
+
+## Calendrier
+
+- dépôt des dossiers jusqu'au **30 octobre 2026 à 23 h 59** (heure de Paris) ;
+- évaluation des dossiers en novembre et jusqu'au 11 décembre 2026 ;
+- décisions en décembre 2026.
 """
 
 
@@ -516,6 +538,9 @@ def build_demo(seed=2025):
     emails = dict((role, email) for email, role in DEMO_ACCOUNTS)
     # One (salted, slow) hash shared by the four demo accounts: they have the same password.
     demo_hash = hash_password(DEMO_PASSWORD)
+    # The panel's other reviewers have activated their accounts (so they can be assigned) with a
+    # password of their own, unknown here: they would sign in through a reset link.
+    unknown_hash = hash_password(secrets.token_urlsafe(24))
 
     # ---- staff, admin, reviewers
     t0 = paris(2024, 11, 4, 9)
@@ -534,7 +559,7 @@ def build_demo(seed=2025):
             while email in b.emails:
                 email = f"{ascii_slug(first)}.{ascii_slug(last)}{n}@evaluateurs.example.org"
                 n += 1
-            reviewer = b.account(email, "reviewer", first, last, t0, region_code=region)
+            reviewer = b.account(email, "reviewer", first, last, t0, unknown_hash, region_code=region)
         reviewers.append(reviewer)
         # A few lenient and a few severe reviewers; the others close to neutral.
         biases.append(0.8 if index % 6 == 1 else -0.8 if index % 6 == 4 else rng.gauss(0, 0.25))
@@ -779,6 +804,12 @@ def build_demo(seed=2025):
                 reason=reason or PUBLISH_REASON, outcome=outcome, amount_cents=amount)
         application.updated_at = published_at
 
+    reviews_2025 = len(reviews)
+
+    # ---- the 2026 top-up call, under review (drawn last: the 2025 data do not depend on it)
+    topup_summary = _topup_call(b, staff, colleague, reviewers, biases, associations[1:], members[1:], conflicts,
+                                assignments, reviews, scores)
+
     # Bulk inserts (executemany), then the scores with the ids of their reviews.
     db.session.flush()
     for model, rows in ((Conflict, conflict_rows), (Assignment, assignments), (Review, reviews),
@@ -801,14 +832,143 @@ def build_demo(seed=2025):
         f"Appel « {call25.title} » (clos) : {len(applications)} dossiers déposés par {len(associations)} "
         f"associations de {len({a.departement_code for a in associations})} départements et "
         f"{len({a.region_code for a in associations})} régions.",
-        f"  {len(admissible)} recevables, {N_INADMISSIBLE} irrecevables ; {len(reviews)} évaluations par "
+        f"  {len(admissible)} recevables, {N_INADMISSIBLE} irrecevables ; {reviews_2025} évaluations par "
         f"{len(reviewers)} évaluateurs ; {len(winners)} lauréats pour "
         f"{_euros(granted_total)} sur une enveloppe de {_euros(call25.budget_cents)}.",
+        topup_summary,
         f"Appel « {call26.title} » (ouvert jusqu'au {timeutil.format_datetime(call26.closes_at)}) : "
         f"{len(drafts)} brouillons.",
     ]
     db.session.commit()
     return summary
+
+
+def _topup_call(b, staff, colleague, reviewers, biases, associations, members, conflicts,
+                assignments, reviews, scores):
+    """A closed 2026 top-up call whose review is under way, so that every role has work in
+    progress: files still to check for admissibility, files assigned to two reviewers each with
+    reviews sent, saved as drafts or not started, and four files for the demo reviewer (one
+    review sent, one saved, one to write, one whose absence of conflict is still to confirm).
+    Appends to assignments, reviews and scores (inserted in bulk by build_demo); returns the
+    summary line."""
+    from .applications.services import build_snapshot, fingerprint
+
+    rng = b.rng
+    call = apply_template(Call(
+        slug="aap-2026-renfort", title="Appel à projets 1 jeune 1 mentor 2026 — renfort quartiers et ruralité",
+        description=DESCRIPTION_TOPUP, reference_prefix="1J1M-RF",
+        year=2026, status=CALL_CLOSED, opens_at=paris(2026, 9, 1, 10), closes_at=paris(2026, 10, 30, 23, 59, 59),
+        review_deadline=paris(2026, 12, 11, 23, 59, 59), budget_cents=3_000_000 * EURO,
+        min_amount_cents=20_000 * EURO, max_amount_cents=200_000 * EURO, years=1, reviewers_per_file=2,
+        avoid_same_region=True, hide_other_reviews=True, advance_percent=50,
+        published_at=paris(2026, 8, 25, 10), created_at=paris(2026, 8, 18, 11)))
+    chosen = sorted(rng.sample(range(len(associations)), N_TOPUP_FILES))
+    files = []
+    for index in chosen:
+        association, member = associations[index], members[index]
+        created = paris(2026, 9, 1, 10) + timedelta(minutes=rng.randint(0, 40 * 24 * 60))
+        submitted = created + timedelta(minutes=rng.randint(60, 14 * 24 * 60))
+        application = Application(call=call, association=association, created_by_id=member.id,
+                                  updated_by_id=member.id, created_at=created, updated_at=submitted,
+                                  submitted_at=min(submitted, call.closes_at - timedelta(minutes=5)),
+                                  status="submitted")
+        b.project(application, association, call)
+        application.demo_member = member
+        files.append(application)
+    files.sort(key=lambda a: a.submitted_at)
+    for number, application in enumerate(files, start=1):
+        application.reference = f"{call.reference_prefix}-{call.year}-{number:04d}"
+        application.snapshot = build_snapshot(application)
+        application.fingerprint = fingerprint(application.snapshot)
+    call.next_number = len(files) + 1
+    db.session.add(call)
+    db.session.add_all(files)
+    db.session.flush()
+    b.event("call_created", call.created_at, staff, call=call, slug=call.slug)
+    b.event("call_published", call.published_at, staff, call=call, from_state="draft", to_state="published")
+    b.event("call_closed", paris(2026, 11, 2, 9), staff, call=call, from_state="published", to_state="closed")
+    for application in files:
+        b.event("application_created", application.created_at, application.demo_member, application)
+        b.event("application_submitted", application.submitted_at, application.demo_member, application,
+                from_state="draft", to_state="submitted", reference=application.reference,
+                fingerprint=application.fingerprint)
+
+    # The last files to arrive are not checked yet; the others are admissible.
+    admissible = files[:-N_TOPUP_UNCHECKED]
+    for application in admissible:
+        application.status = "admissible"
+        b.event("admissibility", paris(2026, 11, 3, 9) + timedelta(minutes=rng.randint(0, 3 * 24 * 60)),
+                rng.choice([staff, colleague]), application, from_state="submitted", to_state="admissible")
+
+    # Two reviewers per file, never of the file's région nor in conflict, balanced; the demo
+    # reviewer (the panel's first) takes the first files he may review.
+    demo_reviewer = reviewers[0]
+    loads = {r.id: 0 for r in reviewers}
+    assigned_at = paris(2026, 11, 9, 10)
+    deadline_now = paris(2026, 11, 22, 18)
+    demo_files = 0
+    for application in admissible:
+        region = application.association.region_code
+        candidates = [r for r in reviewers if r.region_code != region
+                      and (r.id, application.association_id) not in conflicts]
+        team = []
+        if demo_reviewer in candidates and demo_files < N_DEMO_REVIEWER_FILES:
+            team.append(demo_reviewer)
+            demo_files += 1
+        others = sorted((r for r in candidates if r is not demo_reviewer), key=lambda r: (loads[r.id], rng.random()))
+        team += others[:call.reviewers_per_file - len(team)]
+        sent = 0
+        last = assigned_at
+        for reviewer in sorted(team, key=lambda r: r.id):
+            loads[reviewer.id] += 1
+            if reviewer is demo_reviewer:
+                state = ["submitted", "draft", "todo", "unconfirmed"][demo_files - 1]
+            else:
+                state = rng.choices(["submitted", "draft", "todo"], weights=[55, 20, 25])[0]
+            opened = assigned_at + timedelta(days=rng.randint(0, 6), minutes=rng.randint(0, 600))
+            assignments.append(dict(application_id=application.id, reviewer_id=reviewer.id,
+                                    assigned_by_id=staff.id, assigned_at=assigned_at, notified_at=assigned_at,
+                                    no_conflict_confirmed_at=None if state == "unconfirmed" else opened))
+            if state in ("todo", "unconfirmed"):
+                continue
+            values = b.scores(application.association.demo_quality, biases[reviewers.index(reviewer)],
+                              call.criteria)
+            saved = min(opened + timedelta(days=rng.randint(0, 6), minutes=rng.randint(10, 300)), deadline_now)
+            scores[(application.id, reviewer.id)] = values
+            if state == "draft":
+                reviews.append(dict(application_id=application.id, reviewer_id=reviewer.id, status="draft",
+                                    recommendation=None, proposed_amount_cents=None, comment="",
+                                    created_at=opened, updated_at=saved, submitted_at=None))
+                continue
+            mean = sum(values) / len(values)
+            recommendation = FAVORABLE if mean >= 3.4 else RESERVED if mean >= 2.4 else UNFAVORABLE
+            proposed = (None if recommendation == UNFAVORABLE
+                        else max(call.min_amount_cents, round_to(application.requested_cents * 0.9, 1000)))
+            reviews.append(dict(application_id=application.id, reviewer_id=reviewer.id, status="submitted",
+                                recommendation=recommendation, proposed_amount_cents=proposed,
+                                comment=REVIEW_COMMENTS[recommendation], created_at=opened,
+                                updated_at=saved, submitted_at=saved))
+            b.event("review_submitted", saved, reviewer, application, reviewer_id=reviewer.id,
+                    recommendation=recommendation)
+            sent += 1
+            last = max(last, saved)
+        b.event("reviewer_assigned", assigned_at, staff, application, reviewer_ids=[r.id for r in team],
+                manual=False)
+        b.event("state_change", assigned_at, staff, application, from_state="admissible", to_state="in_review",
+                reason="Affectation automatique des évaluateurs.")
+        application.status = "in_review"
+        if sent == len(team):
+            application.status = "reviewed"
+            b.event("state_change", last, None, application, from_state="in_review", to_state="reviewed",
+                    reason="Toutes les évaluations attendues ont été envoyées.")
+    b.event("auto_assignment_applied", assigned_at, staff, call=call,
+            pairs=sum(1 for a in assignments if a["assigned_at"] == assigned_at))
+    expected = len(admissible) * call.reviewers_per_file
+    sent_total = sum(1 for r in reviews if r["status"] == "submitted" and r["application_id"] in
+                     {a.id for a in admissible})
+    return (f"Appel « {call.title} » (en évaluation jusqu'au {timeutil.format_datetime(call.review_deadline)}) : "
+            f"{len(files)} dossiers, {N_TOPUP_UNCHECKED} à examiner ; {sent_total} évaluations envoyées sur "
+            f"{expected}, dont {N_DEMO_REVIEWER_FILES} dossiers pour l'évaluateur de démonstration.")
 
 
 def _euros(cents):

@@ -47,6 +47,7 @@ def test_same_seed_same_data(demo):
     first, second = demo.demo_digests
     assert first == second
     assert any("67 lauréats" in line for line in demo.demo_summary)
+    assert any("648 évaluations par 25 évaluateurs" in line for line in demo.demo_summary)  # those of 2025
 
 
 def test_calls(demo):
@@ -107,8 +108,9 @@ def test_reviews_and_assignments(demo):
     assert 20 <= len(reviewers) <= 30
     conflicts = set(db.session.execute(db.select(Conflict.reviewer_id, Conflict.association_id)).all())
     assigned = defaultdict(list)
-    for application_id, reviewer_id in db.session.execute(db.select(Assignment.application_id,
-                                                                     Assignment.reviewer_id)):
+    for application_id, reviewer_id in db.session.execute(
+            db.select(Assignment.application_id, Assignment.reviewer_id).join(Application)
+            .where(Application.call_id == call.id)):
         assigned[application_id].append(reviewer_id)
     for application in reviewed:
         ids = assigned[application.id]
@@ -118,16 +120,62 @@ def test_reviews_and_assignments(demo):
     loads = Counter(r for ids in assigned.values() for r in ids)
     assert max(loads.values()) - min(loads.values()) <= 1
     # Every assignment has its submitted review, with one score per criterion within the scale.
-    reviews = db.session.scalars(db.select(Review)).all()
+    reviews = db.session.scalars(db.select(Review).join(Application).where(Application.call_id == call.id)).all()
     assert len(reviews) == 3 * len(reviewed) and {r.status for r in reviews} == {"submitted"}
     scales = {c.id: c.scale_max for c in call.criteria}
-    scores = db.session.scalars(db.select(Score)).all()
+    scores = db.session.scalars(db.select(Score).where(Score.review_id.in_([r.id for r in reviews]))).all()
     assert len(scores) == 3 * len(reviews)
     assert all(0 <= s.value <= scales[s.criterion_id] for s in scores)
     # Some reviewers are lenient, some severe.
     means = {rid: mean for rid, mean in db.session.execute(
         db.select(Review.reviewer_id, db.func.avg(Score.value)).join(Score).group_by(Review.reviewer_id))}
     assert max(means.values()) - min(means.values()) > 1
+
+
+def test_topup_call_is_under_review_with_work_for_every_role(demo):
+    call = db.session.scalar(db.select(Call).where(Call.slug == "aap-2026-renfort"))
+    assert call.status == "closed" and call.years == 1 and call.reviewers_per_file == 2
+    assert call.closes_at < call.review_deadline and call.review_deadline.isoformat() == "2026-12-11T22:59:59+00:00"
+    files = db.session.scalars(db.select(Application).where(Application.call_id == call.id)).all()
+    assert len(files) == 24 and all(a.reference.startswith("1J1M-RF-2026-") and a.fingerprint for a in files)
+    assert all(call.opens_at <= a.submitted_at <= call.closes_at for a in files)
+    states = Counter(a.status for a in files)
+    assert states["submitted"] == 4 and states["in_review"] > 0 and states["reviewed"] > 0
+    assert set(states) == {"submitted", "in_review", "reviewed"}
+    reviewers = {u.id: u for u in db.session.scalars(db.select(User).where(User.role == "reviewer"))}
+    assert all(u.password_hash for u in reviewers.values())  # activated: the panel can be assigned
+    conflicts = set(db.session.execute(db.select(Conflict.reviewer_id, Conflict.association_id)).all())
+    assignments = db.session.scalars(db.select(Assignment).join(Application).where(Application.call_id == call.id)).all()
+    reviews = {(r.application_id, r.reviewer_id): r for r in db.session.scalars(
+        db.select(Review).join(Application).where(Application.call_id == call.id))}
+    by_file = defaultdict(list)
+    for assignment in assignments:
+        by_file[assignment.application_id].append(assignment)
+    for application in files:
+        team = by_file[application.id]
+        if application.status == "submitted":
+            assert not team
+            continue
+        assert len({a.reviewer_id for a in team}) == len(team) == 2
+        assert all(reviewers[a.reviewer_id].region_code != application.association.region_code for a in team)
+        assert all((a.reviewer_id, application.association_id) not in conflicts for a in team)
+        sent = [reviews.get((application.id, a.reviewer_id)) for a in team]
+        all_sent = all(r is not None and r.status == "submitted" for r in sent)
+        assert (application.status == "reviewed") == all_sent
+    statuses = Counter(r.status for r in reviews.values())
+    assert statuses["submitted"] > 0 and statuses["draft"] > 0 and len(reviews) < len(assignments)
+    # The demo reviewer: one review sent, one saved, one to write, one conflict check to confirm.
+    demo_reviewer = db.session.scalar(db.select(User).where(User.email == "evaluateur@demo.aap.fr"))
+    mine = [a for a in assignments if a.reviewer_id == demo_reviewer.id]
+    assert len(mine) == 4
+    assert sorted(reviews[(a.application_id, a.reviewer_id)].status if (a.application_id, a.reviewer_id) in reviews
+                  else ("à confirmer" if a.no_conflict_confirmed_at is None else "à faire") for a in mine) == \
+        ["draft", "submitted", "à confirmer", "à faire"]
+    client = demo.test_client()
+    login(client, demo_reviewer, password=DEMO_PASSWORD)
+    html = client.get("/tableau-de-bord").get_data(as_text=True)
+    for assignment in mine:
+        assert assignment.application.reference in html
 
 
 def test_winners_fit_the_envelope(demo):
@@ -188,4 +236,4 @@ def test_refuses_a_non_empty_database(demo):
     result = demo.test_cli_runner().invoke(args=["demo-data"])
     assert result.exit_code != 0 and "pas vide" in result.output
     assert issubclass(DemoError, ValueError)
-    assert db.session.scalar(db.select(db.func.count(Call.id))) == 2
+    assert db.session.scalar(db.select(db.func.count(Call.id))) == 3  # nothing was added

@@ -32,8 +32,12 @@ def reviewer(user):
     reviews = {r.application_id: r for r in db.session.scalars(
         db.select(Review).where(Review.reviewer_id == user.id)).all()}
     rows = [(a, reviews.get(a.application_id)) for a in assignments]
-    todo = [r for r in rows if r[1] is None or r[1].status != "submitted"]
-    done = [r for r in rows if r[1] is not None and r[1].status == "submitted"]
+    # To do: the nearest deadline first; sent: the latest first.
+    far = timeutil.now().replace(year=9999)
+    todo = sorted((r for r in rows if r[1] is None or r[1].status != "submitted"),
+                  key=lambda r: (r[0].application.call.review_deadline or far, r[0].application.reference))
+    done = sorted((r for r in rows if r[1] is not None and r[1].status == "submitted"),
+                  key=lambda r: (r[1].submitted_at, r[0].application.reference), reverse=True)
     return "main/dashboard_reviewer.html", {"todo": todo, "done": done}
 
 
@@ -44,7 +48,14 @@ def staff(user):
             db.select(Application.call_id, Application.status, func.count())
             .group_by(Application.call_id, Application.status)):
         counts.setdefault(call_id, {})[status] = n
-    return "main/dashboard_staff.html", {"calls": calls, "counts": counts}
+    # Reviews still expected per call: assignments without a sent review.
+    sent = db.select(Review.id).where(Review.application_id == Assignment.application_id,
+                                      Review.reviewer_id == Assignment.reviewer_id, Review.status == "submitted")
+    awaited = dict(db.session.execute(
+        db.select(Application.call_id, func.count(Assignment.id))
+        .join(Application, Application.id == Assignment.application_id)
+        .where(~sent.exists()).group_by(Application.call_id)).all())
+    return "main/dashboard_staff.html", {"calls": calls, "counts": counts, "awaited": awaited}
 
 
 BUILDERS = {"applicant": applicant, "reviewer": reviewer, "staff": staff, "admin": staff}
