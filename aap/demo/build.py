@@ -1,37 +1,23 @@
-"""The demo data set: `flask --app aap demo-data`.
-
-A closed 2025 call « 1 jeune 1 mentor » (multi-year CPO) with about 230 submitted files from
-associations in every région and département, a panel of reviewers who scored them (some
-lenient, some severe), and 67 winners within the envelope; a 2026 top-up call under review (files
-still to check, reviews sent, saved or not started, four of them for the demo reviewer); an open
-2026 call with a few drafts; one account per role (aap.cli.DEMO_ACCOUNTS, password
-aap.cli.DEMO_PASSWORD).
-
-Deterministic: everything is drawn from random.Random(seed) and dated with fixed times, so the
-same seed gives the same data. Fast: objects are added in bulk, flushed a few times, committed once.
-"""
-import math
-import random
-import re
+"""build_demo: the three calls of the demo, their files, reviews and decisions, in bulk."""
 import secrets
-import unicodedata
-from datetime import date, datetime, timedelta
+from datetime import timedelta
 
 import click
 from sqlalchemy import func, insert
-from stdnum import iban as std_iban
-from stdnum import luhn
-from stdnum.fr import siret as std_siret
 
-from . import timeutil
-from .calls.template import apply_template
-from .extensions import db
-from .models import (Application, Assignment, Association, Call, Conflict, Decision, Event, Review,
-                     Score, User)
-from .models.calls import CALL_CLOSED, CALL_PUBLISHED
-from .models.review import FAVORABLE, RESERVED, UNFAVORABLE
-from .models.users import hash_password
-from .referentiel import DEPARTEMENT_BY_CODE, DEPARTEMENTS, departements_of_region
+from .. import timeutil
+from ..calls.template import apply_template
+from ..extensions import db
+from ..models import (Application, Assignment, Association, Call, Conflict, Decision, Event, Review,
+                      Score, User)
+from ..models.calls import CALL_CLOSED, CALL_PUBLISHED
+from ..models.review import FAVORABLE, RESERVED, UNFAVORABLE
+from ..models.users import hash_password
+from ..referentiel import DEPARTEMENT_BY_CODE, DEPARTEMENTS
+from .builder import EURO, DemoBuilder, ascii_slug, paris, round_to, split_years
+from .vocabulary import (COMMENTS, CONFLICT_REASONS, DEPARTEMENT_WEIGHTS, DESCRIPTION_2025, DESCRIPTION_2026,
+                         DESCRIPTION_TOPUP, INADMISSIBLE_REASONS, PUBLISH_REASON, REJECT_REASON,
+                         REVIEW_COMMENTS, REVIEWER_REGIONS)
 
 N_APPLICATIONS = 230
 N_SELECTED = 67
@@ -42,480 +28,11 @@ N_DRAFTS_2026 = 6
 N_TOPUP_FILES = 24      # the 2026 top-up call, under review
 N_TOPUP_UNCHECKED = 4  # of which not yet checked for admissibility
 N_DEMO_REVIEWER_FILES = 4
-EURO = 100  # cents
 
 
 class DemoError(click.ClickException, ValueError):
     """Refusal to build the demo data (shown by the CLI as a clear French message)."""
 
-
-def paris(year, month, day, hour=0, minute=0, second=0):
-    return timeutil.paris_to_utc(datetime(year, month, day, hour, minute, second))
-
-
-# ---------------------------------------------------------------- reference lists
-
-FIRST_NAMES_F = ["Camille", "Claire", "Sophie", "Nadia", "Aïcha", "Julie", "Manon", "Léa", "Fatou",
-                 "Inès", "Émilie", "Sarah", "Marion", "Hélène", "Amandine", "Yasmina", "Chloé",
-                 "Anne", "Isabelle", "Laure", "Mathilde", "Salomé", "Lucie", "Mélanie", "Karima"]
-FIRST_NAMES_M = ["Thomas", "Nicolas", "Karim", "Julien", "Mamadou", "Antoine", "Pierre", "Youssef",
-                 "Maxime", "Olivier", "Sébastien", "Hugo", "Mehdi", "Romain", "François", "Bruno",
-                 "Guillaume", "Arnaud", "Samir", "Vincent", "Loïc", "Théo", "Rachid", "Yann", "Didier"]
-LAST_NAMES = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand", "Leroy",
-              "Moreau", "Simon", "Laurent", "Lefèvre", "Michel", "Garcia", "David", "Bertrand", "Roux",
-              "Vincent", "Fournier", "Morel", "Girard", "André", "Mercier", "Dupont", "Lambert",
-              "Bonnet", "François", "Martinez", "Legrand", "Garnier", "Faure", "Rousseau", "Blanc",
-              "Guérin", "Muller", "Henry", "Roussel", "Nicolas", "Perrin", "Morin", "Mathieu",
-              "Clément", "Gauthier", "Dumont", "Lopez", "Fontaine", "Chevalier", "Robin", "Diallo",
-              "Benali", "Nguyen", "Traoré", "Le Goff", "Kerjean", "Hoarau", "Payet", "Jean-Baptiste",
-              "Ahamada", "Lucas", "Colin", "Brunet", "Haddad", "Boyer", "Ferreira", "Camara"]
-NAME_HEADS = ["Tremplin", "Passerelles", "Cap", "Élan", "Horizons", "Boussole", "Relais", "Envol",
-              "Déclic", "Ricochet", "Trajectoires", "Sillage", "Ancrage", "Tandem", "Binômes",
-              "Main tendue", "Graines", "Escales", "Phare", "Boussole", "Ailes", "Ponts", "Racines",
-              "Alliances", "Regards"]
-NAME_TAILS = ["Jeunesse", "Mentorat", "Avenir", "Emploi", "Solidaire", "Réussite", "Insertion",
-              "Citoyenneté", "Éducation", "Orientation", "Entraide", "Parrainage"]
-STREETS = ["rue de la République", "avenue Jean Jaurès", "boulevard Victor Hugo", "place de la Mairie",
-           "rue Pasteur", "rue du Général de Gaulle", "allée des Tilleuls", "rue Jules Ferry",
-           "rue Gambetta", "quai des Chartrons", "rue Nationale", "avenue de la Gare", "rue des Écoles",
-           "impasse des Lilas", "rue Émile Zola", "chemin des Vignes", "rue Voltaire", "cours Lafayette",
-           "rue Louise Michel", "avenue Simone Veil"]
-FUNCTIONS = {"f": ["Présidente", "Directrice", "Présidente", "Déléguée générale"],
-             "m": ["Président", "Directeur", "Président", "Délégué général"]}
-# Bank code (5 digits) and BIC of banks that usually hold associations' accounts.
-BANKS = [("42559", "CCOPFRPPXXX"), ("30004", "BNPAFRPPXXX"), ("30003", "SOGEFRPP"),
-         ("20041", "PSSTFRPPXXX"), ("10278", "CMCIFR2A"), ("30002", "CRLYFRPP"),
-         ("17515", "CEPAFRPP751"), ("10207", "CCBPFRPPMTG"), ("16606", "AGRIFRPP866")]
-# Weight of each département in the extra associations (population, roughly); others weigh 1.
-DEPARTEMENT_WEIGHTS = {"75": 7, "93": 6, "13": 6, "59": 6, "69": 5, "92": 4, "94": 4, "91": 3,
-                       "95": 3, "77": 3, "78": 3, "33": 4, "31": 4, "44": 3, "34": 3, "06": 3, "67": 3,
-                       "38": 3, "76": 3, "62": 3, "57": 2, "35": 2, "974": 2, "63": 2, "29": 2,
-                       "30": 2, "83": 2, "84": 2, "45": 2, "37": 2, "21": 2, "54": 2, "49": 2}
-PHONE_PREFIX = {"11": "01", "24": "02", "28": "02", "52": "02", "53": "02", "32": "03", "44": "03",
-                "27": "03", "84": "04", "93": "04", "94": "04", "76": "05", "75": "05", "01": "0590",
-                "02": "0596", "03": "0594", "04": "0262", "06": "0269"}
-# Reviewers' régions (the demo reviewer is the first).
-REVIEWER_REGIONS = ["53", "11", "11", "11", "84", "84", "93", "76", "75", "32", "44", "52", "28",
-                    "27", "24", "94", "04", "01", "11", "84", "76", "75", "44", "32", "52"]
-
-PROJECT_TITLES = [
-    "Un mentor pour chaque jeune {de_place}",
-    "Tandems vers l'emploi {autour}",
-    "Mentorat d'orientation pour les collégiens {de_place}",
-    "Réussir son entrée dans la vie active avec un mentor",
-    "Parcours mentorés pour les jeunes de l'aide sociale à l'enfance",
-    "Des binômes pour raccrocher : prévenir le décrochage {a_place}",
-    "Mentorat étudiant dans les quartiers prioritaires {de_place}",
-    "Ouvrir les réseaux professionnels aux jeunes {autour}",
-    "Mentorat inclusif pour les jeunes en situation de handicap",
-    "Premiers pas, premiers jobs : mentorat pour les 16-25 ans",
-    "Mentorat entrepreneurial pour les jeunes des quartiers",
-]
-SUMMARY_OPENINGS = [
-    "Le projet met en relation des jeunes {de_place} et des environs avec des mentors bénévoles "
-    "issus du monde professionnel.",
-    "Nous proposons à des jeunes éloignés de l'emploi un accompagnement individuel par un mentor "
-    "formé, pendant au moins six mois.",
-    "Le programme s'adresse aux collégiens et lycéens {autour} qui manquent de repères pour leur "
-    "orientation.",
-    "Nous accompagnons des jeunes confiés à l'aide sociale à l'enfance vers l'autonomie grâce à un "
-    "mentor stable et disponible.",
-]
-SUMMARY_MIDDLES = [
-    "Chaque binôme se rencontre au moins deux fois par mois, en présentiel ou à distance.",
-    "Les mentors sont recrutés auprès d'entreprises partenaires, de retraités et d'étudiants.",
-    "Un référent salarié suit chaque binôme et organise des temps collectifs tous les trimestres.",
-    "Les jeunes sont orientés par les missions locales, les établissements scolaires et les "
-    "services de prévention spécialisée.",
-]
-SUMMARY_ENDINGS = [
-    "L'objectif est d'accompagner {young} jeunes par an d'ici la fin de la convention.",
-    "Nous visons {young} jeunes mentorés par an, dont une majorité issue des quartiers prioritaires.",
-    "Le projet prévoit d'accompagner {young} jeunes par an et de mesurer leur insertion à six mois.",
-]
-OBJECTIVES = [
-    "Accompagner chaque année {young} jeunes ; 70 % en emploi, en formation ou en stage six mois "
-    "après la fin du mentorat ; recruter et former {mentors} mentors.",
-    "Réduire le décrochage scolaire des jeunes accompagnés ; consolider leur projet d'orientation ; "
-    "ouvrir leur réseau professionnel ({young} jeunes par an).",
-    "Développer l'autonomie et la confiance des jeunes ; les accompagner vers une solution "
-    "d'insertion durable ; essaimer dans de nouveaux territoires.",
-]
-MENTORING_FORMS = ["Mentorat individuel en présentiel, complété par des ateliers collectifs.",
-                   "Mentorat individuel et en petits groupes, en présentiel et à distance.",
-                   "Mentorat en entreprise et mentorat étudiant, avec des rencontres mensuelles.",
-                   "Mentorat individuel de proximité, à domicile ou dans nos locaux."]
-RECRUITMENT = ["Campagnes auprès des entreprises partenaires et des réseaux de retraités ; entretien "
-               "individuel et vérification de l'honorabilité (FIJAIS) avant toute mise en relation.",
-               "Recrutement par les associations étudiantes et les plateformes de bénévolat ; "
-               "entretien de motivation et charte du mentor signée.",
-               "Appel aux salariés des entreprises du territoire via le mécénat de compétences ; "
-               "entretien et contrôle d'honorabilité."]
-TRAINING = ["Deux demi-journées de formation initiale (posture, écoute, connaissance des publics) "
-            "puis des ateliers d'analyse de pratiques chaque trimestre.",
-            "Un module en ligne et une journée en présentiel, complétés par un guide du mentor.",
-            "Formation initiale d'une journée et supervision par un professionnel de l'éducation."]
-FOLLOW_UP = ["Un point mensuel entre le chargé de mission et chaque binôme ; bilan à mi-parcours et "
-             "en fin d'accompagnement.",
-             "Suivi par un référent salarié pour 40 binômes au plus ; questionnaires de satisfaction "
-             "et de résultats à 3, 6 et 12 mois.",
-             "Rencontres collectives trimestrielles et suivi individuel par téléphone tous les mois."]
-PARTNERS = ["Missions locales, France Travail, établissements scolaires du territoire.",
-            "Conseil départemental (ASE), foyers de jeunes travailleurs, entreprises partenaires.",
-            "Universités, associations étudiantes, clubs d'entreprises.",
-            "Centres sociaux, clubs de prévention, collectivités locales."]
-FUNDERS = ["Conseil régional", "Conseil départemental", "Ville", "Caisse d'allocations familiales",
-           "Fondation d'entreprise", "Fonds social européen (FSE+)", "Mécénat privé"]
-INADMISSIBLE_REASONS = [
-    "Dossier incomplet : les derniers comptes annuels approuvés n'ont pas été fournis malgré la relance.",
-    "Structure non éligible : l'association a été déclarée il y a moins d'un an.",
-    "Le projet présenté ne relève pas du mentorat au sens de l'appel à projets (soutien scolaire collectif).",
-    "Dossier incomplet : le budget prévisionnel du projet n'a pas été joint.",
-    "Le relevé d'identité bancaire n'est pas au nom de l'association.",
-]
-COMMENTS = {
-    0: {"low": "Structure fragile : gouvernance peu lisible et situation financière préoccupante.",
-        "mid": "Structure correcte mais équipe réduite pour le volume annoncé.",
-        "high": "Structure solide, expérimentée, comptes sains et équipe qualifiée."},
-    1: {"low": "Les publics prioritaires (QPV, ZRR, ASE) sont peu présents dans le projet.",
-        "mid": "Publics prioritaires présents mais le repérage reste à préciser.",
-        "high": "Excellent ciblage des jeunes les plus éloignés, partenariats de repérage solides."},
-    2: {"low": "Projet très localisé, sans perspective d'extension.",
-        "mid": "Couverture territoriale raisonnable pour la taille de la structure.",
-        "high": "Très bonne couverture, y compris en zones rurales ou ultramarines."},
-}
-REVIEW_COMMENTS = {
-    FAVORABLE: "Projet convaincant et bien construit ; avis favorable.",
-    RESERVED: "Projet intéressant mais plusieurs points restent à consolider.",
-    UNFAVORABLE: "Le projet ne répond pas suffisamment aux priorités de l'appel.",
-}
-CONFLICT_REASONS = ["Ancien membre du conseil d'administration de l'association.",
-                    "L'association est un partenaire opérationnel de ma structure.",
-                    "Lien familial avec un dirigeant de l'association."]
-REJECT_REASON = ("Au regard des critères de l'appel à projets et de l'enveloppe disponible, votre "
-                 "projet n'a pas été retenu.")
-PUBLISH_REASON = "Décision du comité de sélection."
-
-DESCRIPTION_2025 = """\
-Le plan « 1 jeune 1 mentor » soutient les structures d'intérêt général qui accompagnent des \
-jeunes de 5 à 30 ans par le mentorat, en particulier ceux qui en sont le plus éloignés.
-
-## Objet
-
-Cet appel finance, par une **convention pluriannuelle d'objectifs (2025-2027)**, le \
-développement de programmes de mentorat : recrutement et formation des mentors, mise en \
-relation, suivi des binômes et évaluation.
-
-## Structures éligibles
-
-- associations loi 1901 et fondations déclarées depuis au moins un an ;
-- disposant d'un numéro SIRET et d'un numéro RNA ;
-- signataires du contrat d'engagement républicain.
-
-Les dossiers incomplets ou déposés après la date limite ne sont pas recevables.
-"""
-DESCRIPTION_2026 = """\
-Le plan « 1 jeune 1 mentor » poursuit en 2026 le soutien aux structures qui accompagnent les \
-jeunes par le mentorat.
-
-## Objet
-
-Cet appel finance, par une **convention annuelle**, le développement et la consolidation de \
-programmes de mentorat, en priorité pour les jeunes des quartiers prioritaires, des zones \
-rurales, de l'aide sociale à l'enfance, en situation de handicap ou en décrochage.
-
-## Calendrier
-
-- dépôt des dossiers jusqu'au **31 janvier 2027 à 23 h 59** (heure de Paris) ;
-- évaluation des dossiers en février et mars 2027 ;
-- décisions au printemps 2027.
-
-Les dossiers incomplets ou déposés après la date limite ne sont pas recevables.
-"""
-
-DESCRIPTION_TOPUP = """\
-Un appel complémentaire pour renforcer, dès l'automne 2026, les programmes de mentorat dans les \
-quartiers prioritaires de la politique de la ville et les zones de revitalisation rurale.
-
-## Objet
-
-Cet appel finance, par une **convention annuelle**, l'extension d'un programme de mentorat \
-existant vers de nouveaux territoires prioritaires ou de nouveaux publics.
-
-## Calendrier
-
-- dépôt des dossiers jusqu'au **30 octobre 2026 à 23 h 59** (heure de Paris) ;
-- évaluation des dossiers en novembre et jusqu'au 11 décembre 2026 ;
-- décisions en décembre 2026.
-"""
-
-
-# ---------------------------------------------------------------- identifiers
-
-def make_siret(rng, taken):
-    """A SIRET whose SIREN and SIRET both pass the Luhn check (associations: SIREN 77x-89x)."""
-    while True:
-        siren8 = rng.choice(["77", "78", "79", "80", "81", "82", "83", "84", "85", "88", "89"]) + \
-            "".join(rng.choice("0123456789") for _ in range(6))
-        siren = siren8 + luhn.calc_check_digit(siren8)
-        # Most associations have one establishment (NIC 0001x); some have several.
-        if rng.random() < 0.7:
-            nic4 = "000" + rng.choice("123")
-        else:
-            nic4 = "".join(rng.choice("0123456789") for _ in range(4))
-        body = siren + nic4
-        siret = body + luhn.calc_check_digit(body)
-        if siret not in taken and std_siret.is_valid(siret):
-            taken.add(siret)
-            return siret
-
-
-def make_iban(rng):
-    """A French IBAN with a valid RIB key and valid IBAN check digits, and its bank's BIC."""
-    bank, bic = rng.choice(BANKS)
-    branch = "".join(rng.choice("0123456789") for _ in range(5))
-    account = "".join(rng.choice("0123456789") for _ in range(11))
-    key = 97 - ((89 * int(bank) + 15 * int(branch) + 3 * int(account)) % 97)
-    bban = f"{bank}{branch}{account}{key:02d}"
-    iban = "FR" + std_iban.calc_check_digits("FR00" + bban) + bban
-    return std_iban.validate(iban), bic
-
-
-def make_rna(rng, departement_code, taken):
-    prefix = {"2A": "201", "2B": "202"}.get(departement_code, departement_code.ljust(3, "1")[:3])
-    while True:
-        rna = "W" + prefix + "".join(rng.choice("0123456789") for _ in range(6))
-        if rna not in taken:
-            taken.add(rna)
-            return rna
-
-
-def ascii_slug(text):
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
-
-
-def acronym_of(name):
-    words = [w for w in re.split(r"[\s'’-]+", name) if w and w[0].isupper() and w not in ("Association",)]
-    letters = "".join(unicodedata.normalize("NFKD", w[0]).encode("ascii", "ignore").decode() for w in words)
-    return letters.upper()[:8]
-
-
-def de_place(city):
-    """« de Lyon », « d'Angers », « du Mans », « de La Rochelle »."""
-    if city.startswith("Le "):
-        return "du " + city[3:]
-    if city.startswith("Les "):
-        return "des " + city[4:]
-    if unicodedata.normalize("NFKD", city[0]).encode("ascii", "ignore").decode().lower() in "aeiouyh":
-        return "d'" + city
-    return "de " + city
-
-
-def a_place(city):
-    """« à Lyon », « au Mans »."""
-    if city.startswith("Le "):
-        return "au " + city[3:]
-    if city.startswith("Les "):
-        return "aux " + city[4:]
-    return "à " + city
-
-
-def thousands(n):
-    return f"{n:,}".replace(",", "\u202f")
-
-
-RURAL_TITLES = ["Mentorat rural : rompre l'isolement des jeunes {autour}",
-                "Un mentor près de chez soi : le mentorat dans les villages {autour}"]
-RURAL_OPENINGS = ["Le projet développe le mentorat dans les territoires ruraux {autour}, où les jeunes "
-                  "ont peu accès aux réseaux professionnels."]
-
-
-def phone_for(rng, region_code):
-    prefix = PHONE_PREFIX.get(region_code, "09")
-    digits = "".join(rng.choice("0123456789") for _ in range(10 - len(prefix)))
-    number = prefix + digits
-    return " ".join(number[i:i + 2] for i in range(0, 10, 2))
-
-
-def split_years(amount, years):
-    """An amount in cents split over the years (multiples of 100 €, the remainder in year 1)."""
-    if years <= 1:
-        return [amount]
-    share = (amount // years) // (100 * EURO) * (100 * EURO)
-    return [amount - share * (years - 1)] + [share] * (years - 1)
-
-
-def round_to(cents, step_euros):
-    step = step_euros * EURO
-    return int(round(cents / step)) * step
-
-
-# ---------------------------------------------------------------- builder
-
-class DemoBuilder:
-    def __init__(self, seed):
-        self.rng = random.Random(seed)
-        self.sirets, self.rnas, self.names, self.emails = set(), set(), set(), set()
-        self.events = []
-
-    # -- people
-
-    def person(self):
-        gender = self.rng.choice("fm")
-        first = self.rng.choice(FIRST_NAMES_F if gender == "f" else FIRST_NAMES_M)
-        return gender, first, self.rng.choice(LAST_NAMES)
-
-    def event(self, action, at, actor=None, application=None, association_id=None, call=None,
-              from_state=None, to_state=None, reason="", **details):
-        self.events.append({
-            "action": action, "at": at, "actor_id": actor.id if actor is not None else None,
-            "application_id": application.id if application is not None else None,
-            "association_id": application.association_id if application is not None else association_id,
-            "call_id": (application.call_id if application is not None else (call.id if call else None)),
-            "from_state": from_state, "to_state": to_state, "reason": reason, "details": details,
-        })
-
-    def account(self, email, role, first, last, at, password_hash=None, region_code=None, association=None):
-        """A confirmed account; only the demo accounts get a password (the others use a reset link)."""
-        user = User(email=email, role=role, first_name=first, last_name=last, region_code=region_code,
-                    email_confirmed_at=at, created_at=at, association=association,
-                    password_hash=password_hash, auth_version=1)
-        self.emails.add(email)
-        return user
-
-    # -- associations
-
-    def association_name(self, departement):
-        rng = self.rng
-        place = departement.chef_lieu
-        patterns = ["{head} {tail} {place}", "{head} {tail}", "Association {head} {place}",
-                    "{head} {tail} {region}", "Les {head2} {de_place}"]
-        for _ in range(50):
-            pattern = rng.choice(patterns)
-            head = rng.choice(NAME_HEADS)
-            name = pattern.format(head=head, tail=rng.choice(NAME_TAILS), place=place,
-                                  de_place=de_place(place), region=departement.region.name,
-                                  head2=rng.choice(["Ponts", "Ailes", "Racines", "Graines", "Escales",
-                                                    "Passerelles", "Binômes"]))
-            if name not in self.names:
-                self.names.add(name)
-                return name
-        raise RuntimeError("could not draw a unique association name")
-
-    def association(self, departement, at, name=None, quality=None):
-        rng = self.rng
-        region = departement.region_code
-        name = name or self.association_name(departement)
-        gender, first, last = self.person()
-        legal_form = "association_1901"
-        if departement.code in ("57", "67", "68"):
-            legal_form = "association_1908"
-        elif rng.random() < 0.05:
-            legal_form = "fondation"
-        elif rng.random() < 0.06:
-            legal_form = "association_rup"
-        budget = round_to(int(math.exp(rng.uniform(math.log(80_000), math.log(8_000_000)))) * EURO, 1000)
-        slug = ascii_slug(name)[:40].strip("-")
-        email = f"contact@{slug}.example.org"
-        iban, bic = make_iban(rng)
-        association = Association(
-            name=name, acronym=acronym_of(name), legal_form=legal_form,
-            rna=make_rna(rng, departement.code, self.rnas), siret=make_siret(rng, self.sirets),
-            address=f"{rng.randint(1, 120)} {rng.choice(STREETS)}", postal_code=departement.postal_code,
-            commune=departement.chef_lieu, departement_code=departement.code, region_code=region,
-            representative_name=f"{first} {last}", representative_function=rng.choice(FUNCTIONS[gender]),
-            contact_email=email, phone=phone_for(rng, region),
-            creation_date=date(rng.randint(1965, 2021), rng.randint(1, 12), rng.randint(1, 28)),
-            staff_count=max(1, int(budget / EURO / 55_000 * rng.uniform(0.6, 1.3))),
-            volunteer_count=rng.randint(5, 600), annual_budget_cents=budget,
-            description=(f"Association implantée à {departement.chef_lieu}, engagée depuis plusieurs années "
-                         "dans l'accompagnement des jeunes vers l'autonomie, l'orientation et l'emploi."),
-            iban=iban, bic=bic, account_holder=name, created_at=at, updated_at=at)
-        association.demo_quality = quality if quality is not None else rng.betavariate(2.2, 2.0)
-        return association
-
-    # -- applications
-
-    def project(self, application, association, call):
-        """Fill every section of an application with plausible values."""
-        rng = self.rng
-        departement = DEPARTEMENT_BY_CODE[association.departement_code]
-        young = int(math.exp(rng.uniform(math.log(50), math.log(5000))))
-        young = max(50, min(5000, round(young, -1) if young >= 100 else young))
-        mentors = max(20, int(young * rng.uniform(0.7, 1.0)))
-        city = departement.chef_lieu
-        rural = departement.code in ("15", "23", "48", "46", "09", "32", "12", "43", "19", "58", "52",
-                                     "55", "04", "05", "2B", "973")
-        fill = {"de_place": de_place(city), "a_place": a_place(city), "autour": "autour " + de_place(city),
-                "young": thousands(young), "mentors": thousands(mentors)}
-        application.title = rng.choice(PROJECT_TITLES + (RURAL_TITLES if rural else [])).format(**fill)
-        application.summary = " ".join([rng.choice(SUMMARY_OPENINGS + (RURAL_OPENINGS if rural else [])),
-                                        rng.choice(SUMMARY_MIDDLES),
-                                        rng.choice(SUMMARY_ENDINGS)]).format(**fill)
-        application.objectives = rng.choice(OBJECTIVES).format(**fill)
-        application.mentoring_forms = rng.choice(MENTORING_FORMS)
-        application.mentoring_duration_months = rng.choice([6, 6, 8, 9, 9, 10, 12, 12])
-        application.mentor_recruitment = rng.choice(RECRUITMENT)
-        application.mentor_training = rng.choice(TRAINING)
-        application.mentor_follow_up = rng.choice(FOLLOW_UP)
-        application.partners = rng.choice(PARTNERS)
-        application.young_count = young
-        application.mentor_count = mentors
-        application.share_qpv = rng.randint(5, 40) if rural else rng.randint(20, 90)
-        application.share_zrr = rng.randint(30, 80) if rural else rng.randint(0, 20)
-        application.share_ase = rng.randint(0, 25)
-        application.share_disability = rng.randint(0, 15)
-        application.share_dropout = rng.randint(5, 50)
-        application.age_min = rng.choice([11, 13, 15, 16, 16, 18])
-        application.age_max = rng.choice([20, 25, 25, 26, 30])
-        draw = rng.random()
-        if draw < 0.08:
-            application.scope = "national"
-            others = [d.code for d in DEPARTEMENTS if d.code != departement.code]
-            codes = [departement.code] + rng.sample(others, rng.randint(12, 40))
-        elif draw < 0.4:
-            application.scope = "regional"
-            codes = [d.code for d in departements_of_region(departement.region_code)]
-            if len(codes) > 2:
-                codes = [departement.code] + [c for c in codes if c != departement.code
-                                              and rng.random() < 0.75]
-        else:
-            application.scope = "local"
-            neighbours = [d.code for d in departements_of_region(departement.region_code)
-                          if d.code != departement.code]
-            codes = [departement.code] + rng.sample(neighbours, min(len(neighbours), rng.randint(0, 2)))
-        order = {d.code: i for i, d in enumerate(DEPARTEMENTS)}
-        application.departements = sorted(set(codes), key=order.get)
-        requested = round_to(young * rng.uniform(120, 420) * EURO, 1000)
-        requested = max(call.min_amount_cents, min(call.max_amount_cents, requested))
-        total = max(requested, round_to(requested / rng.uniform(0.35, 0.8), 1000))
-        application.total_cost_cents = total
-        application.requested_cents = requested
-        application.requested_per_year = split_years(requested, call.years) if call.years > 1 else [requested]
-        cofunding, room = [], total - requested
-        for funder in rng.sample(FUNDERS, rng.randint(1, 3)):
-            if room < 2_000 * EURO:
-                break
-            amount = round_to(room * rng.uniform(0.2, 0.6), 500)
-            if amount <= 0:
-                break
-            cofunding.append({"funder": funder, "amount_cents": amount,
-                              "status": rng.choice(["obtenu", "obtenu", "demande"])})
-            room -= amount
-        application.cofunding = cofunding
-        application.attestation_name = association.representative_name
-
-    # -- scoring
-
-    def scores(self, quality, bias, criteria):
-        rng = self.rng
-        values = []
-        for criterion in criteria:
-            q = min(1.0, max(0.0, quality + rng.gauss(0, 0.12)))
-            value = round(q * criterion.scale_max + bias + rng.gauss(0, 0.55))
-            values.append(max(0, min(criterion.scale_max, value)))
-        return values
 
 
 def _check_empty():
@@ -529,8 +46,8 @@ def _check_empty():
 
 def build_demo(seed=2025):
     """Build the whole demo data set in an empty database; returns French summary lines."""
-    from .applications.services import build_snapshot, fingerprint
-    from .cli import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from ..applications.services import build_snapshot, fingerprint
+    from ..cli import DEMO_ACCOUNTS, DEMO_PASSWORD
 
     _check_empty()
     b = DemoBuilder(seed)
@@ -851,7 +368,7 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
     review sent, one saved, one to write, one whose absence of conflict is still to confirm).
     Appends to assignments, reviews and scores (inserted in bulk by build_demo); returns the
     summary line."""
-    from .applications.services import build_snapshot, fingerprint
+    from ..applications.services import build_snapshot, fingerprint
 
     rng = b.rng
     call = apply_template(Call(
@@ -972,7 +489,7 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
 
 
 def _euros(cents):
-    from .money import format_euros
+    from ..money import format_euros
     return format_euros(cents, decimals=False)
 
 
@@ -1000,5 +517,3 @@ def demo_digest():
     for row in db.session.execute(db.select(User.email, User.role, User.region_code).order_by(User.id)):
         parts.append(repr(tuple(row)))
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
-
-

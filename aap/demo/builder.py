@@ -1,0 +1,287 @@
+"""Drawing the demo's people, associations, identifiers and projects from one random.Random."""
+import math
+import random
+import re
+import unicodedata
+from datetime import date, datetime
+
+from stdnum import iban as std_iban
+from stdnum import luhn
+from stdnum.fr import siret as std_siret
+
+from .. import timeutil
+from ..models import Association, User
+from ..referentiel import DEPARTEMENT_BY_CODE, DEPARTEMENTS, departements_of_region
+from .vocabulary import (BANKS, FIRST_NAMES_F, FIRST_NAMES_M, FOLLOW_UP, FUNCTIONS, FUNDERS, LAST_NAMES,
+                         MENTORING_FORMS, NAME_HEADS, NAME_TAILS, OBJECTIVES, PARTNERS, PHONE_PREFIX,
+                         PROJECT_TITLES, RECRUITMENT, RURAL_OPENINGS, RURAL_TITLES, STREETS, SUMMARY_ENDINGS,
+                         SUMMARY_MIDDLES, SUMMARY_OPENINGS, TRAINING)
+
+EURO = 100  # cents
+
+
+def paris(year, month, day, hour=0, minute=0, second=0):
+    return timeutil.paris_to_utc(datetime(year, month, day, hour, minute, second))
+
+
+
+# ---------------------------------------------------------------- identifiers
+
+def make_siret(rng, taken):
+    """A SIRET whose SIREN and SIRET both pass the Luhn check (associations: SIREN 77x-89x)."""
+    while True:
+        siren8 = rng.choice(["77", "78", "79", "80", "81", "82", "83", "84", "85", "88", "89"]) + \
+            "".join(rng.choice("0123456789") for _ in range(6))
+        siren = siren8 + luhn.calc_check_digit(siren8)
+        # Most associations have one establishment (NIC 0001x); some have several.
+        if rng.random() < 0.7:
+            nic4 = "000" + rng.choice("123")
+        else:
+            nic4 = "".join(rng.choice("0123456789") for _ in range(4))
+        body = siren + nic4
+        siret = body + luhn.calc_check_digit(body)
+        if siret not in taken and std_siret.is_valid(siret):
+            taken.add(siret)
+            return siret
+
+
+def make_iban(rng):
+    """A French IBAN with a valid RIB key and valid IBAN check digits, and its bank's BIC."""
+    bank, bic = rng.choice(BANKS)
+    branch = "".join(rng.choice("0123456789") for _ in range(5))
+    account = "".join(rng.choice("0123456789") for _ in range(11))
+    key = 97 - ((89 * int(bank) + 15 * int(branch) + 3 * int(account)) % 97)
+    bban = f"{bank}{branch}{account}{key:02d}"
+    iban = "FR" + std_iban.calc_check_digits("FR00" + bban) + bban
+    return std_iban.validate(iban), bic
+
+
+def make_rna(rng, departement_code, taken):
+    prefix = {"2A": "201", "2B": "202"}.get(departement_code, departement_code.ljust(3, "1")[:3])
+    while True:
+        rna = "W" + prefix + "".join(rng.choice("0123456789") for _ in range(6))
+        if rna not in taken:
+            taken.add(rna)
+            return rna
+
+
+def ascii_slug(text):
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-")
+
+
+def acronym_of(name):
+    words = [w for w in re.split(r"[\s'’-]+", name) if w and w[0].isupper() and w not in ("Association",)]
+    letters = "".join(unicodedata.normalize("NFKD", w[0]).encode("ascii", "ignore").decode() for w in words)
+    return letters.upper()[:8]
+
+
+def de_place(city):
+    """« de Lyon », « d'Angers », « du Mans », « de La Rochelle »."""
+    if city.startswith("Le "):
+        return "du " + city[3:]
+    if city.startswith("Les "):
+        return "des " + city[4:]
+    if unicodedata.normalize("NFKD", city[0]).encode("ascii", "ignore").decode().lower() in "aeiouyh":
+        return "d'" + city
+    return "de " + city
+
+
+def a_place(city):
+    """« à Lyon », « au Mans »."""
+    if city.startswith("Le "):
+        return "au " + city[3:]
+    if city.startswith("Les "):
+        return "aux " + city[4:]
+    return "à " + city
+
+
+def thousands(n):
+    return f"{n:,}".replace(",", "\u202f")
+
+
+def phone_for(rng, region_code):
+    prefix = PHONE_PREFIX.get(region_code, "09")
+    digits = "".join(rng.choice("0123456789") for _ in range(10 - len(prefix)))
+    number = prefix + digits
+    return " ".join(number[i:i + 2] for i in range(0, 10, 2))
+
+
+def split_years(amount, years):
+    """An amount in cents split over the years (multiples of 100 €, the remainder in year 1)."""
+    if years <= 1:
+        return [amount]
+    share = (amount // years) // (100 * EURO) * (100 * EURO)
+    return [amount - share * (years - 1)] + [share] * (years - 1)
+
+
+def round_to(cents, step_euros):
+    step = step_euros * EURO
+    return int(round(cents / step)) * step
+
+
+# ---------------------------------------------------------------- builder
+
+class DemoBuilder:
+    def __init__(self, seed):
+        self.rng = random.Random(seed)
+        self.sirets, self.rnas, self.names, self.emails = set(), set(), set(), set()
+        self.events = []
+
+    # -- people
+
+    def person(self):
+        gender = self.rng.choice("fm")
+        first = self.rng.choice(FIRST_NAMES_F if gender == "f" else FIRST_NAMES_M)
+        return gender, first, self.rng.choice(LAST_NAMES)
+
+    def event(self, action, at, actor=None, application=None, association_id=None, call=None,
+              from_state=None, to_state=None, reason="", **details):
+        self.events.append({
+            "action": action, "at": at, "actor_id": actor.id if actor is not None else None,
+            "application_id": application.id if application is not None else None,
+            "association_id": application.association_id if application is not None else association_id,
+            "call_id": (application.call_id if application is not None else (call.id if call else None)),
+            "from_state": from_state, "to_state": to_state, "reason": reason, "details": details,
+        })
+
+    def account(self, email, role, first, last, at, password_hash=None, region_code=None, association=None):
+        """A confirmed account; only the demo accounts get a password (the others use a reset link)."""
+        user = User(email=email, role=role, first_name=first, last_name=last, region_code=region_code,
+                    email_confirmed_at=at, created_at=at, association=association,
+                    password_hash=password_hash, auth_version=1)
+        self.emails.add(email)
+        return user
+
+    # -- associations
+
+    def association_name(self, departement):
+        rng = self.rng
+        place = departement.chef_lieu
+        patterns = ["{head} {tail} {place}", "{head} {tail}", "Association {head} {place}",
+                    "{head} {tail} {region}", "Les {head2} {de_place}"]
+        for _ in range(50):
+            pattern = rng.choice(patterns)
+            head = rng.choice(NAME_HEADS)
+            name = pattern.format(head=head, tail=rng.choice(NAME_TAILS), place=place,
+                                  de_place=de_place(place), region=departement.region.name,
+                                  head2=rng.choice(["Ponts", "Ailes", "Racines", "Graines", "Escales",
+                                                    "Passerelles", "Binômes"]))
+            if name not in self.names:
+                self.names.add(name)
+                return name
+        raise RuntimeError("could not draw a unique association name")
+
+    def association(self, departement, at, name=None, quality=None):
+        rng = self.rng
+        region = departement.region_code
+        name = name or self.association_name(departement)
+        gender, first, last = self.person()
+        legal_form = "association_1901"
+        if departement.code in ("57", "67", "68"):
+            legal_form = "association_1908"
+        elif rng.random() < 0.05:
+            legal_form = "fondation"
+        elif rng.random() < 0.06:
+            legal_form = "association_rup"
+        budget = round_to(int(math.exp(rng.uniform(math.log(80_000), math.log(8_000_000)))) * EURO, 1000)
+        slug = ascii_slug(name)[:40].strip("-")
+        email = f"contact@{slug}.example.org"
+        iban, bic = make_iban(rng)
+        association = Association(
+            name=name, acronym=acronym_of(name), legal_form=legal_form,
+            rna=make_rna(rng, departement.code, self.rnas), siret=make_siret(rng, self.sirets),
+            address=f"{rng.randint(1, 120)} {rng.choice(STREETS)}", postal_code=departement.postal_code,
+            commune=departement.chef_lieu, departement_code=departement.code, region_code=region,
+            representative_name=f"{first} {last}", representative_function=rng.choice(FUNCTIONS[gender]),
+            contact_email=email, phone=phone_for(rng, region),
+            creation_date=date(rng.randint(1965, 2021), rng.randint(1, 12), rng.randint(1, 28)),
+            staff_count=max(1, int(budget / EURO / 55_000 * rng.uniform(0.6, 1.3))),
+            volunteer_count=rng.randint(5, 600), annual_budget_cents=budget,
+            description=(f"Association implantée à {departement.chef_lieu}, engagée depuis plusieurs années "
+                         "dans l'accompagnement des jeunes vers l'autonomie, l'orientation et l'emploi."),
+            iban=iban, bic=bic, account_holder=name, created_at=at, updated_at=at)
+        association.demo_quality = quality if quality is not None else rng.betavariate(2.2, 2.0)
+        return association
+
+    # -- applications
+
+    def project(self, application, association, call):
+        """Fill every section of an application with plausible values."""
+        rng = self.rng
+        departement = DEPARTEMENT_BY_CODE[association.departement_code]
+        young = int(math.exp(rng.uniform(math.log(50), math.log(5000))))
+        young = max(50, min(5000, round(young, -1) if young >= 100 else young))
+        mentors = max(20, int(young * rng.uniform(0.7, 1.0)))
+        city = departement.chef_lieu
+        rural = departement.code in ("15", "23", "48", "46", "09", "32", "12", "43", "19", "58", "52",
+                                     "55", "04", "05", "2B", "973")
+        fill = {"de_place": de_place(city), "a_place": a_place(city), "autour": "autour " + de_place(city),
+                "young": thousands(young), "mentors": thousands(mentors)}
+        application.title = rng.choice(PROJECT_TITLES + (RURAL_TITLES if rural else [])).format(**fill)
+        application.summary = " ".join([rng.choice(SUMMARY_OPENINGS + (RURAL_OPENINGS if rural else [])),
+                                        rng.choice(SUMMARY_MIDDLES),
+                                        rng.choice(SUMMARY_ENDINGS)]).format(**fill)
+        application.objectives = rng.choice(OBJECTIVES).format(**fill)
+        application.mentoring_forms = rng.choice(MENTORING_FORMS)
+        application.mentoring_duration_months = rng.choice([6, 6, 8, 9, 9, 10, 12, 12])
+        application.mentor_recruitment = rng.choice(RECRUITMENT)
+        application.mentor_training = rng.choice(TRAINING)
+        application.mentor_follow_up = rng.choice(FOLLOW_UP)
+        application.partners = rng.choice(PARTNERS)
+        application.young_count = young
+        application.mentor_count = mentors
+        application.share_qpv = rng.randint(5, 40) if rural else rng.randint(20, 90)
+        application.share_zrr = rng.randint(30, 80) if rural else rng.randint(0, 20)
+        application.share_ase = rng.randint(0, 25)
+        application.share_disability = rng.randint(0, 15)
+        application.share_dropout = rng.randint(5, 50)
+        application.age_min = rng.choice([11, 13, 15, 16, 16, 18])
+        application.age_max = rng.choice([20, 25, 25, 26, 30])
+        draw = rng.random()
+        if draw < 0.08:
+            application.scope = "national"
+            others = [d.code for d in DEPARTEMENTS if d.code != departement.code]
+            codes = [departement.code] + rng.sample(others, rng.randint(12, 40))
+        elif draw < 0.4:
+            application.scope = "regional"
+            codes = [d.code for d in departements_of_region(departement.region_code)]
+            if len(codes) > 2:
+                codes = [departement.code] + [c for c in codes if c != departement.code
+                                              and rng.random() < 0.75]
+        else:
+            application.scope = "local"
+            neighbours = [d.code for d in departements_of_region(departement.region_code)
+                          if d.code != departement.code]
+            codes = [departement.code] + rng.sample(neighbours, min(len(neighbours), rng.randint(0, 2)))
+        order = {d.code: i for i, d in enumerate(DEPARTEMENTS)}
+        application.departements = sorted(set(codes), key=order.get)
+        requested = round_to(young * rng.uniform(120, 420) * EURO, 1000)
+        requested = max(call.min_amount_cents, min(call.max_amount_cents, requested))
+        total = max(requested, round_to(requested / rng.uniform(0.35, 0.8), 1000))
+        application.total_cost_cents = total
+        application.requested_cents = requested
+        application.requested_per_year = split_years(requested, call.years) if call.years > 1 else [requested]
+        cofunding, room = [], total - requested
+        for funder in rng.sample(FUNDERS, rng.randint(1, 3)):
+            if room < 2_000 * EURO:
+                break
+            amount = round_to(room * rng.uniform(0.2, 0.6), 500)
+            if amount <= 0:
+                break
+            cofunding.append({"funder": funder, "amount_cents": amount,
+                              "status": rng.choice(["obtenu", "obtenu", "demande"])})
+            room -= amount
+        application.cofunding = cofunding
+        application.attestation_name = association.representative_name
+
+    # -- scoring
+
+    def scores(self, quality, bias, criteria):
+        rng = self.rng
+        values = []
+        for criterion in criteria:
+            q = min(1.0, max(0.0, quality + rng.gauss(0, 0.12)))
+            value = round(q * criterion.scale_max + bias + rng.gauss(0, 0.55))
+            values.append(max(0, min(criterion.scale_max, value)))
+        return values
