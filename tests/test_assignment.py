@@ -336,13 +336,18 @@ def board_rows(html):
     return re.findall(r'<tr id="dossier-(\d+)"', html)
 
 
-def test_board_is_paged_and_counts_loads_over_the_whole_call(app, client, staff, login_as, monkeypatch):
+def paged_board(monkeypatch, per_page, n_files):
+    """A call with n admissible files, a board of per_page files a page, and one reviewer."""
     from aap.review import queries
-    monkeypatch.setattr(queries, "PER_PAGE", 3)
+    monkeypatch.setattr(queries, "PER_PAGE", per_page)
     call = factories.call(reviewers_per_file=1)
-    files = sorted((submitted_file(call, f"Asso {i}", region="84", status="admissible") for i in range(7)),
+    files = sorted((submitted_file(call, f"Asso {i}", region="84", status="admissible") for i in range(n_files)),
                    key=lambda a: (a.reference, a.id))
-    reviewer = reviewer_user("eval@example.org", region="11")
+    return call, files, reviewer_user("eval@example.org", region="11")
+
+
+def test_board_is_paged_and_counts_loads_over_the_whole_call(app, client, staff, login_as, monkeypatch):
+    call, files, reviewer = paged_board(monkeypatch, per_page=3, n_files=7)
     for application in files[:5]:  # files on pages 1 and 2
         assigned(application, reviewer)
     login_as(staff)
@@ -384,12 +389,7 @@ def test_board_filter_shows_only_the_files_lacking_reviewers(app, client, staff,
 
 
 def test_assign_without_a_page_comes_back_to_the_page_showing_the_file(app, client, staff, login_as, monkeypatch):
-    from aap.review import queries
-    monkeypatch.setattr(queries, "PER_PAGE", 2)
-    call = factories.call(reviewers_per_file=1)
-    files = sorted((submitted_file(call, f"Asso {i}", region="84", status="admissible") for i in range(5)),
-                   key=lambda a: (a.reference, a.id))
-    reviewer = reviewer_user("eval@example.org", region="11")
+    call, files, reviewer = paged_board(monkeypatch, per_page=2, n_files=5)
     login_as(staff)
     url = f"/instruction/appels/{call.id}/affectations"
     for index, application in enumerate(files):
@@ -398,3 +398,16 @@ def test_assign_without_a_page_comes_back_to_the_page_showing_the_file(app, clie
         expected = f"{url}#dossier-{application.id}" if page == 1 else f"{url}?page={page}#dossier-{application.id}"
         assert response.headers["Location"].endswith(expected)
         assert str(application.id) in board_rows(client.get(response.headers["Location"]).get_data(as_text=True))
+
+
+def test_board_offers_the_least_loaded_reviewers_first(app, client, staff, login_as):
+    call = factories.call(reviewers_per_file=1)
+    busy, idle, middle = (reviewer_user(f"{name}@example.org") for name in ("aa-busy", "bb-idle", "cc-middle"))
+    done = [submitted_file(call, f"Asso {i}", region="84", status="admissible") for i in range(3)]
+    assigned(done[0], busy), assigned(done[1], busy), assigned(done[2], middle)
+    target = submitted_file(call, "Asso à pourvoir", region="84", status="admissible")
+    login_as(staff)
+    html = client.get(f"/instruction/appels/{call.id}/affectations?filtre=a-completer").get_data(as_text=True)
+    select = html[html.index(f'id="reviewer-{target.id}"'):]
+    select = select[:select.index("</select>")]
+    assert re.findall(r'<option value="(\d+)"', select) == [str(idle.id), str(middle.id), str(busy.id)]

@@ -46,7 +46,6 @@ def _check_empty():
 
 def build_demo(seed=2025):
     """Build the whole demo data set in an empty database; returns French summary lines."""
-    from ..applications.services import build_snapshot, fingerprint
     from ..cli import DEMO_ACCOUNTS, DEMO_PASSWORD
 
     _check_empty()
@@ -142,19 +141,8 @@ def build_demo(seed=2025):
         # Many files arrive in the last days before the deadline.
         remaining = (deadline - created).total_seconds()
         submitted = created + timedelta(seconds=remaining * (1 - rng.random() ** 2.5) * 0.98)
-        application = Application(call=call25, association=association, created_by_id=member.id,
-                                  updated_by_id=member.id, created_at=created, updated_at=submitted,
-                                  submitted_at=submitted, status="submitted")
-        b.project(application, association, call25)
-        application.demo_member = member
-        applications.append(application)
-    applications.sort(key=lambda a: a.submitted_at)
-    for number, application in enumerate(applications, start=1):
-        application.reference = f"{call25.reference_prefix}-2025-{number:04d}"
-    call25.next_number = len(applications) + 1
-    for application in applications:
-        application.snapshot = build_snapshot(application)
-        application.fingerprint = fingerprint(application.snapshot)
+        applications.append(b.submitted_file(call25, association, member, created, submitted))
+    _number_in_order_of_submission(call25, applications)
 
     # ---- 2026 drafts: the demo association and a few others of the 2025 cohort
     drafts = []
@@ -368,8 +356,6 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
     review sent, one saved, one to write, one whose absence of conflict is still to confirm).
     Appends to assignments, reviews and scores (inserted in bulk by build_demo); returns the
     summary line."""
-    from ..applications.services import build_snapshot, fingerprint
-
     rng = b.rng
     call = apply_template(Call(
         slug="aap-2026-renfort", title="Appel à projets 1 jeune 1 mentor 2026 — renfort quartiers et ruralité",
@@ -384,20 +370,10 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
     for index in chosen:
         association, member = associations[index], members[index]
         created = paris(2026, 9, 1, 10) + timedelta(minutes=rng.randint(0, 40 * 24 * 60))
-        submitted = created + timedelta(minutes=rng.randint(60, 14 * 24 * 60))
-        application = Application(call=call, association=association, created_by_id=member.id,
-                                  updated_by_id=member.id, created_at=created, updated_at=submitted,
-                                  submitted_at=min(submitted, call.closes_at - timedelta(minutes=5)),
-                                  status="submitted")
-        b.project(application, association, call)
-        application.demo_member = member
-        files.append(application)
-    files.sort(key=lambda a: a.submitted_at)
-    for number, application in enumerate(files, start=1):
-        application.reference = f"{call.reference_prefix}-{call.year}-{number:04d}"
-        application.snapshot = build_snapshot(application)
-        application.fingerprint = fingerprint(application.snapshot)
-    call.next_number = len(files) + 1
+        submitted = min(created + timedelta(minutes=rng.randint(60, 14 * 24 * 60)),
+                        call.closes_at - timedelta(minutes=5))
+        files.append(b.submitted_file(call, association, member, created, submitted))
+    _number_in_order_of_submission(call, files)
     db.session.add(call)
     db.session.add_all(files)
     db.session.flush()
@@ -486,6 +462,19 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
     return (f"Appel « {call.title} » (en évaluation jusqu'au {timeutil.format_datetime(call.review_deadline)}) : "
             f"{len(files)} dossiers, {N_TOPUP_UNCHECKED} à examiner ; {sent_total} évaluations envoyées sur "
             f"{expected}, dont {N_DEMO_REVIEWER_FILES} dossiers pour l'évaluateur de démonstration.")
+
+
+def _number_in_order_of_submission(call, files):
+    """Sort the call's files by submission time, give them their references in that order, and
+    their snapshot and fingerprint as at submission."""
+    from ..applications.services import build_snapshot, fingerprint
+
+    files.sort(key=lambda a: a.submitted_at)
+    for number, application in enumerate(files, start=1):
+        application.reference = f"{call.reference_prefix}-{call.year}-{number:04d}"
+        application.snapshot = build_snapshot(application)
+        application.fingerprint = fingerprint(application.snapshot)
+    call.next_number = len(files) + 1
 
 
 def _euros(cents):

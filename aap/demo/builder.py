@@ -10,7 +10,7 @@ from stdnum import luhn
 from stdnum.fr import siret as std_siret
 
 from .. import timeutil
-from ..models import Association, User
+from ..models import Application, Association, User
 from ..referentiel import DEPARTEMENT_BY_CODE, DEPARTEMENTS, departements_of_region
 from .vocabulary import (BANKS, FIRST_NAMES_F, FIRST_NAMES_M, FOLLOW_UP, FUNCTIONS, FUNDERS, LAST_NAMES,
                          MENTORING_FORMS, NAME_HEADS, NAME_TAILS, OBJECTIVES, PARTNERS, PHONE_PREFIX,
@@ -205,6 +205,15 @@ class DemoBuilder:
         return association
 
     # -- applications
+
+    def submitted_file(self, call, association, member, created, submitted):
+        """A file of the association, submitted to the call by the member, every section filled."""
+        application = Application(call=call, association=association, created_by_id=member.id,
+                                  updated_by_id=member.id, created_at=created, updated_at=submitted,
+                                  submitted_at=submitted, status="submitted")
+        self.project(application, association, call)
+        application.demo_member = member
+        return application
 
     def project(self, application, association, call):
         """Fill every section of an application with plausible values."""

@@ -81,13 +81,14 @@ def assignment_board(call, page=1, missing_only=False):
         .join(Application, Application.id == Assignment.application_id)
         .where(Application.call_id == call.id, Application.status.in_(BOARD_STATES))
         .group_by(Assignment.reviewer_id)).all())
+    by_load = sorted(reviewers, key=lambda r: loads.get(r.id, 0))  # stable: then by name
     rows = []
     for application in applications:
         row = BoardRow(application, assigned[application.id])
         if row.assignable:
             taken = {user.id for user, _, _ in row.assigned}
-            row.eligible = [
-                r for r in reviewers
+            row.eligible = [  # the least loaded first
+                r for r in by_load
                 if r.id not in taken and r.id not in conflicted[application.association_id]
                 and not (call.avoid_same_region and r.region_code and r.region_code == application.region_code)]
         rows.append(row)
