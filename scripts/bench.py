@@ -82,6 +82,31 @@ def temporary_database(url, folder, label):
             conn.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
+@contextmanager
+def scratch_space(prefix, database_url, label, keep=False):
+    """(folder, database URL) of a run: a temporary folder, removed on exit unless `keep`, and a
+    database of our own in it or in the given PostgreSQL (temporary_database)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    os.environ.pop("DATABASE_URL", None)
+    try:
+        with temporary_database(database_url, folder, label) as url:
+            yield folder, url
+    finally:
+        if keep:
+            print(f"kept {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def release(app):
+    """Close the app's database connections (before its schema or file goes)."""
+    from aap.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
 def make_app(database_url, instance, **overrides):
     from aap import create_app
 
@@ -944,55 +969,44 @@ def main(argv=None):
                   ranking_files=args.ranking_files, small_files=args.small_files)
     only = set((args.only or "ranking,excel,conventions,optimiser,queries").split(","))
 
-    folder = Path(tempfile.mkdtemp(prefix="aap-bench-"))
-    os.environ.pop("DATABASE_URL", None)
-    try:
-        with temporary_database(args.database_url, folder, "aap_bench") as url:
-            app = make_app(url, folder / "instance")
-            import logging
-            logging.getLogger("aap").setLevel(logging.WARNING)
-            migrate(app)
-            print(f"AAP benchmark — {time.strftime('%Y-%m-%d %H:%M')} — {os.cpu_count()} cores, "
-                  f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at start; two busy "
-                  f"processes get {cpu_capacity():.2f} cores (shared machine)")
-            print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split('?')[0].rsplit('@', 1)[-1]} "
-                  f"(temporary)")
-            data = build_dataset(app, sizes)
-            counts = ", ".join(f"{num(v)} {k}" for k, v in data.counts.items())
-            print(f"data set built in {data.seconds:.1f} s: {counts}")
+    with scratch_space("aap-bench-", args.database_url, "aap_bench", args.keep) as (folder, url):
+        app = make_app(url, folder / "instance")
+        import logging
+        logging.getLogger("aap").setLevel(logging.WARNING)
+        migrate(app)
+        print(f"AAP benchmark — {time.strftime('%Y-%m-%d %H:%M')} — {os.cpu_count()} cores, "
+              f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())} at start; two busy "
+              f"processes get {cpu_capacity():.2f} cores (shared machine)")
+        print(f"database: {app.config['SQLALCHEMY_DATABASE_URI'].split('?')[0].rsplit('@', 1)[-1]} "
+              f"(temporary)")
+        data = build_dataset(app, sizes)
+        counts = ", ".join(f"{num(v)} {k}" for k, v in data.counts.items())
+        print(f"data set built in {data.seconds:.1f} s: {counts}")
+        print()
+        table = Table()
+        steps = [("ranking", lambda: measure_ranking(app, data, table, args.repeat)),
+                 ("excel", lambda: measure_excel(app, data, table, max(3, args.repeat // 2))),
+                 ("conventions", lambda: measure_conventions(app, data, table, args.repeat, args.bulk_rounds)),
+                 ("optimiser", lambda: measure_optimiser(app, data, table, 3))]
+        for name, step in steps:
+            if name in only:
+                start = time.perf_counter()
+                step()
+                print(f"  [{name} measured in {time.perf_counter() - start:.0f} s]", flush=True)
+        print()
+        table.print()
+        misses = table.misses
+        if "queries" in only:
+            queries, headers = measure_query_counts(app, data)
             print()
-            table = Table()
-            steps = [("ranking", lambda: measure_ranking(app, data, table, args.repeat)),
-                     ("excel", lambda: measure_excel(app, data, table, max(3, args.repeat // 2))),
-                     ("conventions", lambda: measure_conventions(app, data, table, args.repeat, args.bulk_rounds)),
-                     ("optimiser", lambda: measure_optimiser(app, data, table, 3))]
-            for name, step in steps:
-                if name in only:
-                    start = time.perf_counter()
-                    step()
-                    print(f"  [{name} measured in {time.perf_counter() - start:.0f} s]", flush=True)
-            print()
-            table.print()
-            misses = table.misses
-            if "queries" in only:
-                queries, headers = measure_query_counts(app, data)
-                print()
-                queries.print(("page (GET)",) + headers + ("",))
-                misses += queries.misses
-            print()
-            print(f"at the end: load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; two busy processes "
-                  f"get {cpu_capacity():.2f} cores (the machine is shared: figures are under that load)")
-            print("all targets met" if not misses else f"{misses} target(s) missed")
-            with app.app_context():
-                from aap.extensions import db
-                db.session.remove()
-                db.engine.dispose()
-            return 1 if misses else 0
-    finally:
-        if args.keep:
-            print(f"kept {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
+            queries.print(("page (GET)",) + headers + ("",))
+            misses += queries.misses
+        print()
+        print(f"at the end: load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; two busy processes "
+              f"get {cpu_capacity():.2f} cores (the machine is shared: figures are under that load)")
+        print("all targets met" if not misses else f"{misses} target(s) missed")
+        release(app)
+        return 1 if misses else 0
 
 
 if __name__ == "__main__":

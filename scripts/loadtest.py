@@ -28,12 +28,10 @@ import os
 import random
 import re
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
@@ -47,7 +45,7 @@ for path in (str(ROOT), str(ROOT / "scripts")):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-from bench import cpu_capacity, make_app, migrate, temporary_database  # noqa: E402
+from bench import cpu_capacity, make_app, migrate, release, scratch_space  # noqa: E402
 
 PASSWORD = "rush-de-la-date-limite-2025"
 TARGET_P95 = 0.5
@@ -559,12 +557,10 @@ def main(argv=None):
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     args = parser.parse_args(argv)
 
-    folder = Path(tempfile.mkdtemp(prefix="aap-loadtest-"))
-    instance = folder / "instance"
-    os.environ.pop("DATABASE_URL", None)
     process = None
-    try:
-        with temporary_database(args.database_url, folder, "aap_loadtest") as url:
+    with scratch_space("aap-loadtest-", args.database_url, "aap_loadtest", args.keep) as (folder, url):
+        instance = folder / "instance"
+        try:
             label = "PostgreSQL" if url.startswith("postgres") else "SQLite (WAL, busy timeout)"
             app = make_app(url, instance)
             migrate(app)
@@ -588,18 +584,11 @@ def main(argv=None):
             print()
             ok = report(samples, outcomes, elapsed, alive, problems, counters, args, label, log_path, cpu,
                         (capacity, cpu_capacity()))
-            with app.app_context():
-                from aap.extensions import db
-                db.session.remove()
-                db.engine.dispose()
+            release(app)
             return 0 if ok else 1
-    finally:
-        if process is not None:
-            stop_gunicorn(process)
-        if args.keep:
-            print(f"kept {folder}")
-        else:
-            shutil.rmtree(folder, ignore_errors=True)
+        finally:
+            if process is not None:
+                stop_gunicorn(process)
 
 
 if __name__ == "__main__":

@@ -375,7 +375,7 @@ def test_board_filter_shows_only_the_files_lacking_reviewers(app, client, staff,
     assert "Tous les dossiers (3)" in everything and "À compléter (2)" in everything
     missing = client.get(f"{url}?filtre=a-completer").get_data(as_text=True)
     assert sorted(board_rows(missing)) == sorted(str(a.id) for a in (half, bare))
-    assert "Dossiers à qui il manque des évaluateurs" in missing
+    assert "Dossiers auxquels il manque des évaluateurs" in missing
 
     # Assigning from the filtered page comes back to it, at the file's row.
     response = client.post_form(f"{url}/ajouter?filtre=a-completer&page=1",

@@ -24,7 +24,6 @@ STATE_ORDER = ["draft", "submitted", "incomplete", "admissible", "inadmissible",
                "selected", "waitlisted", "rejected", "withdrawn"]
 
 
-
 def _back(call):
     """After publishing or closing: back to the list or to the call, where the button was."""
     if request.form.get("back") == "list":

@@ -11,10 +11,10 @@ from ..extensions import db
 from ..models import (Application, Assignment, Association, Call, Conflict, Decision, Event, Review,
                       Score, User)
 from ..models.calls import CALL_CLOSED, CALL_PUBLISHED
-from ..models.review import FAVORABLE, RESERVED, UNFAVORABLE
+from ..models.review import FAVORABLE, UNFAVORABLE
 from ..models.users import hash_password
 from ..referentiel import DEPARTEMENT_BY_CODE, DEPARTEMENTS
-from .builder import EURO, DemoBuilder, ascii_slug, paris, round_to, split_years
+from .builder import EURO, DemoBuilder, ascii_slug, paris, recommendation_for, round_to, split_years
 from .vocabulary import (COMMENTS, CONFLICT_REASONS, DEPARTEMENT_WEIGHTS, DESCRIPTION_2025, DESCRIPTION_2026,
                          DESCRIPTION_TOPUP, INADMISSIBLE_REASONS, PUBLISH_REASON, REJECT_REASON,
                          REVIEW_COMMENTS, REVIEWER_REGIONS)
@@ -32,7 +32,6 @@ N_DEMO_REVIEWER_FILES = 4
 
 class DemoError(click.ClickException, ValueError):
     """Refusal to build the demo data (shown by the CLI as a clear French message)."""
-
 
 
 def _check_empty():
@@ -228,8 +227,7 @@ def build_demo(seed=2025):
                                     assigned_by_id=staff.id, assigned_at=assigned_at,
                                     notified_at=assigned_at, no_conflict_confirmed_at=opened))
             values = b.scores(quality, biases[reviewers.index(reviewer)], criteria)
-            mean = sum(values) / len(values)
-            recommendation = FAVORABLE if mean >= 3.4 else RESERVED if mean >= 2.4 else UNFAVORABLE
+            recommendation = recommendation_for(values)
             proposed = None
             if recommendation != UNFAVORABLE:
                 factor = rng.uniform(0.85, 1.0) if recommendation == FAVORABLE else rng.uniform(0.6, 0.85)
@@ -399,7 +397,7 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
     loads = {r.id: 0 for r in reviewers}
     assigned_at = paris(2026, 11, 9, 10)
     deadline_now = paris(2026, 11, 22, 18)
-    demo_files = 0
+    demo_files = pairs = sent_total = 0
     for application in admissible:
         region = application.association.region_code
         candidates = [r for r in reviewers if r.region_code != region
@@ -433,8 +431,7 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
                                     recommendation=None, proposed_amount_cents=None, comment="",
                                     created_at=opened, updated_at=saved, submitted_at=None))
                 continue
-            mean = sum(values) / len(values)
-            recommendation = FAVORABLE if mean >= 3.4 else RESERVED if mean >= 2.4 else UNFAVORABLE
+            recommendation = recommendation_for(values)
             proposed = (None if recommendation == UNFAVORABLE
                         else max(call.min_amount_cents, round_to(application.requested_cents * 0.9, 1000)))
             reviews.append(dict(application_id=application.id, reviewer_id=reviewer.id, status="submitted",
@@ -445,6 +442,8 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
                     recommendation=recommendation)
             sent += 1
             last = max(last, saved)
+        pairs += len(team)
+        sent_total += sent
         b.event("reviewer_assigned", assigned_at, staff, application, reviewer_ids=[r.id for r in team],
                 manual=False)
         b.event("state_change", assigned_at, staff, application, from_state="admissible", to_state="in_review",
@@ -454,14 +453,10 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
             application.status = "reviewed"
             b.event("state_change", last, None, application, from_state="in_review", to_state="reviewed",
                     reason="Toutes les évaluations attendues ont été envoyées.")
-    b.event("auto_assignment_applied", assigned_at, staff, call=call,
-            pairs=sum(1 for a in assignments if a["assigned_at"] == assigned_at))
-    expected = len(admissible) * call.reviewers_per_file
-    sent_total = sum(1 for r in reviews if r["status"] == "submitted" and r["application_id"] in
-                     {a.id for a in admissible})
+    b.event("auto_assignment_applied", assigned_at, staff, call=call, pairs=pairs)
     return (f"Appel « {call.title} » (en évaluation jusqu'au {timeutil.format_datetime(call.review_deadline)}) : "
             f"{len(files)} dossiers, {N_TOPUP_UNCHECKED} à examiner ; {sent_total} évaluations envoyées sur "
-            f"{expected}, dont {N_DEMO_REVIEWER_FILES} dossiers pour l'évaluateur de démonstration.")
+            f"{pairs}, dont {demo_files} dossiers pour l'évaluateur de démonstration.")
 
 
 def _number_in_order_of_submission(call, files):

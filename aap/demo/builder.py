@@ -11,6 +11,7 @@ from stdnum.fr import siret as std_siret
 
 from .. import timeutil
 from ..models import Application, Association, User
+from ..models.review import FAVORABLE, RESERVED, UNFAVORABLE
 from ..referentiel import DEPARTEMENT_BY_CODE, DEPARTEMENTS, departements_of_region
 from .vocabulary import (BANKS, FIRST_NAMES_F, FIRST_NAMES_M, FOLLOW_UP, FUNCTIONS, FUNDERS, LAST_NAMES,
                          MENTORING_FORMS, NAME_HEADS, NAME_TAILS, OBJECTIVES, PARTNERS, PHONE_PREFIX,
@@ -22,7 +23,6 @@ EURO = 100  # cents
 
 def paris(year, month, day, hour=0, minute=0, second=0):
     return timeutil.paris_to_utc(datetime(year, month, day, hour, minute, second))
-
 
 
 # ---------------------------------------------------------------- identifiers
@@ -98,6 +98,12 @@ def a_place(city):
 
 def thousands(n):
     return f"{n:,}".replace(",", "\u202f")
+
+
+def recommendation_for(values):
+    """A reviewer's recommendation that agrees with the scores they gave."""
+    mean = sum(values) / len(values)
+    return FAVORABLE if mean >= 3.4 else RESERVED if mean >= 2.4 else UNFAVORABLE
 
 
 def phone_for(rng, region_code):

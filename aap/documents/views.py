@@ -37,7 +37,6 @@ def _setup(state):
     app.cli.add_command(export_group)
 
 
-
 @bp.route("/candidatures/<int:application_id>/convention.pdf")
 @login_required
 def convention(application_id):
@@ -60,9 +59,8 @@ def general_conditions(slug):
     call, _preview = get_visible_call(slug, current_user)
     if call is None:
         abort(404)
-    content = general_conditions_pdf(call_data(call))
-    return send_file(io.BytesIO(content), mimetype="application/pdf",
-                     download_name=f"conditions-generales-{call.slug}.pdf", max_age=0)
+    return _send_bytes(general_conditions_pdf(call_data(call)), "application/pdf",
+                       f"conditions-generales-{call.slug}.pdf", attachment=False)
 
 
 @bp.route("/instruction/appels/<int:call_id>/documents")
@@ -84,7 +82,6 @@ def start_conventions(call_id):
     job = bulk.start_conventions_job(call, current_user)
     flash("La génération des conventions a commencé ; vous pouvez suivre sa progression ci-dessous.", "info")
     return redirect(url_for("documents.call_documents", call_id=call.id, _anchor=f"travail-{job.id}"))
-
 
 
 @bp.route("/instruction/travaux/<int:job_id>.json")
@@ -114,9 +111,9 @@ def _record_export(call, kind):
     db.session.commit()
 
 
-def _send_bytes(content, mimetype, name):
-    import io
-    return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=True, download_name=name, max_age=0)
+def _send_bytes(content, mimetype, name, attachment=True):
+    return send_file(io.BytesIO(content), mimetype=mimetype, as_attachment=attachment, download_name=name,
+                     max_age=0)
 
 
 @bp.route("/instruction/appels/<int:call_id>/export.xlsx")

@@ -5,6 +5,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Application, Assignment, Call, Review
 from ..models.calls import CALL_PUBLISHED
+from ..models.review import REVIEW_SUBMITTED
 from .. import timeutil
 
 
@@ -32,12 +33,14 @@ def reviewer(user):
     reviews = {r.application_id: r for r in db.session.scalars(
         db.select(Review).where(Review.reviewer_id == user.id)).all()}
     rows = [(a, reviews.get(a.application_id)) for a in assignments]
-    # To do: the nearest deadline first; sent: the latest first.
+
+    def sent(row):
+        return row[1] is not None and row[1].status == REVIEW_SUBMITTED
+    # To do: the nearest deadline first (none: last); sent: the latest first.
     far = timeutil.now().replace(year=9999)
-    todo = sorted((r for r in rows if r[1] is None or r[1].status != "submitted"),
+    todo = sorted((r for r in rows if not sent(r)),
                   key=lambda r: (r[0].application.call.review_deadline or far, r[0].application.reference))
-    done = sorted((r for r in rows if r[1] is not None and r[1].status == "submitted"),
-                  key=lambda r: (r[1].submitted_at, r[0].application.reference), reverse=True)
+    done = sorted(filter(sent, rows), key=lambda r: (r[1].submitted_at, r[0].application.reference), reverse=True)
     return "main/dashboard_reviewer.html", {"todo": todo, "done": done}
 
 
@@ -50,7 +53,7 @@ def staff(user):
         counts.setdefault(call_id, {})[status] = n
     # Reviews still expected per call: assignments without a sent review.
     sent = db.select(Review.id).where(Review.application_id == Assignment.application_id,
-                                      Review.reviewer_id == Assignment.reviewer_id, Review.status == "submitted")
+                                      Review.reviewer_id == Assignment.reviewer_id, Review.status == REVIEW_SUBMITTED)
     awaited = dict(db.session.execute(
         db.select(Application.call_id, func.count(Assignment.id))
         .join(Application, Application.id == Assignment.application_id)

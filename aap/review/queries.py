@@ -48,10 +48,9 @@ def assignment_board(call, page=1, missing_only=False):
     each file, who is assigned and who may still be; the load of every active reviewer over the
     whole call; the number of files in all and still lacking reviewers. A fixed number of
     queries, and a page whose size does not grow with the number of files."""
-    counts = db.session.execute(db.select(
+    total, missing = db.session.execute(db.select(
         db.select(func.count(Application.id)).where(*_board_filter(call, False)).scalar_subquery(),
         db.select(func.count(Application.id)).where(*_board_filter(call, True)).scalar_subquery())).one()
-    total, missing = counts
     pages = max(1, -(-(missing if missing_only else total) // PER_PAGE))
     page = min(max(1, page), pages)
     applications = db.session.scalars(

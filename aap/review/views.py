@@ -178,7 +178,12 @@ def assignments(call_id):
 
 def _board_args(missing_only, page):
     """The query string of a page of the assignment board, defaults left out."""
-    return {**({"filtre": MISSING_ONLY} if missing_only else {}), **({"page": page} if page > 1 else {})}
+    args = {}
+    if missing_only:
+        args["filtre"] = MISSING_ONLY
+    if page > 1:
+        args["page"] = page
+    return args
 
 
 def _back_to_board(call, application):

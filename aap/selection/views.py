@@ -23,7 +23,6 @@ def note_fr(value, digits=2):
     return f"{value:.{digits}f}".replace(".", ",")
 
 
-
 def _application_or_404(call, application_id):
     application = db.session.get(Application, application_id)
     if application is None or application.call_id != call.id:
