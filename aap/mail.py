@@ -17,25 +17,58 @@ from flask import current_app, render_template
 from . import timeutil
 from .extensions import db
 from .models import OutboxMessage
+from .textrules import header_text
 
 RETRY_DELAYS = [60, 5 * 60, 30 * 60, 2 * 3600, 12 * 3600]  # seconds after each failure
 
 
-def queue_mail(to, subject, template, attachments=None, **context):
-    """Render templates/mail/<template>.txt and add the message to the outbox (no commit)."""
+def mail_limit_reached(to, kind):
+    """True when `to` has already been sent as many e-mails of this kind as MAIL_LIMITS allows
+    ({kind: (count, seconds)}: at most `count` in the last `seconds`), counted in the outbox.
+
+    The limits are on the e-mails anyone can cause (reset, confirmation, invitations, messages,
+    login alerts), so that nobody can flood an inbox through AAP. A service whose requester may
+    be told (an invitation) asks first, to answer in French; queue_mail() checks it anyway."""
+    limit = current_app.config.get("MAIL_LIMITS", {}).get(kind)
+    if not limit:
+        return False
+    count, seconds = limit
+    since = timeutil.now() - timedelta(seconds=seconds)
+    queued = db.session.scalar(
+        db.select(db.func.count(OutboxMessage.id))
+        .where(OutboxMessage.to == header_text(to), OutboxMessage.kind == kind,
+               OutboxMessage.created_at >= since))
+    return queued >= count
+
+
+def queue_mail(to, subject, template, attachments=None, kind=None, **context):
+    """Render templates/mail/<template>.txt and add the message to the outbox (no commit).
+
+    `kind` (the template by default) is what the limits of MAIL_LIMITS count: when `to` has
+    had its share of this kind, nothing is queued and None is returned.
+    The subject is often built from user text (an association's name): it is stored on one
+    line, whatever that text holds."""
+    kind = kind or template
+    if mail_limit_reached(to, kind):
+        current_app.logger.info("e-mail %r to %s not queued: limit reached", kind, to)
+        return None
     context.setdefault("base_url", current_app.config["BASE_URL"])
     body = render_template(f"mail/{template}.txt", **context)
-    message = OutboxMessage(to=to, subject=subject, body=body, attachments=attachments or [],
-                            next_attempt_at=timeutil.now())
+    message = OutboxMessage(to=to, subject=header_text(subject), body=body, kind=kind,
+                            attachments=attachments or [], next_attempt_at=timeutil.now())
     db.session.add(message)
     return message
 
 
 def build_email(message, config, instance_path):
+    """The e-mail of an outbox message. The subject and the attachments' names, made from
+    stored text, go through header_text: a CR/LF stored before it was refused (an old association
+    name in a subject) would make EmailMessage refuse the header, and the message fail at every
+    attempt. An address is never mended: one with a line break is malformed (set aside)."""
     email = EmailMessage()
     email["From"] = config["MAIL_FROM"]
     email["To"] = message.to
-    email["Subject"] = message.subject
+    email["Subject"] = header_text(message.subject)
     email["Date"] = formatdate(localtime=False)
     email["Message-ID"] = make_msgid(domain="aap.jeunesse.gouv.fr")
     email.set_content(message.body)
@@ -46,7 +79,7 @@ def build_email(message, config, instance_path):
             from .applications.services import attachment_content
             data = attachment_content(item)
         maintype, _, subtype = item.get("content_type", "application/octet-stream").partition("/")
-        email.add_attachment(data, maintype=maintype, subtype=subtype, filename=item["filename"])
+        email.add_attachment(data, maintype=maintype, subtype=subtype, filename=header_text(item["filename"]))
     return email
 
 

@@ -5,11 +5,13 @@ from stdnum import bic as std_bic
 from stdnum import iban as std_iban
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.fr import siret as std_siret
+from wtforms import PasswordField, StringField, TextAreaField
 from wtforms.validators import ValidationError
+
+from .textrules import control_characters, looks_like_formula
 
 RNA_RE = re.compile(r"^W\d{9}$")
 PHONE_RE = re.compile(r"^\+?[0-9 .()-]{10,20}$")
-MIN_PASSWORD = 12
 
 
 def clean_siret(value):
@@ -48,11 +50,12 @@ def clean_bic(value):
         raise ValueError("Le BIC comporte 8 ou 11 caractères, par exemple BNPAFRPPXXX.") from None
 
 
-def check_password_strength(password):
-    if len(password or "") < MIN_PASSWORD:
-        raise ValueError(f"Le mot de passe doit comporter au moins {MIN_PASSWORD} caractères.")
-    if len(password) > 200:
-        raise ValueError("Le mot de passe ne peut pas dépasser 200 caractères.")
+def check_password_strength(password, email=None, names=()):
+    """Raise ValueError (French message) for a password too weak for this person: the one rule
+    of every password form and service, in aap/passwords.py (length, common passwords,
+    sequences, repetitions, the person's name or e-mail address)."""
+    from .passwords import check_password
+    check_password(password, email=email, names=names)
 
 
 def wtf(cleaner):
@@ -65,3 +68,34 @@ def wtf(cleaner):
         except ValueError as error:
             raise ValidationError(str(error)) from None
     return validator
+
+
+# --- Text: formulas and control characters (the rules are in textrules.py) ----------------
+
+FORMULA_MESSAGE = ("Ce champ ne peut pas commencer par =, +, -, @, une tabulation ou un retour à la ligne : "
+                   "retirez ce premier caractère.")
+CONTROL_MESSAGE = ("Ce champ contient un caractère invisible ou de contrôle (retour à la ligne, tabulation…) "
+                   "qui n'est pas accepté : retirez-le.")
+CONTROL_MULTILINE_MESSAGE = ("Ce texte contient un caractère invisible ou de contrôle qui n'est pas accepté "
+                             "(seuls les retours à la ligne et les tabulations le sont) : retirez-le.")
+
+
+def no_formula(form, field):
+    """For names and titles, which never start like a spreadsheet formula (association name,
+    acronym, person names, project and call titles...): refuse =, +, -, @, tab or CR first,
+    after any leading spaces. The exports neutralise such text anyway (textrules.csv_text and
+    the Excel quote prefix), for what was stored before this rule."""
+    if isinstance(field.data, str) and looks_like_formula(field.data.lstrip(" \u00a0\u202f")):
+        raise ValidationError(FORMULA_MESSAGE)
+
+
+def control_character_error(field):
+    """The French message for a text field holding a control character, or None. A text area
+    keeps line breaks and tabs; every other text field (single line) accepts none. Passwords are
+    never shown, mailed nor exported: they are hashed as typed and left to the login."""
+    if not isinstance(field, StringField) or isinstance(field, PasswordField) or not isinstance(field.data, str):
+        return None
+    multiline = isinstance(field, TextAreaField)
+    if control_characters(field.data, multiline=multiline):
+        return CONTROL_MULTILINE_MESSAGE if multiline else CONTROL_MESSAGE
+    return None

@@ -80,31 +80,32 @@ def test_scdl_single_payment_and_configured_grantor(app):
     assert rows[0]["idAttribuant"] == "13000000000006"
 
 
-def test_opendata_sqlite_has_no_personal_data_and_full_text_search(app, results, tmp_path):
+def test_opendata_sqlite_holds_aggregates_only(app, results, tmp_path):
+    """Outcomes and régions, counted; no row per file (see test_injection_and_exports.py for the
+    scan of every cell and the small groups)."""
     call, first, second = results
     path = build_opendata_sqlite(call, tmp_path / "resultats.sqlite")
     conn = sqlite3.connect(path)
     tables = {name for (name,) in conn.execute("select name from sqlite_master where type='table'")}
-    assert {"winners", "applications", "regions", "about", "winners_fts", "applications_fts"} <= tables
-    for table in ("winners", "applications", "regions", "about"):
+    assert tables == {"outcomes", "regions", "about"}
+    for table in tables:
         columns = [row[1] for row in conn.execute(f"pragma table_info({table})")]
         assert not [c for c in columns if PERSONAL.search(c)], (table, columns)
     dump = "\n".join(conn.iterdump())
     for secret in ("FR7630006000011234567890189", "AGRIFRPP", "contact@example.org", "Claire Martin",
-                   "04 72 00 00 00", "12 rue de la République", "evaluateur@example.org"):
+                   "04 72 00 00 00", "12 rue de la République", "evaluateur@example.org", "Réussir Ensemble",
+                   "Élan Rural", first.reference, second.reference, "agriculteurs", "Premiers pas"):
         assert secret not in dump
-    winners = conn.execute("select reference, association, amount_granted, score, region from winners "
-                           "order by reference").fetchall()
-    assert winners == [(first.reference, "Réussir Ensemble", 42500.5, 20.0, "Auvergne-Rhône-Alpes"),
-                       (second.reference, "Élan Rural", 30000.0, None, "Provence-Alpes-Côte d'Azur")]
-    outcomes = dict(conn.execute("select association, outcome from applications"))
-    assert outcomes["Liste d'attente"] == "Liste d'attente"
-    assert outcomes["Pas encore publiée"] == ""  # an unpublished decision stays secret
-    found = conn.execute("select reference from winners where rowid in "
-                         "(select rowid from winners_fts where winners_fts match ?)", ["agriculteurs"]).fetchall()
-    assert found == [(second.reference,)]
-    regions = conn.execute("select region, winners, amount_granted from regions order by region").fetchall()
-    assert regions == [("Auvergne-Rhône-Alpes", 1, 42500.5), ("Provence-Alpes-Côte d'Azur", 1, 30000.0)]
+    outcomes = conn.execute("select outcome, files, amount_granted from outcomes order by sort_order").fetchall()
+    # The unpublished « selected » decision stays secret: counted with the files without a decision.
+    assert outcomes == [("Retenu", 2, 72500.5), ("Liste d'attente", 1, None), ("Sans décision publiée", 1, None)]
+    regions = conn.execute("select region, outcome, files, amount_granted from regions").fetchall()
+    other = "Autres régions (moins de 3 dossiers : secret statistique)"
+    assert sorted(regions) == sorted([
+        ("Auvergne-Rhône-Alpes", "Retenu", 1, 42500.5), ("Provence-Alpes-Côte d'Azur", "Retenu", 1, 30000.0),
+        (other, "Liste d'attente", 1, None), (other, "Sans décision publiée", 1, None)])
+    about = dict(conn.execute("select key, value from about"))
+    assert about["call"] == call.title and about["min_group"] == "3" and "SCDL" in about["method"]
 
 
 def test_staff_downloads_and_cli(app, client, login_as, staff, results, tmp_path):
@@ -125,7 +126,7 @@ def test_staff_downloads_and_cli(app, client, login_as, staff, results, tmp_path
     assert read_csv(csv_path.read_bytes())[0] == OFFICIAL_COLUMNS and "2 subvention(s)" in result.output
     result = runner.invoke(args=["export", "opendata", "--call", call.slug, "-o", str(db_path)])
     assert result.exit_code == 0, result.output
-    assert sqlite3.connect(db_path).execute("select count(*) from winners").fetchone() == (2,)
+    assert sqlite3.connect(db_path).execute("select files from outcomes where outcome = 'Retenu'").fetchone() == (2,)
 
 
 def test_unknown_call_is_404_for_staff(client, login_as, staff):

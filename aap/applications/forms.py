@@ -5,14 +5,15 @@ checked with a French message next to the field, and turned into a Python value 
 """
 import re
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
 from .. import money, referentiel
+from ..forms import AppForm
 from ..models.applications import SCOPES
+from ..validators import no_formula
 from . import sections as S
 
 TEXT_LIMITS = {"title": 255, "summary": 3000, "attestation_name": 200}
@@ -146,7 +147,7 @@ def _euros(cents):
     return money.format_euros(cents)
 
 
-class SectionForm(FlaskForm):
+class SectionForm(AppForm):
     """Base of every section form: the version the user started from."""
 
     version = HiddenField()
@@ -251,8 +252,9 @@ def _field_for(spec):
     hint = spec.hint
     if spec.kind == "text":
         limit = TEXT_LIMITS.get(spec.name, 255)
+        # Titles and names (project title, the signatory's name) never start like a formula.
         return {spec.name: StringField(spec.label, description=hint, validators=[
-            Length(max=limit, message=f"{limit} caractères au plus.")])}
+            Length(max=limit, message=f"{limit} caractères au plus."), no_formula])}
     if spec.kind == "textarea":
         limit = TEXT_LIMITS.get(spec.name, TEXTAREA_LIMIT)
         return {spec.name: TextAreaField(spec.label, description=hint, validators=[
@@ -281,7 +283,7 @@ def _field_for(spec):
         for i in range(S.COFUNDING_ROWS):
             funder, amount, status = cofunding_names(i)
             fields[funder] = StringField(f"Cofinanceur n° {i + 1}", validators=[
-                Length(max=200, message="200 caractères au plus.")])
+                Length(max=200, message="200 caractères au plus."), no_formula])
             fields[amount] = MoneyField(f"Montant du cofinancement n° {i + 1} (en euros)")
             fields[status] = OptionalSelectField(f"État du cofinancement n° {i + 1}",
                                                  choices=_choices([("", "— Choisir —")] + list(S.COFUNDING_STATUSES.items())))
@@ -319,11 +321,11 @@ def build_form(section, application, formdata=None):
     return cls(formdata=formdata, data=initial)
 
 
-class UploadForm(FlaskForm):
+class UploadForm(AppForm):
     file = FileField("Fichier")
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """A form with only the CSRF token (submit, withdraw, delete)."""
 
     reason = TextAreaField("Motif (facultatif)", validators=[Length(max=2000, message="2000 caractères au plus.")])

@@ -2,17 +2,19 @@
 import re
 from datetime import date, datetime
 
-from flask_wtf import FlaskForm
-from wtforms import EmailField, Field, PasswordField, SelectField, StringField
+from flask_wtf.file import FileField
+from wtforms import BooleanField, EmailField, Field, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 from wtforms.widgets import DateInput, TextInput
 
+from ..forms import AppForm
 from ..models.associations import LEGAL_FORMS
 from ..money import AmountError, cents_to_input, parse_euros
+from ..passwords import HINT as PASSWORD_HINT
 from ..referentiel import DEPARTEMENT_BY_CODE, departement_choices, departement_for_postal_code
-from ..validators import check_password_strength, clean_bic, clean_iban, clean_rna, clean_siret
-from . import services
+from ..validators import check_password_strength, clean_bic, clean_iban, clean_rna, clean_siret, no_formula
+from . import bank, services
 from .services import group_iban
 
 DATE_INVALID = "Saisissez une date valide, par exemple 17/05/2010."
@@ -87,11 +89,6 @@ class FrenchDateField(Field):
         raise ValueError(DATE_INVALID)
 
 
-def _strong_password(value):
-    check_password_strength(value)
-    return value
-
-
 def _choice_of(allowed, message):
     def validator(form, field):
         if field.data not in allowed:
@@ -106,22 +103,23 @@ def _budget(form, field):
         raise ValidationError(str(error)) from None
 
 
-class IdentityForm(FlaskForm):
-    name = StringField("Nom de l'association", validators=[DataRequired(services.NAME_REQUIRED), too_long(255)])
-    acronym = StringField("Sigle", validators=[too_long(50)])
+class IdentityForm(AppForm):
+    name = StringField("Nom de l'association", validators=[DataRequired(services.NAME_REQUIRED), too_long(255),
+                                                           no_formula])
+    acronym = StringField("Sigle", validators=[too_long(50), no_formula])
     legal_form = SelectField("Forme juridique", choices=choices(LEGAL_FORMS.items()), validate_choice=False,
                              validators=[_choice_of(LEGAL_FORMS, services.LEGAL_FORM_UNKNOWN)])
     rna = StringField("Numéro RNA", validators=[rule(clean_rna)])
     siret = StringField("Numéro SIRET", validators=[rule(clean_siret)])
-    address = StringField("Adresse du siège", validators=[too_long(255)])
+    address = StringField("Adresse du siège", validators=[too_long(255), no_formula])
     postal_code = StringField("Code postal", validators=[rule(services.clean_postal_code)])
-    commune = StringField("Commune", validators=[too_long(120)])
+    commune = StringField("Commune", validators=[too_long(120), no_formula])
     departement_code = SelectField(
         "Département", choices=choices([("", "Déterminé par le code postal")] + departement_choices()),
         validate_choice=False,
         validators=[_choice_of(set(DEPARTEMENT_BY_CODE) | {""}, services.DEPARTEMENT_UNKNOWN)])
-    representative_name = StringField("Nom du représentant légal", validators=[too_long(200)])
-    representative_function = StringField("Fonction du représentant légal", validators=[too_long(120)])
+    representative_name = StringField("Nom du représentant légal", validators=[too_long(200), no_formula])
+    representative_function = StringField("Fonction du représentant légal", validators=[too_long(120), no_formula])
     contact_email = EmailField("Adresse e-mail de contact", validators=[
         Optional(), too_long(254), Email(services.EMAIL_INVALID, check_deliverability=False)])
     phone = StringField("Téléphone", validators=[rule(services.check_phone)])
@@ -152,11 +150,14 @@ class IdentityForm(FlaskForm):
         return data
 
 
-class BankForm(FlaskForm):
+class BankForm(AppForm):
     iban = StringField("IBAN", validators=[DataRequired(services.IBAN_REQUIRED), rule(clean_iban)])
     bic = StringField("BIC", validators=[DataRequired(services.BIC_REQUIRED), rule(clean_bic)])
     account_holder = StringField("Titulaire du compte", validators=[
-        DataRequired(services.HOLDER_REQUIRED), too_long(200)])
+        DataRequired(services.HOLDER_REQUIRED), too_long(200), no_formula])
+    # Once a file of the association is selected: the RIB of the new account (checked by the service).
+    rib = FileField("RIB du nouveau compte")
+    password = PasswordField("Votre mot de passe", validators=[DataRequired(bank.PASSWORD_REQUIRED)])
 
     @classmethod
     def initial(cls, association):
@@ -164,17 +165,38 @@ class BankForm(FlaskForm):
                 "account_holder": association.account_holder or association.name}
 
 
-class InviteMemberForm(FlaskForm):
+class ValidateBankRequestForm(AppForm):
+    checked = BooleanField("J'ai vérifié que le RIB joint correspond au titulaire, à l'IBAN et au BIC demandés",
+                           validators=[DataRequired(bank.CHECK_REQUIRED)])
+
+
+class RefuseBankRequestForm(AppForm):
+    reason = TextAreaField("Motif du refus (communiqué à l'association)", validators=[
+        DataRequired(bank.REASON_REQUIRED), Length(max=bank.REASON_MAX_LENGTH, message=bank.REASON_TOO_LONG)])
+
+
+class InviteMemberForm(AppForm):
     email = EmailField("Adresse e-mail de votre collègue", validators=[
         DataRequired("Saisissez l'adresse e-mail de la personne à inviter."), too_long(254),
         Email(services.EMAIL_INVALID, check_deliverability=False)])
 
 
-class JoinForm(FlaskForm):
-    first_name = StringField("Prénom", validators=[DataRequired("Saisissez votre prénom."), too_long(100)])
-    last_name = StringField("Nom", validators=[DataRequired("Saisissez votre nom."), too_long(100)])
-    password = PasswordField("Mot de passe", validators=[
-        DataRequired("Choisissez un mot de passe."), rule(_strong_password)])
+class JoinForm(AppForm):
+    first_name = StringField("Prénom", validators=[DataRequired("Saisissez votre prénom."), too_long(100), no_formula])
+    last_name = StringField("Nom", validators=[DataRequired("Saisissez votre nom."), too_long(100), no_formula])
+    password = PasswordField("Mot de passe", description=PASSWORD_HINT,
+                             validators=[DataRequired("Choisissez un mot de passe.")])
     password_confirm = PasswordField("Confirmation du mot de passe", validators=[
         DataRequired("Confirmez le mot de passe."),
         EqualTo("password", message="Les deux mots de passe ne sont pas identiques.")])
+
+    def __init__(self, *args, email=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.invited_email = email  # the address of the invitation, for the password rule
+
+    def validate_password(self, field):
+        try:
+            check_password_strength(field.data, email=self.invited_email,
+                                    names=(self.first_name.data, self.last_name.data))
+        except ValueError as error:
+            raise ValidationError(str(error)) from None

@@ -3,14 +3,16 @@ so that forms and services refuse the same things with the same French messages.
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
-from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, DecimalField, FieldList, Form, FormField, HiddenField,
                      IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField, TimeField)
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import timeutil
+from ..forms import AppForm
+from ..models.calls import VISIBILITY_LABELS
 from ..money import AmountError, cents_to_input, parse_euros
+from ..validators import no_formula
 from . import services
 
 
@@ -130,9 +132,10 @@ def _lower(value):
     return value.lower() if isinstance(value, str) else value
 
 
-class CallForm(FlaskForm):
+class CallForm(AppForm):
     title = StringField("Titre de l'appel à projets", filters=[_strip],
-                        validators=[InputRequired("Saisissez le titre de l'appel à projets."), Length(max=255)])
+                        validators=[InputRequired("Saisissez le titre de l'appel à projets."), Length(max=255),
+                                    no_formula])
     slug = StringField("Adresse courte", filters=[_strip, _lower],
                        validators=[InputRequired("Saisissez l'adresse courte de l'appel, par exemple aap-2027.")])
     description = TextAreaField("Présentation de l'appel (Markdown)", render_kw={"rows": 14}, validators=[
@@ -219,7 +222,7 @@ class CallForm(FlaskForm):
 
 class CriterionForm(Form):
     id = HiddenField()
-    label = StringField("Intitulé", filters=[_strip])
+    label = StringField("Intitulé", filters=[_strip], validators=[no_formula])
     description = TextAreaField("Description", filters=[_strip], render_kw={"rows": 3}, validators=[
         Length(max=5_000, message="La description ne peut pas dépasser 5 000 caractères.")])
     weight = FrDecimalField("Poids", default=Decimal("1"))
@@ -258,7 +261,7 @@ class CriterionForm(Form):
         return ok
 
 
-class CriteriaForm(FlaskForm):
+class CriteriaForm(AppForm):
     criteria = FieldList(FormField(CriterionForm), min_entries=0)
 
     def items(self):
@@ -288,12 +291,23 @@ def criteria_form(call, formdata=None):
 
 # ---------------------------------------------------------------- required documents
 
+# The visibility of a required document as posted (RequiredDocument.reserved).
+VISIBLE, RESERVED = "evaluateurs", "instruction"
+VISIBILITY_CHOICES = [(VISIBLE, VISIBILITY_LABELS[False]), (RESERVED, VISIBILITY_LABELS[True])]
+
+
 class DocumentForm(Form):
     id = HiddenField()
     label = StringField("Intitulé", filters=[_strip])
     mandatory = BooleanField("Pièce obligatoire")
     formats = MultiCheckboxField("Formats acceptés", choices=list(services.FORMAT_LABELS.items()))
+    visibility = RadioField("Qui lit cette pièce ?", choices=VISIBILITY_CHOICES, validate_choice=False)
     remove = BooleanField("Supprimer cette pièce")
+
+    @property
+    def reserved(self):
+        """True or False as chosen; None when nothing was posted (the document keeps its own)."""
+        return {VISIBLE: False, RESERVED: True}.get(self.visibility.data)
 
     @property
     def is_blank_new(self):
@@ -309,15 +323,24 @@ class DocumentForm(Form):
         elif len(self.label.data) > 200:
             self.label.errors = ["L'intitulé ne peut pas dépasser 200 caractères."]
             ok = False
+        else:
+            try:
+                no_formula(self, self.label)
+            except ValidationError as error:
+                self.label.errors = [str(error)]
+                ok = False
         chosen = self.formats.data or []
         if not chosen or any(f not in services.FORMATS for f in chosen):
             self.formats.errors = ["Cochez au moins un format accepté."]
+            ok = False
+        if self.visibility.data not in (None, "", VISIBLE, RESERVED):
+            self.visibility.errors = ["Choisissez qui lit cette pièce : les évaluateurs ou l'instruction seulement."]
             ok = False
         self._errors = None
         return ok
 
 
-class DocumentsForm(FlaskForm):
+class DocumentsForm(AppForm):
     documents = FieldList(FormField(DocumentForm), min_entries=0)
 
     def items(self):
@@ -328,7 +351,7 @@ class DocumentsForm(FlaskForm):
                 continue
             items.append({"id": _id(sub.id.data),
                           "label": sub.label.data, "mandatory": sub.mandatory.data,
-                          "formats": sub.formats.data or []})
+                          "formats": sub.formats.data or [], "reserved": sub.reserved})
         return items
 
 
@@ -339,10 +362,11 @@ def documents_form(call, formdata=None):
     for document in call.documents:
         form.documents.append_entry({"id": str(document.id), "label": document.label,
                                      "mandatory": document.mandatory,
-                                     "formats": [f for f in document.formats.split(",") if f]})
-    form.documents.append_entry({"mandatory": True, "formats": list(services.FORMATS)})
+                                     "formats": [f for f in document.formats.split(",") if f],
+                                     "visibility": RESERVED if document.reserved else VISIBLE})
+    form.documents.append_entry({"mandatory": True, "formats": list(services.FORMATS), "visibility": VISIBLE})
     return form
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """Only the CSRF token: publish and close buttons."""

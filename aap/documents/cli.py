@@ -92,7 +92,8 @@ def export_scdl(slug, output):
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @with_appcontext
 def export_opendata(slug, output):
-    """The anonymised results of the call as a SQLite file (for Datasette)."""
+    """The call's anonymised results as a SQLite file for Datasette: aggregates per outcome and
+    région, publishable (the winners' names are in the SCDL file)."""
     from .opendata import build_opendata_sqlite
 
     call = _call(slug)

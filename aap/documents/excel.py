@@ -17,6 +17,7 @@ from ..models import Application, Association, Call, Criterion, Decision, Review
 from ..models.applications import DRAFT, STATUS_LABELS
 from ..models.review import RECOMMENDATION_LABELS, REVIEW_SUBMITTED
 from ..models.selection import OUTCOME_LABELS
+from ..textrules import looks_like_formula
 from ..timeutil import now, to_paris
 from .data import (application_scores_subquery, departement_label, region_name, review_scores_subquery,
                    winners_condition)
@@ -28,7 +29,6 @@ INTEGER = "0"
 DATE = "DD/MM/YYYY"
 DATETIME = "DD/MM/YYYY HH:MM"
 BATCH = 500
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
 HEADER_FONT = Font(bold=True)
 HEADER_FILL = PatternFill("solid", fgColor="E3E3FD")
@@ -56,8 +56,9 @@ class Sheet:
 
     def text(self, value):
         cell = WriteOnlyCell(self.ws, value=None if value is None else str(value))
-        if isinstance(cell.value, str) and cell.value.startswith(FORMULA_TRIGGERS):
-            # A plain string, never a formula: stored as text and shown with a quote prefix.
+        if looks_like_formula(cell.value):
+            # A plain string, never a formula: stored as text and shown with a quote prefix
+            # (the CSV writers use textrules.csv_text, on the same rule).
             cell.data_type = "s"
             cell.quotePrefix = True
         return cell
@@ -69,7 +70,7 @@ class Sheet:
             value = str(value)
             # A bare string needs no cell object (a tenth of the export's time at 10,000 files),
             # unless a spreadsheet could read it as a formula.
-            return self.text(value) if value.startswith(FORMULA_TRIGGERS) else value
+            return self.text(value) if looks_like_formula(value) else value
         cell = WriteOnlyCell(self.ws, value=value)
         cell.number_format = {"euro": EURO, "percent": PERCENT, "score": SCORE, "int": INTEGER,
                               "date": DATE, "datetime": DATETIME, "number": "0.00"}[kind]

@@ -1,5 +1,6 @@
-"""Open data of a call: the winners in the SCDL « subventions » 2.1.1 format (CSV), and an
-anonymised SQLite file of the results (sqlite-utils, ready for Datasette).
+"""Open data of a call: the winners in the SCDL « subventions » 2.1.1 format (CSV), the legal
+publication of the grants, and an anonymised SQLite file of aggregated results (sqlite-utils,
+ready for Datasette): both may be published.
 
 SCDL: https://schema.data.gouv.fr/scdl/subventions/2.1.1/ — one row per grant, UTF-8, comma,
 dates YYYY-MM-DD, amounts with a dot, pourcentageSubvention is the beneficiary's share of the
@@ -16,9 +17,9 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Application, Association, Decision
-from ..models.applications import DRAFT
-from ..models.selection import OUTCOME_LABELS
-from ..referentiel import DEPARTEMENT_BY_CODE
+from ..models.applications import DRAFT, INADMISSIBLE
+from ..models.selection import OUTCOME_LABELS, OUTCOME_REJECTED, OUTCOME_SELECTED, OUTCOME_WAITLISTED
+from ..textrules import csv_text
 from ..timeutil import now, to_paris
 from .data import amounts_per_year, application_scores_subquery, region_name, winners
 
@@ -83,103 +84,151 @@ def build_scdl_csv(call):
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=SCDL_COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(scdl_rows(call))
+    for row in scdl_rows(call):
+        # Names and titles come from users: a cell a spreadsheet would run gets an apostrophe.
+        writer.writerow({column: csv_text(value) for column, value in row.items()})
     return buffer.getvalue().encode("utf-8")
 
 
 # --- Anonymised SQLite --------------------------------------------------------------------
 
+# Statistical secrecy (the « règle des 3 unités »): no figure is published about fewer than
+# MIN_GROUP files that were not retained, so that nobody who knows an association applied can
+# read its outcome, amount or score.
+MIN_GROUP = 3
+WINNERS = OUTCOME_LABELS[OUTCOME_SELECTED]
+INADMISSIBLE_LABEL = "Irrecevable"
+UNDECIDED_LABEL = "Sans décision publiée"
+OUTCOME_ORDER = [WINNERS, OUTCOME_LABELS[OUTCOME_WAITLISTED], OUTCOME_LABELS[OUTCOME_REJECTED],
+                 INADMISSIBLE_LABEL, UNDECIDED_LABEL]
+OTHER_REGIONS_CODE = "autres"
+OTHER_REGIONS = f"Autres régions (moins de {MIN_GROUP} dossiers : secret statistique)"
+UNKNOWN_REGION_CODE = "nr"
+METHOD = (
+    "Chiffres agrégés de l'appel à projets, sans aucune ligne par dossier : ni nom, ni SIRET, ni RNA, "
+    "ni référence de dossier, ni texte saisi par une association. Table « outcomes » : par issue, le "
+    "nombre de dossiers, le montant accordé (lauréats) et, pour les groupes d'au moins {n} dossiers, le "
+    "montant demandé, les jeunes et mentors prévus et la note moyenne sur 20. Table « regions » : par "
+    "région et par issue, le nombre de dossiers et le montant accordé aux lauréats ; les dossiers non "
+    "retenus d'une région qui en compte moins de {n} pour une issue sont comptés dans « {other} ». Une "
+    "décision non encore publiée est comptée dans « {undecided} ». La liste nominative des lauréats est "
+    "publiée à part, au format SCDL « subventions »."
+).format(n=MIN_GROUP, other=OTHER_REGIONS, undecided=UNDECIDED_LABEL)
+
+
 def _euros(cents):
     return None if cents is None else round(cents / 100, 2)
 
 
-def _dep_name(code):
-    dep = DEPARTEMENT_BY_CODE.get(code or "")
-    return dep.name if dep else None
+def _outcome(row):
+    """The published outcome of a file, in words; « sans décision publiée » while unpublished."""
+    if row.published_at is not None and row.outcome in OUTCOME_LABELS:
+        return OUTCOME_LABELS[row.outcome]
+    if row.status == INADMISSIBLE:
+        return INADMISSIBLE_LABEL
+    return UNDECIDED_LABEL
+
+
+def _files(call):
+    """One small record per submitted file: outcome, région and the figures that are summed."""
+    scores, _counts = application_scores_subquery()
+    statement = (
+        select(Application.status, Application.requested_cents, Application.young_count,
+               Application.mentor_count, Association.region_code, Decision.outcome, Decision.published_at,
+               Decision.amount_cents, Decision.amount_per_year, scores.c.score)
+        .join(Association, Association.id == Application.association_id)
+        .outerjoin(Decision, Decision.application_id == Application.id)
+        .outerjoin(scores, scores.c.application_id == Application.id)
+        .where(Application.call_id == call.id, Application.status != DRAFT)
+    )
+    for row in db.session.execute(statement.execution_options(yield_per=500)):
+        outcome = _outcome(row)
+        granted = None
+        if outcome == WINNERS:
+            granted = row.amount_cents if row.amount_cents is not None else sum(row.amount_per_year or [])
+        yield {"outcome": outcome, "region_code": row.region_code or UNKNOWN_REGION_CODE,
+               "requested": row.requested_cents, "granted": granted, "young": row.young_count,
+               "mentors": row.mentor_count, "score": None if row.score is None else float(row.score)}
+
+
+def _sum(values):
+    return sum(v for v in values if v is not None)
+
+
+def outcome_rows(files):
+    """National figures per outcome; below MIN_GROUP files only the count (and, for winners, the
+    amount granted, published anyway in the SCDL file)."""
+    rows = []
+    for order, outcome in enumerate(OUTCOME_ORDER, start=1):
+        group = [f for f in files if f["outcome"] == outcome]
+        if not group:
+            continue
+        enough = len(group) >= MIN_GROUP
+        scored = [f["score"] for f in group if f["score"] is not None]
+        rows.append({
+            "outcome": outcome, "sort_order": order, "files": len(group),
+            "amount_granted": _euros(_sum(f["granted"] for f in group)) if outcome == WINNERS else None,
+            "amount_requested": _euros(_sum(f["requested"] for f in group)) if enough else None,
+            "young_count": _sum(f["young"] for f in group) if enough else None,
+            "mentor_count": _sum(f["mentors"] for f in group) if enough else None,
+            "mean_score": round(sum(scored) / len(scored), 2) if len(scored) >= MIN_GROUP else None,
+        })
+    return rows
+
+
+def region_rows(files):
+    """Files per région and outcome. Winners are public (SCDL): each région's count and amount.
+    A région with fewer than MIN_GROUP files of another outcome does not show them: they are
+    counted in « Autres régions » for that outcome."""
+    groups = {}
+    for f in files:
+        groups.setdefault((f["region_code"], f["outcome"]), []).append(f)
+    rows, pooled = [], {}
+    for (code, outcome), group in groups.items():
+        if outcome != WINNERS and len(group) < MIN_GROUP:
+            pooled[outcome] = pooled.get(outcome, 0) + len(group)
+            continue
+        name = region_name(code) if code != UNKNOWN_REGION_CODE else ""
+        rows.append({"region_code": code, "region": name or "Non renseignée", "outcome": outcome,
+                     "files": len(group),
+                     "amount_granted": _euros(_sum(f["granted"] for f in group)) if outcome == WINNERS else None})
+    for outcome, count in pooled.items():
+        rows.append({"region_code": OTHER_REGIONS_CODE, "region": OTHER_REGIONS, "outcome": outcome,
+                     "files": count, "amount_granted": None})
+    order = {outcome: i for i, outcome in enumerate(OUTCOME_ORDER)}
+    rows.sort(key=lambda r: (r["region_code"] == OTHER_REGIONS_CODE, r["region"], order[r["outcome"]]))
+    return rows
 
 
 def build_opendata_sqlite(call, path):
-    """Write the anonymised results of the call to a new SQLite file at path.
+    """Write the anonymised results of the call to a new SQLite file at path (for Datasette).
 
-    Tables: winners, applications, regions, about. Legal persons only: no names, e-mails,
-    phones or addresses of people, no bank details. Full-text search on titles and summaries.
+    Aggregates only (tables outcomes, regions, about; see METHOD): nothing in it names, numbers
+    or describes one file, and no group of fewer than MIN_GROUP files that were not retained is
+    shown by région. The winners, with their names, go out in the SCDL file (build_scdl_csv).
     """
     import sqlite_utils
 
     path = Path(path)
     if path.exists():
         path.unlink()
+    files = list(_files(call))
     database = sqlite_utils.Database(str(path))
-    scores, counts = application_scores_subquery()
-    statement = (
-        select(Application.id, Application.reference, Application.title, Application.summary,
-               Application.requested_cents, Application.total_cost_cents, Application.young_count,
-               Application.mentor_count, Application.share_qpv, Application.share_zrr, Application.share_ase,
-               Application.share_disability, Application.share_dropout, Application.departements,
-               Association.name, Association.siret, Association.rna, Association.region_code,
-               Association.departement_code, Decision.outcome, Decision.published_at, Decision.amount_cents,
-               Decision.amount_per_year, scores.c.score, counts.c.review_count)
-        .join(Association, Association.id == Application.association_id)
-        .outerjoin(Decision, Decision.application_id == Application.id)
-        .outerjoin(scores, scores.c.application_id == Application.id)
-        .outerjoin(counts, counts.c.application_id == Application.id)
-        .where(Application.call_id == call.id, Application.status != DRAFT)
-        .order_by(Application.reference, Application.id)
-    )
-    applications, winners_rows = [], []
-    for row in db.session.execute(statement.execution_options(yield_per=500)):
-        published = row.outcome if row.published_at is not None else None
-        common = {
-            "reference": row.reference, "association": row.name, "siret": row.siret, "rna": row.rna,
-            "region_code": row.region_code, "region": region_name(row.region_code) or None,
-            "departement_code": row.departement_code, "departement": _dep_name(row.departement_code),
-            "title": row.title, "summary": row.summary,
-            "amount_requested": _euros(row.requested_cents),
-            "score": None if row.score is None else round(float(row.score), 2),
-            "young_count": row.young_count,
-        }
-        applications.append(dict(common, review_count=row.review_count or 0,
-                                 outcome=OUTCOME_LABELS.get(published, "") if published else ""))
-        if published == "selected":
-            per_year = row.amount_per_year or []
-            granted = row.amount_cents if row.amount_cents is not None else sum(per_year)
-            winners_rows.append(dict(
-                common, amount_granted=_euros(granted), total_cost=_euros(row.total_cost_cents),
-                mentor_count=row.mentor_count, share_qpv=row.share_qpv, share_zrr=row.share_zrr,
-                share_ase=row.share_ase, share_disability=row.share_disability,
-                share_dropout=row.share_dropout, departements_covered=", ".join(row.departements or []),
-                decision_date=_day(row.published_at).isoformat()))
-    text_columns = {"reference": str, "association": str, "siret": str, "rna": str, "region_code": str,
-                    "region": str, "departement_code": str, "departement": str, "title": str, "summary": str,
-                    "amount_requested": float, "score": float, "young_count": int}
-    database["applications"].insert_all(applications, pk="reference",
-                                        columns=dict(text_columns, review_count=int, outcome=str))
-    database["winners"].insert_all(winners_rows, pk="reference", columns=dict(
-        text_columns, amount_granted=float, total_cost=float, mentor_count=int, share_qpv=int,
-        share_zrr=int, share_ase=int, share_disability=int, share_dropout=int, departements_covered=str,
-        decision_date=str))
-    regions = {}
-    for row in winners_rows:
-        entry = regions.setdefault(row["region_code"] or "", {
-            "region_code": row["region_code"] or "", "region": row["region"] or "Non renseignée",
-            "winners": 0, "amount_granted": 0.0, "young_count": 0, "mentor_count": 0})
-        entry["winners"] += 1
-        entry["amount_granted"] = round(entry["amount_granted"] + (row["amount_granted"] or 0), 2)
-        entry["young_count"] += row["young_count"] or 0
-        entry["mentor_count"] += row["mentor_count"] or 0
-    database["regions"].insert_all(sorted(regions.values(), key=lambda r: r["region"]), pk="region_code",
-                                   columns={"region_code": str, "region": str, "winners": int,
-                                            "amount_granted": float, "young_count": int, "mentor_count": int})
+    database["outcomes"].insert_all(outcome_rows(files), pk="outcome", columns={
+        "outcome": str, "sort_order": int, "files": int, "amount_granted": float, "amount_requested": float,
+        "young_count": int, "mentor_count": int, "mean_score": float})
+    database["regions"].insert_all(region_rows(files), pk=("region_code", "outcome"), columns={
+        "region_code": str, "region": str, "outcome": str, "files": int, "amount_granted": float})
     database["about"].insert_all([
         {"key": "call", "value": call.title}, {"key": "year", "value": str(call.year)},
         {"key": "years", "value": str(call.years)},
         {"key": "generated_at", "value": to_paris(now()).isoformat(timespec="seconds")},
         {"key": "source", "value": "AAP 1 jeune 1 mentor — DJEPVA"},
+        {"key": "method", "value": METHOD},
+        {"key": "min_group", "value": str(MIN_GROUP)},
     ], pk="key")
-    for table in ("winners", "applications"):
-        database[table].enable_fts(["title", "summary"], create_triggers=True)
-    for table, column in (("winners", "region"), ("applications", "region"), ("applications", "outcome")):
-        database[table].create_index([column], if_not_exists=True)
+    for column in ("region", "outcome"):
+        database["regions"].create_index([column], if_not_exists=True)
     database.conn.commit()
     database.close()
     return path

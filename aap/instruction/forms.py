@@ -1,9 +1,9 @@
 """Forms of the instruction: list filters, admissibility, requests for pieces, messages."""
-from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from ..forms import AppForm
 from .. import timeutil
 from ..models.applications import DRAFT, STATUS_LABELS
 from ..money import AmountError, parse_euros
@@ -23,7 +23,7 @@ def _amount(form, field):
         raise ValidationError(str(error)) from None
 
 
-class FilterForm(FlaskForm):
+class FilterForm(AppForm):
     """GET filters of the list of submitted files; unknown choices are ignored, not errors."""
 
     class Meta:
@@ -50,7 +50,7 @@ class FilterForm(FlaskForm):
         return data if data in allowed else ""
 
 
-class InadmissibleForm(FlaskForm):
+class InadmissibleForm(AppForm):
     inadmissible_reason = TextAreaField("Motif d'irrecevabilité", validators=[
         DataRequired("Indiquez le motif d'irrecevabilité : il est transmis à l'association."),
         Length(max=REASON_MAX_LENGTH, message=f"Le motif ne doit pas dépasser {REASON_MAX_LENGTH} caractères.")])
@@ -77,7 +77,7 @@ def _future(form, field):
         raise ValidationError("La date limite de réponse doit être dans le futur.")
 
 
-class PieceRequestForm(FlaskForm):
+class PieceRequestForm(AppForm):
     piece_items = MultiCheckboxField("Éléments à compléter", validators=[_at_least_one])
     piece_message = TextAreaField("Message à l'association", validators=[
         DataRequired("Rédigez un message expliquant ce que l'association doit compléter."),
@@ -90,7 +90,7 @@ class PieceRequestForm(FlaskForm):
         self.piece_items.choices = list(choices)
 
 
-class MessageForm(FlaskForm):
+class MessageForm(AppForm):
     message_body = TextAreaField("Votre message", validators=[
         DataRequired("Écrivez votre message."),
         Length(max=MESSAGE_MAX_LENGTH, message=f"Le message ne doit pas dépasser {MESSAGE_MAX_LENGTH} caractères.")])

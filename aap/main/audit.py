@@ -8,7 +8,6 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from flask_wtf import FlaskForm
 from sqlalchemy.orm import joinedload
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
@@ -16,11 +15,13 @@ from wtforms.validators import Length, Optional, ValidationError
 from .. import timeutil
 from ..calls.forms import FrDateField
 from ..extensions import db
+from ..forms import AppForm
 from ..models import Application, Call, Event, User
 from ..models.applications import STATUS_LABELS
 from ..models.calls import CALL_CLOSED, CALL_DRAFT, CALL_PUBLISHED
 from ..models.selection import OUTCOME_LABELS
 from ..money import format_euros
+from ..textrules import LIKE_ESCAPE, like_pattern
 
 PER_PAGE = 50
 
@@ -30,12 +31,18 @@ ACTION_LABELS = {
     "account_created": "Compte créé",
     "email_confirmed": "Adresse e-mail confirmée",
     "login": "Connexion",
+    "logout": "Déconnexion (toutes les sessions fermées)",
     "password_reset": "Mot de passe réinitialisé",
     "invitation_accepted": "Invitation acceptée",
     "user_invited": "Personne invitée dans l'équipe",
     # associations
     "association_updated": "Identité de l'association modifiée",
     "bank_details_changed": "Coordonnées bancaires modifiées",
+    "bank_change_requested": "Modification des coordonnées bancaires demandée",
+    "bank_change_validated": "Demande de coordonnées bancaires validée",
+    "bank_change_refused": "Demande de coordonnées bancaires refusée",
+    "bank_password_refused": "Mot de passe erroné à la modification des coordonnées bancaires",
+    "bank_rib_downloaded": "RIB d'une demande de coordonnées bancaires téléchargé",
     "member_invited": "Membre de l'association invité",
     "member_joined": "Membre ayant rejoint l'association",
     # calls
@@ -78,6 +85,7 @@ ACTION_LABELS = {
     "decision_published": "Décision publiée",
     "conventions_bulk_started": "Génération des conventions lancée",
     "convention_downloaded": "Convention téléchargée",
+    "convention_reissued": "Convention réémise avec les coordonnées bancaires actuelles",
     "export": "Export téléchargé",
 }
 
@@ -99,7 +107,7 @@ DETAIL_LABELS = {
     "old_iban": "Ancien IBAN", "new_iban": "Nouvel IBAN", "old_bic": "Ancien BIC", "new_bic": "Nouveau BIC",
     "old_holder": "Ancien titulaire", "new_holder": "Nouveau titulaire", "removed": "Retirés",
     "job_id": "Travail", "version": "Version", "due_at": "Date limite", "output": "Fichier écrit",
-    "via": "Saisie",
+    "via": "Saisie", "number": "Convention",
 }
 USER_KEYS = ("reviewer_id", "reviewer_ids", "invited_user_id")
 
@@ -115,7 +123,7 @@ def action_label(action):
 
 # --- filters ------------------------------------------------------------------------------------
 
-class JournalFilterForm(FlaskForm):
+class JournalFilterForm(AppForm):
     """GET filters; a wrong value is shown next to its field, never a server error."""
 
     class Meta:
@@ -177,9 +185,9 @@ def _filtered(statement, filters):
     if filters.call_id is not None:
         statement = statement.where(Event.call_id == filters.call_id)
     if filters.actor_email:
-        escaped = filters.actor_email.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         statement = statement.where(Event.actor_id.in_(
-            db.select(User.id).where(db.func.lower(User.email).like(f"%{escaped}%", escape="\\"))))
+            db.select(User.id).where(db.func.lower(User.email).like(like_pattern(filters.actor_email),
+                                                                     escape=LIKE_ESCAPE))))
     if filters.since is not None:
         statement = statement.where(Event.at >= filters.since)
     if filters.before is not None:

@@ -1,9 +1,9 @@
 """Forms of the review domain (French messages next to the fields)."""
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
+from ..forms import AppForm
 from ..models.review import RECOMMENDATION_LABELS
 from ..money import AmountError, cents_to_input, parse_euros
 from .services import ReviewError, parse_score
@@ -13,37 +13,37 @@ REASON_MAX = 2000
 ID_RANGE = NumberRange(min=1, max=2**31 - 1, message="Cet élément n'existe pas.")
 
 
-class DeclareConflictForm(FlaskForm):
+class DeclareConflictForm(AppForm):
     association_id = IntegerField(validators=[InputRequired("Choisissez une association."), ID_RANGE])
     reason = TextAreaField("Nature du lien", validators=[
         DataRequired("Précisez la nature du lien (membre du bureau, salarié, bénévole, proche…)."),
         Length(max=REASON_MAX, message="Le texte est trop long.")])
 
 
-class RemoveConflictForm(FlaskForm):
+class RemoveConflictForm(AppForm):
     conflict_id = IntegerField(validators=[InputRequired(), ID_RANGE])
     reason = TextAreaField("Motif du retrait", validators=[
         DataRequired("Indiquez pourquoi ce lien n'existe plus."),
         Length(max=REASON_MAX, message="Le texte est trop long.")])
 
 
-class FileConflictForm(FlaskForm):
+class FileConflictForm(AppForm):
     """On opening a file: « pas de lien » or declare one (a reason is then required)."""
 
     reason = TextAreaField("Nature du lien avec cette association", validators=[
         Length(max=REASON_MAX, message="Le texte est trop long.")])
 
 
-class AssignForm(FlaskForm):
+class AssignForm(AppForm):
     application_id = IntegerField(validators=[InputRequired("Dossier manquant."), ID_RANGE])
     reviewer_id = IntegerField("Évaluateur", validators=[InputRequired("Choisissez un évaluateur."), ID_RANGE])
 
 
-class ConfirmProposalForm(FlaskForm):
+class ConfirmProposalForm(AppForm):
     signature = HiddenField(validators=[DataRequired()])
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(AppForm):
     reason = TextAreaField("Motif de la réouverture", validators=[
         DataRequired("Indiquez pourquoi l'évaluation est rouverte : le motif est envoyé à l'évaluateur."),
         Length(max=REASON_MAX, message="Le texte est trop long.")])
@@ -56,7 +56,7 @@ def _amount(form, field):
         raise ValidationError(str(error)) from None
 
 
-class ReviewFormBase(FlaskForm):
+class ReviewFormBase(AppForm):
     recommendation = RadioField("Avis global", choices=[SelectChoice(value, label) for value, label in RECOMMENDATION_LABELS.items()],
                                 validate_choice=False)
     proposed_amount = StringField("Montant proposé (facultatif)", validators=[_amount])

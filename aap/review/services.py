@@ -18,6 +18,7 @@ from ..models import Application, Assignment, Association, Conflict, Review, Sco
 from ..models.applications import ADMISSIBLE, IN_REVIEW, REVIEWED
 from ..models.review import RECOMMENDATION_LABELS, REVIEW_DRAFT, REVIEW_SUBMITTED
 from ..models.users import REVIEWER
+from ..textrules import LIKE_ESCAPE, like_pattern
 from . import assignment as algorithm
 
 ASSIGNABLE_STATES = (ADMISSIBLE, IN_REVIEW)
@@ -157,9 +158,11 @@ def search_associations(query, limit=20):
     if len(query) < 2:
         return []
     digits = query.replace(" ", "")
-    condition = [Association.name.ilike(f"%{query}%"), Association.acronym.ilike(f"%{query}%")]
+    contains = like_pattern(query)  # what was typed, « % » and « _ » included, matched literally
+    condition = [Association.name.ilike(contains, escape=LIKE_ESCAPE),
+                 Association.acronym.ilike(contains, escape=LIKE_ESCAPE)]
     if digits.isdigit():
-        condition.append(Association.siret.like(f"{digits}%"))
+        condition.append(Association.siret.like(like_pattern(digits, prefix=""), escape=LIKE_ESCAPE))
     return db.session.scalars(
         db.select(Association).where(db.or_(*condition), Association.name != "")
         .order_by(Association.name, Association.id).limit(limit)).all()

@@ -1,8 +1,8 @@
 """Forms of the selection pages (French messages next to the fields)."""
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, FieldList, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
+from ..forms import AppForm
 from ..models.selection import OUTCOME_LABELS, OUTCOME_REJECTED, OUTCOME_SELECTED
 from ..money import AmountError, cents_to_input, parse_euros
 
@@ -29,7 +29,7 @@ def _parse_number(text, message, low, high):
     return value
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(AppForm):
     outcome = RadioField("Décision", choices=OUTCOME_CHOICES, validate_choice=False)
     amount = StringField("Montant accordé (total, en euros)", validators=[Optional()])
     amount_per_year = FieldList(StringField("Montant de l'année"), min_entries=0)
@@ -94,7 +94,7 @@ class DecisionForm(FlaskForm):
             raise ValidationError("Indiquez le motif de non-sélection : il sera communiqué à l'association.")
 
 
-class BulkDecisionForm(FlaskForm):
+class BulkDecisionForm(AppForm):
     outcome = SelectField("Décision pour les dossiers cochés", choices=[("", "— Choisir —")] + OUTCOME_CHOICES)
     reason = StringField("Motif (obligatoire pour « Non retenu »)", validators=[Length(max=5000)])
 
@@ -107,7 +107,7 @@ class BulkDecisionForm(FlaskForm):
             raise ValidationError("Indiquez le motif de non-sélection : il sera communiqué aux associations.")
 
 
-class ProposalForm(FlaskForm):
+class ProposalForm(AppForm):
     """Settings of « Proposer une sélection » (a GET form: it changes nothing)."""
 
     class Meta:
@@ -138,5 +138,5 @@ class ProposalForm(FlaskForm):
                                 keep_drafts=bool(self.keep_drafts.data))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """A POST with nothing but its CSRF token (publish, apply, cancel a draft)."""
