@@ -39,6 +39,12 @@ def is_member(user, association_id):
     return user.is_authenticated and user.role == APPLICANT and user.association_id == association_id
 
 
+def can_read_bank_request(user, request):
+    """A request to change bank details and its RIB: the association's own members and staff,
+    never a reviewer (DESIGN.md section 2: bank details and the RIB are « réservés »)."""
+    return user.is_authenticated and (user.is_staff or is_member(user, request.association_id))
+
+
 def has_conflict(user, application):
     from .models import Conflict
     return db.session.query(
@@ -72,6 +78,33 @@ def can_view_application(user, application):
         return (application.status not in ("draft", "withdrawn")
                 and is_assigned(user, application, confirmed=True) and not has_conflict(user, application))
     return False
+
+
+def _attachment_open_to(user, attachment):
+    """The rule of the pieces « réservé à l'instruction » (RequiredDocument.reserved: the RIB,
+    personal data), for a user who may view the file: its association and the staff read every
+    piece; a reviewer only those of a required document visible to reviewers (a file attached
+    to no required document counts as reserved). Callers check can_view_application first."""
+    if user.is_staff or user.role == APPLICANT:
+        return True
+    if user.role == REVIEWER:
+        document = attachment.document
+        return document is not None and not document.reserved
+    return False
+
+
+def can_download_attachment(user, attachment):
+    """Whether the user may see this attachment listed and download it: the file is theirs to
+    view (can_view_application) and the piece is not reserved from them."""
+    return can_view_application(user, attachment.application) and _attachment_open_to(user, attachment)
+
+
+def downloadable_attachments(user, application):
+    """The file's attachments the user may see listed and download (the same rule as
+    can_download_attachment, with the file checked once)."""
+    if not can_view_application(user, application):
+        return []
+    return [a for a in application.attachments if _attachment_open_to(user, a)]
 
 
 def can_edit_application(user, application):

@@ -78,6 +78,10 @@ EXPECTED = {
     "associations.members": APPLICANTS,
     "associations.join": PUBLIC,
     "associations.staff_view": STAFF,
+    "associations.bank_request_rib": MEMBERS_OF_A_OR_STAFF,   # the RIB of A's bank change request
+    "associations.validate_bank_request": STAFF,
+    "associations.refuse_bank_request": STAFF,
+    "documents.reissue_convention": STAFF,
     "applications.start": (LOGIN, OK, OK, 403, 403, 403, 403, 403),
     "applications.show": MEMBERS_OF_A_OR_STAFF,
     "applications.section": {"GET": MEMBERS_OF_A, "POST": (LOGIN, OK, 404, 404, 404, 404, 404, 404)},
@@ -153,6 +157,12 @@ VARIANTS = [
     ("applications.attachment", "B's file and attachment",
      {"application_id": "other_application.id", "attachment_id": "other_attachment.id"},
      (LOGIN, 404, 200, 200, 404, 404, 200, 200)),
+    # Pieces « réservé à l'instruction » of A's file (attach_all's order: statuts, dirigeants,
+    # rapport_activite, comptes, budget_projet, rib): never served to a reviewer, even assigned.
+    ("applications.attachment", "A's list of the board (reserved)", {"attachment_id": "application.attachments.1.id"},
+     (LOGIN, 200, 404, 404, 404, 404, 200, 200)),
+    ("applications.attachment", "A's RIB (reserved)", {"attachment_id": "application.attachments.5.id"},
+     (LOGIN, 200, 404, 404, 404, 404, 200, 200)),
     ("applications.delete_attachment", "B's attachment under A's file", {"attachment_id": "other_attachment.id"},
      NOBODY),
     ("applications.upload", "a document of another call", {"document_id": "draft_call.documents.0.id"}, NOBODY),
@@ -167,6 +177,12 @@ VARIANTS = [
     ("selection.clear_decision", "A's file under the draft call", {"call_id": "draft_call.id"}, STAFF_BUT_NOT_HERE),
     ("documents.job_download", "a job under way", {"job_id": "running_job.id"}, STAFF_BUT_NOT_HERE),
     ("calls.edit", "the draft call", {"call_id": "draft_call.id"}, STAFF),
+    ("associations.validate_bank_request", "A's request under B's association",
+     {"association_id": "other.association_id"}, STAFF_BUT_NOT_HERE),
+    ("associations.refuse_bank_request", "A's request under B's association",
+     {"association_id": "other.association_id"}, STAFF_BUT_NOT_HERE),
+    ("documents.reissue_convention", "B's file (no decision)", {"application_id": "other_application.id"},
+     STAFF_BUT_NOT_HERE),
 ]
 
 PARAMETERS = {
@@ -178,6 +194,7 @@ PARAMETERS = {
     "association_id": "owner.association_id",
     "review_id": "review.id",
     "job_id": "job.id",
+    "bank_request_id": "bank_request.id",
 }
 TOKENS = {"auth.confirm": "confirm", "auth.reset": "reset", "auth.accept_invitation": "invite",
           "associations.join": "member"}
@@ -398,7 +415,8 @@ def foreign_markers(world, persona):
     """What a persona's pages must never show: the other association's file and bank account,
     and the call still in draft (outside staff)."""
     a, b = world.application, world.other_application
-    of_a = {"A's reference": a.reference, "A's IBAN": world.owner.association.iban}
+    of_a = {"A's reference": a.reference, "A's IBAN": world.owner.association.iban,
+            "A's requested IBAN": world.bank_request.iban}
     of_b = {"B's reference": b.reference, "B's IBAN": world.other.association.iban,
             "B's name": world.other.association.name}
     draft = {"the draft call": world.draft_call.title}
@@ -407,8 +425,8 @@ def foreign_markers(world, persona):
         OW: {**of_b, **draft},
         OT: {**of_a, "A's name": world.owner.association.name, **draft},
         RU: {**of_a, "A's IBAN": world.owner.association.iban, **draft},
-        RC: {"A's IBAN": world.owner.association.iban, **of_b, **draft},
-        RA: {"A's IBAN": world.owner.association.iban, **of_b, **draft},
+        RC: {"A's IBAN": world.owner.association.iban, "A's requested IBAN": world.bank_request.iban, **of_b, **draft},
+        RA: {"A's IBAN": world.owner.association.iban, "A's requested IBAN": world.bank_request.iban, **of_b, **draft},
         ST: {}, AD: {},
     }[persona]
 
@@ -419,6 +437,7 @@ def stored_files(matrix_app, world):
     from aap.documents import services as documents
     out = [files.path_of(a.stored_name) for a in world.application.attachments + world.other_application.attachments]
     out.append(documents.convention_path(world.convention))
+    out.append(files.path_of(world.bank_request.rib_stored_name))
     out.append(documents.documents_folder("jobs") / world.job.stored_name)
     return out
 

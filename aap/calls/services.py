@@ -336,8 +336,11 @@ def _code_for(label, taken):
 def set_documents(call, items, actor):
     """Replace the call's required documents by `items`, in order.
 
-    Each item: {"id": existing id or None, "label", "mandatory": bool, "formats": [kinds]}.
-    A document for which files were already uploaded cannot be removed.
+    Each item: {"id": existing id or None, "label", "mandatory": bool, "formats": [kinds],
+    "reserved": bool (« réservé à l'instruction »: never shown to reviewers), or None or absent
+    to keep an existing document's (a new one is then visible to reviewers)}.
+    A document for which files were already uploaded cannot be removed; its visibility can
+    change at any time (it is checked at each listing and download).
     """
     from ..models import Attachment
 
@@ -357,7 +360,11 @@ def set_documents(call, items, actor):
         document_id = item.get("id")
         if document_id is not None and document_id not in existing:
             errors[f"{index}.id"] = "Cette pièce n'appartient pas à cet appel à projets."
-        cleaned.append((document_id, label, bool(item.get("mandatory")), formats))
+        reserved = item.get("reserved")
+        if reserved not in (None, True, False):
+            errors[f"{index}.reserved"] = ("Choisissez qui lit cette pièce : les évaluateurs ou l'instruction "
+                                           "seulement.")
+        cleaned.append((document_id, label, bool(item.get("mandatory")), formats, reserved))
     if errors:
         raise CallError("Les pièces demandées n'ont pas été enregistrées : corrigez les erreurs signalées.", errors)
 
@@ -372,17 +379,20 @@ def set_documents(call, items, actor):
                             "supprimée." % "», «".join(sorted(used)))
     taken = {d.code for d in call.documents if d.id in kept_ids}
     documents = []
-    for position, (document_id, label, mandatory, formats) in enumerate(cleaned):
+    for position, (document_id, label, mandatory, formats, reserved) in enumerate(cleaned):
         document = existing[document_id] if document_id is not None else RequiredDocument(
-            code=_code_for(label, taken))
+            code=_code_for(label, taken), reserved=False)
         document.position = position
         document.label = label
         document.mandatory = mandatory
         document.formats = ",".join(formats)
+        if reserved is not None:
+            document.reserved = reserved
         documents.append(document)
     call.documents = documents
     record("call_documents_updated", actor, call_id=call.id,
-           documents=[{"label": d.label, "mandatory": d.mandatory, "formats": d.formats} for d in documents],
+           documents=[{"label": d.label, "mandatory": d.mandatory, "formats": d.formats, "reserved": d.reserved}
+                      for d in documents],
            removed=[d.label for d in removed])
     db.session.commit()
     return documents

@@ -37,12 +37,19 @@ DEFAULT_DOCUMENTS = [
     ("autre", "Autre pièce utile (lettres de soutien, presse…)", False),
 ]
 
+# Pieces « réservé à l'instruction »: read by the association and the staff, never by a reviewer.
+# The RIB holds the bank details; the list of the board gives its members' identity, home
+# address, profession and nationality (as declared to the préfecture). The reviewers judge the
+# governance from the form and the activity report.
+RESERVED_CODES = frozenset({"rib", "dirigeants"})
+
 
 def apply_template(call):
     """Give a new call the default criteria and required documents."""
     from ..models import Criterion, RequiredDocument
 
     call.criteria = [Criterion(position=i, **c) for i, c in enumerate(DEFAULT_CRITERIA)]
-    call.documents = [RequiredDocument(position=i, code=code, label=label, mandatory=mandatory)
+    call.documents = [RequiredDocument(position=i, code=code, label=label, mandatory=mandatory,
+                                       reserved=code in RESERVED_CODES)
                       for i, (code, label, mandatory) in enumerate(DEFAULT_DOCUMENTS)]
     return call

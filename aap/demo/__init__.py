@@ -7,8 +7,11 @@ still to check, reviews sent, saved or not started, four of them for the demo re
 2026 call with a few drafts; one account per role (aap.cli.DEMO_ACCOUNTS, password
 aap.cli.DEMO_PASSWORD).
 
+Every submitted file has its pieces: small PDFs written with the association's data and stored
+under UPLOAD_FOLDER like uploads (pieces.py).
+
 Deterministic: everything is drawn from random.Random(seed) and dated with fixed times, so the
-same seed gives the same data. Fast: objects are added in bulk, flushed a few times, committed once.
+same seed gives the same data (and the same pieces, byte for byte). Fast: objects are added in bulk, flushed a few times, committed once.
 """
 from .build import DemoError, build_demo, demo_digest
 

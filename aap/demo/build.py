@@ -15,6 +15,7 @@ from ..models.review import FAVORABLE, UNFAVORABLE
 from ..models.users import hash_password
 from ..referentiel import DEPARTEMENT_BY_CODE, DEPARTEMENTS
 from .builder import EURO, DemoBuilder, ascii_slug, paris, recommendation_for, round_to, split_years
+from .pieces import attach_pieces, record_uploads
 from .vocabulary import (COMMENTS, CONFLICT_REASONS, DEPARTEMENT_WEIGHTS, DESCRIPTION_2025, DESCRIPTION_2026,
                          DESCRIPTION_TOPUP, INADMISSIBLE_REASONS, PUBLISH_REASON, REJECT_REASON,
                          REVIEW_COMMENTS, REVIEWER_REGIONS)
@@ -140,7 +141,9 @@ def build_demo(seed=2025):
         # Many files arrive in the last days before the deadline.
         remaining = (deadline - created).total_seconds()
         submitted = created + timedelta(seconds=remaining * (1 - rng.random() ** 2.5) * 0.98)
-        applications.append(b.submitted_file(call25, association, member, created, submitted))
+        application = b.submitted_file(call25, association, member, created, submitted)
+        attach_pieces(application, member, created, submitted)
+        applications.append(application)
     _number_in_order_of_submission(call25, applications)
 
     # ---- 2026 drafts: the demo association and a few others of the 2025 cohort
@@ -157,6 +160,8 @@ def build_demo(seed=2025):
         if order % 2 == 0:
             draft.total_cost_cents = draft.requested_cents = None
         draft.demo_member = member
+        # The pieces an association has at hand first: its statuts and its RIB.
+        attach_pieces(draft, member, created, draft.updated_at, codes=("statuts", "rib"))
         drafts.append(draft)
 
     db.session.add_all(applications + drafts)
@@ -165,10 +170,12 @@ def build_demo(seed=2025):
     for application in applications:
         member = application.demo_member
         b.event("application_created", application.created_at, member, application)
+        record_uploads(b, application, member)
         b.event("application_submitted", application.submitted_at, member, application, from_state="draft",
                 to_state="submitted", reference=application.reference, fingerprint=application.fingerprint)
     for draft in drafts:
         b.event("application_created", draft.created_at, draft.demo_member, draft)
+        record_uploads(b, draft, draft.demo_member)
 
     # ---- admissibility
     # The demo association's file is admissible (it is one of the winners to show).
@@ -363,6 +370,8 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
         min_amount_cents=20_000 * EURO, max_amount_cents=200_000 * EURO, years=1, reviewers_per_file=2,
         avoid_same_region=True, hide_other_reviews=True, advance_percent=50,
         published_at=paris(2026, 8, 25, 10), created_at=paris(2026, 8, 18, 11)))
+    db.session.add(call)
+    db.session.flush()  # the ids of its required documents, for the files' attachments and snapshots
     chosen = sorted(rng.sample(range(len(associations)), N_TOPUP_FILES))
     files = []
     for index in chosen:
@@ -370,9 +379,10 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
         created = paris(2026, 9, 1, 10) + timedelta(minutes=rng.randint(0, 40 * 24 * 60))
         submitted = min(created + timedelta(minutes=rng.randint(60, 14 * 24 * 60)),
                         call.closes_at - timedelta(minutes=5))
-        files.append(b.submitted_file(call, association, member, created, submitted))
+        application = b.submitted_file(call, association, member, created, submitted)
+        attach_pieces(application, member, created, submitted)
+        files.append(application)
     _number_in_order_of_submission(call, files)
-    db.session.add(call)
     db.session.add_all(files)
     db.session.flush()
     b.event("call_created", call.created_at, staff, call=call, slug=call.slug)
@@ -380,6 +390,7 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
     b.event("call_closed", paris(2026, 11, 2, 9), staff, call=call, from_state="published", to_state="closed")
     for application in files:
         b.event("application_created", application.created_at, application.demo_member, application)
+        record_uploads(b, application, application.demo_member)
         b.event("application_submitted", application.submitted_at, application.demo_member, application,
                 from_state="draft", to_state="submitted", reference=application.reference,
                 fingerprint=application.fingerprint)

@@ -1,11 +1,13 @@
 """Calls for projects, their criteria and required documents."""
-from sqlalchemy import BigInteger, ForeignKey, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, UTCDateTime, utcnow
 
 CALL_DRAFT, CALL_PUBLISHED, CALL_CLOSED = "draft", "published", "closed"
 CALL_STATUS_LABELS = {CALL_DRAFT: "Brouillon", CALL_PUBLISHED: "Publié", CALL_CLOSED: "Clos"}
+# Who reads the files sent for a required document (RequiredDocument.reserved).
+VISIBILITY_LABELS = {False: "Visible par les évaluateurs", True: "Réservé à l'instruction"}
 
 
 class Call(Model):
@@ -74,5 +76,13 @@ class RequiredDocument(Model):
     mandatory: Mapped[bool] = mapped_column(default=True)
     # Comma-separated list of accepted kinds: pdf,jpeg,png,odt,docx,ods,xlsx
     formats: Mapped[str] = mapped_column(String(100), default="pdf,jpeg,png,odt,docx,ods,xlsx")
+    # « Réservé à l'instruction »: the files sent for this piece (a RIB, personal data) are read by
+    # the association and the staff only, never listed for nor served to a reviewer
+    # (aap.permissions.can_download_attachment).
+    reserved: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     call = relationship("Call", back_populates="documents")
+
+    @property
+    def visibility_label(self):
+        return VISIBILITY_LABELS[self.reserved]

@@ -9,7 +9,7 @@ from ..models import Application, Assignment, Association, Call, Conflict, Revie
 from ..models.review import RECOMMENDATION_LABELS, REVIEW_SUBMITTED
 from ..models.applications import SCOPES
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
-from ..permissions import has_conflict, reviewer_required, staff_required
+from ..permissions import downloadable_attachments, has_conflict, reviewer_required, staff_required
 from ..web import page_number
 from . import bp, queries, services
 from .forms import (AssignForm, ConfirmProposalForm, DeclareConflictForm, FileConflictForm, RemoveConflictForm,
@@ -73,10 +73,11 @@ def _reviewer_application(application_id):
 
 
 def _attachment_links(application):
-    """(attachment, url or None): the applications blueprint serves the files, when present."""
+    """(attachment, url or None) of the pieces the reviewer may read (never those « réservé à
+    l'instruction »); the applications blueprint serves the files, when present."""
     has_endpoint = "applications.attachment" in current_app.view_functions
     return [(a, url_for("applications.attachment", application_id=application.id, attachment_id=a.id)
-             if has_endpoint else None) for a in application.attachments]
+             if has_endpoint else None) for a in downloadable_attachments(current_user, application)]
 
 
 @bp.route("/evaluation/dossiers/<int:application_id>/liens-d-interets", methods=["POST"])
