@@ -1,0 +1,227 @@
+"""The history of a file, as each side may read it: the one rule for who reads which event.
+
+Staff read the whole journal of the file: every event, every actor by name, every reason.
+
+The association reads a history of its own, built from an explicit allow-list
+(ASSOCIATION_EVENTS), never from the staff journal filtered after the fact: an event whose
+action is not listed there is never shown to it, whatever it is (a reviewer's assignment, their
+confirmation of having no conflict, a review sent or reopened, a conflict of interest declared,
+a state change caused by the review, any action added later). Each allowed event has wording
+written for the association; people are named as an association may see them (its own members
+by name, the administration as « DJEPVA », nobody else); and an event's free text is shown only
+where it was written for the association (the reason of inadmissibility, the message of a
+request for pieces, the reason of a withdrawal, the reason of a rejection).
+"""
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import joinedload
+
+from .. import timeutil
+from ..extensions import db
+from ..models import Event
+from ..models.applications import ADMISSIBLE, IN_REVIEW, INADMISSIBLE, REVIEWED, STATUS_LABELS
+from ..models.selection import OUTCOME_LABELS, OUTCOME_REJECTED, OUTCOME_SELECTED
+from ..models.users import APPLICANT
+from ..money import format_euros
+
+ADMINISTRATION = "DJEPVA"
+MEMBER = "Membre de l'association"
+
+# Routine traces kept in the audit journal but left out of the file's history (for staff too).
+NOISE = frozenset({"draft_saved", "attachment_downloaded", "convention_downloaded", "receipt_downloaded"})
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One line of a file's history, ready to display."""
+    at: datetime
+    label: str
+    actor: str = ""       # who, as the reader may see them ("" for the system)
+    states: str = ""      # « Brouillon → Déposé »
+    detail: str = ""      # one plain line (a document and its file, an amount, a due date)
+    text_label: str = ""  # « Motif », « Message »
+    text: str = ""        # free text, several lines
+
+
+# --- naming people ---------------------------------------------------------------------------
+
+def name_for_association(person, association_id):
+    """How a person is named to an association: its own members by name, the administration as
+    « DJEPVA », anyone else (a reviewer, another association's member) not at all ("")."""
+    if person is None:
+        return ""
+    if person.is_staff:
+        return ADMINISTRATION
+    if person.role == APPLICANT and person.association_id == association_id:
+        return person.full_name
+    return ""
+
+
+def person_label(viewer, person, association_id):
+    """How `person` is named to `viewer` on the file of association `association_id`."""
+    if person is None:
+        return ""
+    if viewer is not None and getattr(viewer, "is_authenticated", False) and viewer.is_staff:
+        return person.full_name
+    return name_for_association(person, association_id)
+
+
+# --- reading the journal ---------------------------------------------------------------------
+
+def journal(application):
+    """The file's events with their actors, oldest first (one query)."""
+    return db.session.scalars(
+        db.select(Event).options(joinedload(Event.actor))
+        .where(Event.application_id == application.id, Event.action.not_in(NOISE))
+        .order_by(Event.at, Event.id)).all()
+
+
+def _states(event, unnamed=frozenset()):
+    """« Déposé → Recevable »; a state in `unnamed` is left out (only the state reached is shown)."""
+    if not (event.from_state or event.to_state):
+        return ""
+    before = (STATUS_LABELS.get(event.from_state, event.from_state)
+              if event.from_state and event.from_state not in unnamed else "")
+    after = STATUS_LABELS.get(event.to_state, event.to_state) if event.to_state else ""
+    return f"{before} → {after}" if before else after
+
+
+def _document(event):
+    details = event.details or {}
+    name, document = details.get("name") or "", details.get("document") or ""
+    return f"{document} : {name}" if document and name else (name or document)
+
+
+# --- the staff journal -----------------------------------------------------------------------
+
+def _reviewer_ids(event):
+    details = event.details or {}
+    ids = details.get("reviewer_ids") or ([details["reviewer_id"]] if details.get("reviewer_id") else [])
+    return [i for i in ids if isinstance(i, int)]
+
+
+def staff_history(application):
+    """Every event of the file, actors by name (with their role), the reviewers an event is
+    about by name, reasons included. Two queries, whatever the length of the journal."""
+    from ..main.audit import action_label
+    from ..models import User
+    events = journal(application)
+    wanted = {i for event in events for i in _reviewer_ids(event)}
+    people = {u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(wanted)))} if wanted else {}
+    rows = []
+    for event in events:
+        actor = f"{event.actor.full_name} ({event.actor.role_label})" if event.actor else ""
+        detail = _document(event)
+        # The reviewers an event is about, when they are not its actor (assigned, reopened...).
+        about = [i for i in _reviewer_ids(event) if i != event.actor_id]
+        if about:
+            names = [people[i].full_name if i in people else f"compte n° {i}" for i in about]
+            detail = ("Évaluateurs : " if len(names) > 1 else "Évaluateur : ") + ", ".join(names)
+        rows.append(HistoryRow(at=event.at, label=action_label(event.action), actor=actor,
+                               states=_states(event), detail=detail,
+                               text_label="Motif" if event.reason else "", text=event.reason or ""))
+    return rows
+
+
+# --- the association's history: the allow-list --------------------------------------------------
+
+def _fixed(label, detail=None, reason_label=None):
+    """An event shown with a fixed label; `detail` reads a line from the event; the reason is
+    shown (under `reason_label`) only when given, i.e. when it is written for the association."""
+    def row(event):
+        return {"label": label, "detail": detail(event) if detail else "",
+                "text_label": reason_label if reason_label and event.reason else "",
+                "text": event.reason if reason_label else ""}
+    return row
+
+
+def _admissibility(event):
+    if event.to_state == ADMISSIBLE:
+        return {"label": "Dossier déclaré recevable"}
+    if event.to_state == INADMISSIBLE:
+        return {"label": "Dossier déclaré irrecevable", "text_label": "Motif" if event.reason else "",
+                "text": event.reason}
+    return None
+
+
+def _due(event):
+    due = (event.details or {}).get("due_at")
+    if not due:
+        return ""
+    try:
+        return f"À compléter avant le {timeutil.format_datetime(datetime.fromisoformat(due))} (heure de Paris)"
+    except (TypeError, ValueError):
+        return ""
+
+
+def _message(event):
+    return {"label": "Message de la DJEPVA" if event.actor is not None and event.actor.is_staff
+            else "Message de l'association"}
+
+
+def _decision(event):
+    details = event.details or {}
+    outcome = details.get("outcome")
+    if outcome not in OUTCOME_LABELS:
+        return {"label": "Décision publiée"}
+    row = {"label": f"Décision publiée : {OUTCOME_LABELS[outcome]}", "states": ""}  # (the label says it)
+    if outcome == OUTCOME_SELECTED and isinstance(details.get("amount_cents"), int):
+        row["detail"] = f"Montant accordé : {format_euros(details['amount_cents'])}"
+    if outcome == OUTCOME_REJECTED and event.reason:
+        # The reason of a rejection is written for the association (it is in its e-mail).
+        row.update(text_label="Motif", text=event.reason)
+    return row
+
+
+# The review's own states are not named in the association's transitions (« → Retenu », not
+# « Évalué → Retenu »): nothing of the review's progress is told there.
+REVIEW_STATES = frozenset({IN_REVIEW, REVIEWED})
+
+# action -> function(event) -> the row's wording ({label, detail, text_label, text, states}) or
+# None (not shown). An action missing here is never shown to the association.
+ASSOCIATION_EVENTS = {
+    "application_created": _fixed("Brouillon créé"),
+    "attachment_added": _fixed("Pièce jointe ajoutée", _document),
+    "attachment_replaced": _fixed("Pièce jointe remplacée", _document),
+    "attachment_deleted": _fixed("Pièce jointe supprimée", _document),
+    "application_submitted": _fixed("Dossier déposé"),
+    "application_resubmitted": _fixed("Dossier complété et déposé à nouveau"),
+    "application_withdrawn": _fixed("Candidature retirée", reason_label="Motif"),
+    "admissibility": _admissibility,
+    "piece_request": _fixed("Pièces complémentaires demandées", _due, reason_label="Message de la DJEPVA"),
+    "message": _message,
+    "decision_published": _decision,
+}
+
+
+def _association_actor(person, association_id):
+    """A member who has since left the association is still shown as a member, without a name."""
+    name = name_for_association(person, association_id)
+    if not name and person is not None and person.role == APPLICANT:
+        return MEMBER
+    return name
+
+
+def association_history(application):
+    """The file's history as its association reads it, from the allow-list only."""
+    rows = []
+    for event in journal(application):
+        build = ASSOCIATION_EVENTS.get(event.action)
+        wording = build(event) if build else None
+        if wording is None:
+            continue
+        rows.append(HistoryRow(
+            at=event.at, label=wording["label"],
+            actor=_association_actor(event.actor, application.association_id),
+            states=wording.get("states", _states(event, unnamed=REVIEW_STATES)), detail=wording.get("detail", ""),
+            text_label=wording.get("text_label", ""),
+            text=wording.get("text", "") if wording.get("text_label") else ""))
+    return rows
+
+
+def history_for(viewer, application):
+    """The history `viewer` may read: the whole journal for staff, else the association's."""
+    if viewer is not None and getattr(viewer, "is_authenticated", False) and viewer.is_staff:
+        return staff_history(application)
+    return association_history(application)
