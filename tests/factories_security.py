@@ -2,7 +2,7 @@
 
 Association A (persona « owner ») has a submitted then selected application (attachments, a
 submitted review, a published decision, a generated convention, a message, an answered request
-for pieces); association B (persona « other ») has its own application, with its own
+for pieces, and a pending request to change its bank details, with its RIB); association B (persona « other ») has its own application, with its own
 attachments, in the same call, submitted and now in review. Three reviewers: one assigned to
 A's file who confirmed having no link with it, one assigned to A's file but who declared a link
 with association A, one assigned only to B's file. A staff member, an administrator, a staff
@@ -47,6 +47,7 @@ class World:
     review: Review
     decision: Decision
     convention: object
+    bank_request: object
     job: DocumentJob
     running_job: DocumentJob
     tokens: dict = field(default_factory=dict)
@@ -116,6 +117,15 @@ def build_world():
     with current_app.test_request_context():
         convention, _path, _ = documents.ensure_convention(application)
 
+    # Selected, A asks to change its bank details: a request waiting for staff, with its RIB.
+    import io
+
+    from aap.associations import bank
+    with current_app.test_request_context():
+        bank_request = bank.change_bank_details(
+            owner.association, owner, factories.PASSWORD, "FR7630001007941234567890185", "BDFEFRPP",
+            "Association A", "rib-nouveau-compte.pdf", io.BytesIO(fa.PDF)).request
+
     job = DocumentJob(call_id=call.id, kind="conventions", status=JOB_DONE, total=1, done=1,
                       created_by_id=staff.id, started_at=now, finished_at=now)
     db.session.add(job)
@@ -142,7 +152,7 @@ def build_world():
                   reviewer_conflict=reviewer_conflict, reviewer_unassigned=reviewer_unassigned, staff=staff,
                   admin=admin, invited=invited, application=application, other_application=other_application,
                   attachment=attachment, other_attachment=other_attachment, review=review, decision=decision,
-                  convention=convention, job=job, running_job=running_job, tokens=tokens)
+                  convention=convention, bank_request=bank_request, job=job, running_job=running_job, tokens=tokens)
     world.users = {"anonymous": None, "owner": owner, "other": other, "reviewer_unassigned": reviewer_unassigned,
                    "reviewer_conflict": reviewer_conflict, "reviewer_assigned": reviewer_assigned,
                    "staff": staff, "admin": admin}

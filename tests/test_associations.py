@@ -220,7 +220,8 @@ def test_explicit_departement_overrides_postal_code_and_region_follows(client, a
 # ---------------------------------------------------------------------------------------------
 # Bank details
 
-VALID_BANK = {"iban": "FR76 3000 6000 0112 3456 7890 189", "bic": "AGRIFRPP", "account_holder": "Réussir Ensemble"}
+VALID_BANK = {"iban": "FR76 3000 6000 0112 3456 7890 189", "bic": "AGRIFRPP", "account_holder": "Réussir Ensemble",
+              "password": factories.PASSWORD}  # a change of bank details is confirmed with the password
 BAD_BANK_VALUES = [
     ("iban", "FR7630006000011234567890188", "la clé de contrôle ne correspond pas"),
     ("iban", "1234567890", "commencer par le code pays"),
@@ -400,14 +401,23 @@ def test_member_invitation_end_to_end(app, client, applicant, login_as):
     assert page(client.get("/association")).values["commune"] == "Lyon 2e"
 
 
-def test_inviting_an_existing_account_is_refused(client, applicant, other_applicant, reviewer, login_as):
+def test_inviting_an_existing_account_creates_nothing_and_tells_its_owner(client, applicant, other_applicant,
+                                                                          reviewer, login_as):
+    # Changed on purpose (issue 13, point 9): the page used to answer « Un compte existe déjà »,
+    # telling any member which addresses have an account. It answers as for a new address; the
+    # owner of the account is told by e-mail, without any link to join.
     login_as(applicant)
     for email in (other_applicant.email, reviewer.email.upper()):
-        response = client.post_form("/association/membres", {"email": email})
-        assert response.status_code == 200
-        assert "Un compte existe déjà" in page(response).messages["email"]
-        assert page(response).values["email"] == email
-    assert not [m for m in factories.outbox() if "rejoindre" in m.body]
+        response = client.post_form("/association/membres", {"email": email}, follow_redirects=True)
+        assert f"Invitation envoyée à {email.lower()}." in text(response)
+        assert "Un compte existe déjà" not in text(response)
+        mail = factories.last_mail_to(email.lower())
+        assert "a voulu vous inviter" in mail.body and "/association/rejoindre/" not in mail.body
+    db.session.refresh(other_applicant)
+    db.session.refresh(reviewer)
+    assert other_applicant.association.name == "Une Autre Association" and reviewer.association_id is None
+    response = client.post_form("/association/membres", {"email": applicant.email})
+    assert "déjà membre de votre association" in page(response).messages["email"]
     response = client.post_form("/association/membres", {"email": "pas-une-adresse"})
     assert "adresse e-mail valide" in page(response).messages["email"]
 
@@ -508,11 +518,13 @@ def test_update_identity_service_validates_and_reports_changes(applicant):
 
 
 def test_update_bank_service_refuses_bad_values_and_masks(applicant):
+    from aap.associations import bank
     association = applicant.association
     with pytest.raises(services.AssociationError) as refusal:
-        services.update_bank(association, "FR7630006000011234567890188", "XX", "", applicant)
+        bank.change_bank_details(association, applicant, factories.PASSWORD, "FR7630006000011234567890188", "XX", "")
     assert set(refusal.value.errors) == {"iban", "bic", "account_holder"}
-    assert services.update_bank(association, IBAN, "agrifrpp", "Asso", applicant) == ["iban", "bic", "account_holder"]
+    change = bank.change_bank_details(association, applicant, factories.PASSWORD, IBAN, "agrifrpp", "Asso")
+    assert change.applied and change.changed == ["iban", "bic", "account_holder"]
     assert association.bic == "AGRIFRPP"
     assert services.mask_iban(IBAN) == "***********************0189"
     assert services.group_iban(IBAN) == "FR76 3000 6000 0112 3456 7890 189"

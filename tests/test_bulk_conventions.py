@@ -44,12 +44,13 @@ def test_generate_renders_only_what_changed(app, call_with_winners):
     db.session.expire_all()
     assert {c.application_id: c.generated_at for c in db.session.query(Convention)} == stamps
 
-    apps[1].association.bic = "BNPAFRPP"
+    # (Not the bank details: an issued convention keeps them, tests/test_bank_details_change.py.)
+    apps[1].association.commune = "Villeurbanne"
     db.session.commit()
     progress.clear()
     entries = bulk.generate_call_conventions(call, workers=2, on_progress=lambda d, t: progress.append((d, t)))
     assert progress == [(2, 3), (3, 3)]
-    assert "BNPAFRPP" in pdf_text(entries[1][1].read_bytes())
+    assert "Villeurbanne" in pdf_text(entries[1][1].read_bytes())
 
 
 def test_staff_runs_the_job_and_downloads_one_zip(client, login_as, staff, call_with_winners):

@@ -157,14 +157,15 @@ def test_stored_once_and_regenerated_only_when_data_changes(app):
     assert not regenerated
     assert convention.stored_name == first_name and path.stat().st_mtime_ns == first_mtime
 
-    application.association.iban = "FR1420041010050500013M02606"
+    # (A change of bank details does not rewrite an issued convention: tests/test_bank_details_change.py.)
+    application.association.address = "3 place Bellecour"
     db.session.commit()
     convention, new_path, regenerated = services.ensure_convention(application)
     assert regenerated and convention.data_fingerprint != first_fp
     assert convention.number == "1J1M-2025-CA-0001"
     assert not path.exists() and new_path.exists()
     text, _ = pdf_text(new_path.read_bytes())
-    assert "FR14 2004 1010 0505 0001 3M02 606" in text
+    assert "3 place Bellecour" in text
 
 
 def test_missing_file_is_regenerated(app):

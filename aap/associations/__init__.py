@@ -1,4 +1,4 @@
-"""The association's identity, bank details and members (applicants), and the staff's read-only view."""
+"""The association's identity, bank details and members (applicants), and the staff's view of it."""
 from flask import Blueprint
 
 bp = Blueprint("associations", __name__)

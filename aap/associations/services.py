@@ -18,12 +18,12 @@ from .. import timeutil
 from ..auth.services import find_user, normalise_email
 from ..events import record
 from ..extensions import db
-from ..mail import queue_mail
+from ..mail import mail_limit_reached, queue_mail
 from ..models import Association, Event, User
 from ..models.associations import LEGAL_FORMS
 from ..models.users import APPLICANT
 from ..referentiel import DEPARTEMENT_BY_CODE, departement_for_postal_code
-from ..validators import PHONE_RE, check_password_strength, clean_bic, clean_iban, clean_rna, clean_siret
+from ..validators import PHONE_RE, check_password_strength, clean_rna, clean_siret
 
 # French messages, shared with the forms.
 NAME_REQUIRED = "Saisissez le nom de l'association."
@@ -41,9 +41,9 @@ EMAIL_INVALID = "Saisissez une adresse e-mail valide, par exemple contact@associ
 HOLDER_REQUIRED = "Saisissez le titulaire du compte, tel qu'il figure sur le RIB."
 IBAN_REQUIRED = "Saisissez l'IBAN du compte de l'association."
 BIC_REQUIRED = "Saisissez le BIC de la banque."
-ACCOUNT_EXISTS = ("Un compte existe déjà avec l'adresse {email} : cette personne ne peut pas être "
-                  "invitée à rejoindre l'association. Pour rattacher ce compte à votre association, "
-                  "contactez l'équipe DJEPVA.")
+ALREADY_MEMBER = "{email} est déjà membre de votre association."
+INVITED_RECENTLY = ("Une invitation a déjà été envoyée plusieurs fois à {email} dans l'heure : "
+                    "pour éviter les envois répétés, réessayez plus tard.")
 LINK_ACCOUNT_EXISTS = ("Un compte existe déjà avec l'adresse {email} : ce lien d'invitation ne peut plus "
                        "servir. Connectez-vous avec ce compte (ou utilisez « Mot de passe oublié »).")
 LINK_EXPIRED = ("Ce lien d'invitation a expiré. Demandez à un membre de votre association de vous "
@@ -263,48 +263,7 @@ def identity_missing(association):
 
 
 # ---------------------------------------------------------------------------------------------
-# Bank details
-
-def update_bank(association, iban, bic, holder, actor):
-    """Change the bank details; the history keeps the old and new IBAN masked (last 4 characters)."""
-    errors = {}
-    clean = {}
-    for key, value, cleaner, required in (("iban", iban, clean_iban, IBAN_REQUIRED),
-                                          ("bic", bic, clean_bic, BIC_REQUIRED)):
-        if not (value or "").strip():
-            errors[key] = required
-            continue
-        try:
-            clean[key] = cleaner(value)
-        except ValueError as error:
-            errors[key] = str(error)
-    holder = (holder or "").strip()
-    if not holder:
-        errors["account_holder"] = HOLDER_REQUIRED
-    elif len(holder) > 200:
-        errors["account_holder"] = "Ce champ ne peut pas dépasser 200 caractères."
-    if errors:
-        raise AssociationError("Les coordonnées bancaires contiennent des erreurs.", errors)
-    clean["account_holder"] = holder
-    old = {key: getattr(association, key) for key in clean}
-    changed = [key for key in ("iban", "bic", "account_holder") if old[key] != clean[key]]
-    if changed:
-        for key in changed:
-            setattr(association, key, clean[key])
-        record("bank_details_changed", actor=actor, association_id=association.id, fields=changed,
-               old_iban=mask_iban(old["iban"]), new_iban=mask_iban(clean["iban"]),
-               old_bic=old["bic"], new_bic=clean["bic"],
-               old_holder=old["account_holder"], new_holder=clean["account_holder"])
-    db.session.commit()
-    return changed
-
-
-def bank_history(association):
-    return db.session.scalars(
-        db.select(Event).options(joinedload(Event.actor))
-        .where(Event.association_id == association.id, Event.action == "bank_details_changed")
-        .order_by(Event.at.desc(), Event.id.desc())).all()
-
+# Bank details: see bank.py (password, notices, requests validated by staff once selected).
 
 # ---------------------------------------------------------------------------------------------
 # Members
@@ -365,15 +324,18 @@ def pending_invitations(association, members):
 
 
 def invite_member(association, inviter, email):
-    """A member invites a colleague: an e-mail with a signed link valid TOKEN_MAX_AGE["member"]."""
+    """A member invites a colleague: an e-mail with a signed link valid TOKEN_MAX_AGE["member"].
+
+    The answer does not tell whether the address already has an account: the association's
+    quota and the limit per recipient come first and count both cases; an address with an
+    account gets no link, its owner is told by e-mail instead (the same kind of e-mail for the
+    limits), and the invitation shows as pending like any other.
+    """
     if inviter.role != APPLICANT or inviter.association_id != association.id:
         raise AssociationError("Seuls les membres de l'association peuvent inviter un collègue.")
     email = normalise_email(email)
     if not EMAIL_RE.match(email) or len(email) > 254:
         raise AssociationError(EMAIL_INVALID, {"email": EMAIL_INVALID})
-    if find_user(email) is not None:
-        message = ACCOUNT_EXISTS.format(email=email)
-        raise AssociationError(message, {"email": message})
     recent = db.session.scalar(
         db.select(func.count(Event.id)).where(
             Event.association_id == association.id, Event.action == "member_invited",
@@ -381,10 +343,23 @@ def invite_member(association, inviter, email):
     if recent >= MAX_INVITATIONS_PER_DAY:
         message = TOO_MANY_INVITATIONS.format(n=recent)
         raise AssociationError(message, {"email": message})
-    link = url_for("associations.join", token=make_member_token(association, email), _external=True)
-    queue_mail(email, f"Invitation à rejoindre {association.name} sur AAP « 1 jeune 1 mentor »",
-               "member_invite", association=association, inviter=inviter, link=link,
-               days=_max_age() // 86400)
+    existing = find_user(email)
+    if existing is not None and existing.association_id == association.id and existing.role == APPLICANT:
+        message = ALREADY_MEMBER.format(email=email)  # the members are listed on the same page
+        raise AssociationError(message, {"email": message})
+    if mail_limit_reached(email, "member_invite"):
+        message = INVITED_RECENTLY.format(email=email)
+        raise AssociationError(message, {"email": message})
+    subject = f"Invitation à rejoindre {association.name} sur AAP « 1 jeune 1 mentor »"
+    if existing is not None:
+        queue_mail(email, subject, "member_invite_existing", kind="member_invite", user=existing,
+                   association=association, inviter=inviter,
+                   login_link=url_for("auth.login", _external=True),
+                   reset_link=url_for("auth.forgot", _external=True))
+    else:
+        link = url_for("associations.join", token=make_member_token(association, email), _external=True)
+        queue_mail(email, subject, "member_invite", association=association, inviter=inviter, link=link,
+                   days=_max_age() // 86400)
     record("member_invited", actor=inviter, association_id=association.id, email=email)
     db.session.commit()
     return email
@@ -400,7 +375,7 @@ def accept_member_invitation(token, first_name, last_name, password):
     if not last_name:
         errors["last_name"] = "Saisissez votre nom."
     try:
-        check_password_strength(password)
+        check_password_strength(password, email=email, names=(first_name, last_name))
     except ValueError as error:
         errors["password"] = str(error)
     if errors:

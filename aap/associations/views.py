@@ -1,13 +1,17 @@
-"""The association's pages (its members only) and the staff's read-only view."""
-from flask import abort, flash, redirect, render_template, session, url_for
-from flask_login import current_user, login_user, logout_user
+"""The association's pages (its members only) and the staff's view (bank change requests)."""
+from flask import abort, flash, redirect, render_template, send_file, session, url_for
+from flask_login import current_user, login_required, login_user, logout_user
 
+from ..database import writing
+from ..documents import services as documents
 from ..extensions import db
-from ..models import Association
-from ..permissions import applicant_required, staff_required
+from ..models import Association, BankChangeRequest
+from ..permissions import applicant_required, can_read_bank_request, staff_required
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
+from . import bank as bank_details
 from . import bp, services
-from .forms import BankForm, IdentityForm, InviteMemberForm, JoinForm
+from .forms import (BankForm, IdentityForm, InviteMemberForm, JoinForm, RefuseBankRequestForm,
+                    ValidateBankRequestForm)
 
 # Service error keys that are not the name of a form field.
 FIELD_OF = {"annual_budget_cents": "annual_budget", "region_code": "departement_code"}
@@ -68,19 +72,46 @@ def identity():
 @applicant_required
 def bank():
     association = _own_association()
+    gated = bank_details.requires_validation(association)
     form = BankForm(data=BankForm.initial(association))
     if form.validate_on_submit():
+        rib = form.rib.data if gated and form.rib.data else None
         try:
-            changed = services.update_bank(association, form.iban.data, form.bic.data,
-                                           form.account_holder.data, current_user)
+            change = bank_details.change_bank_details(
+                association, current_user, form.password.data, form.iban.data, form.bic.data,
+                form.account_holder.data, rib.filename if rib else None, rib.stream if rib else None)
         except services.AssociationError as refusal:
             _show_refusal(form, refusal, "iban")
         else:
-            flash("Les coordonnées bancaires sont enregistrées." if changed else "Aucune modification à enregistrer.",
-                  "success" if changed else "info")
+            if change.request is not None:
+                flash("Votre demande de modification des coordonnées bancaires est transmise à la DJEPVA. Les "
+                      "coordonnées actuelles restent celles des versements jusqu'à sa validation.", "success")
+            elif change.applied:
+                flash("Les coordonnées bancaires sont enregistrées.", "success")
+            else:
+                flash("Aucune modification à enregistrer.", "info")
             return redirect(url_for("associations.bank"))
-    return render_template("associations/bank.html", form=form, association=association,
-                           history=services.bank_history(association))
+    return render_template("associations/bank.html", form=form, association=association, gated=gated,
+                           rib_limit=bank_details.rib_size_limit(),
+                           bank_request=bank_details.latest_request(association),
+                           history=bank_details.history(association, current_user))
+
+
+@bp.route("/coordonnees-bancaires/demandes/<int:bank_request_id>/rib")
+@login_required
+def bank_request_rib(bank_request_id):
+    """The RIB of a request: the association's members and staff only (404 for anyone else)."""
+    request = db.session.get(BankChangeRequest, bank_request_id)
+    if request is None or not can_read_bank_request(current_user, request):
+        abort(404)
+    path = bank_details.rib_path(request)
+    if not path.exists():
+        abort(404)
+    with writing():
+        bank_details.record_rib_download(request, current_user)
+    return send_file(path, mimetype=request.rib_content_type, as_attachment=True,
+                     download_name=bank_details.rib_download_name(request), max_age=0, etag=False,
+                     last_modified=None)
 
 
 @bp.route("/association/membres", methods=["GET", "POST"])
@@ -107,7 +138,7 @@ def join(token):
         association, email = services.check_member_token(token)
     except services.AssociationError as refusal:
         return render_template("associations/join_refused.html", message=str(refusal)), 400
-    form = JoinForm()
+    form = JoinForm(email=email)
     if form.validate_on_submit():
         try:
             user = services.accept_member_invitation(token, form.first_name.data, form.last_name.data,
@@ -126,10 +157,61 @@ def join(token):
     return render_template("associations/join.html", form=form, association=association, email=email)
 
 
+def _staff_page(association, validate_form=None, refuse_form=None, status=200):
+    return render_template(
+        "associations/staff_view.html", association=association, members=services.members_of(association),
+        requests=bank_details.requests_of(association), history=bank_details.history(association, current_user),
+        conventions=documents.association_conventions(association.id),
+        validate_form=validate_form or ValidateBankRequestForm(),
+        refuse_form=refuse_form or RefuseBankRequestForm()), status
+
+
 @bp.route("/instruction/associations/<int:association_id>")
 @staff_required
 def staff_view(association_id):
     association = db.get_or_404(Association, association_id)
-    return render_template("associations/staff_view.html", association=association,
-                           members=services.members_of(association),
-                           history=services.bank_history(association))
+    return _staff_page(association)
+
+
+def _request_of(association_id, bank_request_id):
+    association = db.get_or_404(Association, association_id)
+    request = bank_details.get_request(association.id, bank_request_id)
+    if request is None:
+        abort(404)
+    return association, request
+
+
+@bp.route("/instruction/associations/<int:association_id>/banque/demandes/<int:bank_request_id>/valider",
+          methods=["POST"])
+@staff_required
+def validate_bank_request(association_id, bank_request_id):
+    association, request = _request_of(association_id, bank_request_id)
+    form = ValidateBankRequestForm()
+    if form.validate_on_submit():
+        try:
+            bank_details.validate_request(request, current_user, form.checked.data)
+        except services.AssociationError as refusal:
+            _show_refusal(form, refusal, "checked")
+        else:
+            flash("Demande validée : les nouvelles coordonnées bancaires s'appliquent aux prochaines conventions "
+                  "et aux versements. L'association et l'équipe sont prévenues.", "success")
+            return redirect(url_for("associations.staff_view", association_id=association.id, _anchor="demandes"))
+    return _staff_page(association, validate_form=form, status=422)
+
+
+@bp.route("/instruction/associations/<int:association_id>/banque/demandes/<int:bank_request_id>/refuser",
+          methods=["POST"])
+@staff_required
+def refuse_bank_request(association_id, bank_request_id):
+    association, request = _request_of(association_id, bank_request_id)
+    form = RefuseBankRequestForm()
+    if form.validate_on_submit():
+        try:
+            bank_details.refuse_request(request, current_user, form.reason.data)
+        except services.AssociationError as refusal:
+            _show_refusal(form, refusal, "reason")
+        else:
+            flash("Demande refusée : l'association est prévenue, avec le motif. Ses coordonnées bancaires restent "
+                  "inchangées.", "success")
+            return redirect(url_for("associations.staff_view", association_id=association.id, _anchor="demandes"))
+    return _staff_page(association, refuse_form=form, status=422)

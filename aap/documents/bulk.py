@@ -20,8 +20,9 @@ from .. import events, timeutil
 from ..extensions import db
 from ..models import Call, DocumentJob
 from ..models.documents import JOB_DONE, JOB_FAILED, JOB_PENDING, JOB_RUNNING
-from .data import convention_data, fingerprint, winners
-from .services import documents_folder, needs_render, number_conventions, remove_files, store_convention
+from .data import fingerprint, winners
+from .services import (documents_folder, issued_convention_data, needs_render, number_conventions, remove_files,
+                       store_convention)
 
 log = logging.getLogger(__name__)
 DEFAULT_WORKERS = 2
@@ -49,12 +50,12 @@ def generate_call_conventions(call, workers=DEFAULT_WORKERS, force=False, on_pro
     on_progress(done, total) is called after each document (it may commit)."""
     applications = winners(call.id)
     conventions = number_conventions(applications)
-    db.session.commit()
     items = []
     for application in applications:
         convention = conventions[application.id]
-        data = convention_data(application, convention.number)
+        data = issued_convention_data(application, convention)
         items.append((convention, data, fingerprint(data)))
+    db.session.commit()  # the numbers, and the bank details of the conventions issued now
     todo = [item for item in items if force or needs_render(item[0], item[2])]
     total, done = len(items), len(items) - len(todo)
     if on_progress:

@@ -170,10 +170,18 @@ def call_data(call):
     }
 
 
-def convention_data(application, number=None):
+def bank_details_of(association):
+    """The association's current (validated) bank details, as a convention records them."""
+    return {"iban": association.iban or "", "bic": association.bic or "",
+            "account_holder": association.account_holder or association.name}
+
+
+def convention_data(application, number=None, bank=None):
     """Everything the convention shows, as a plain JSON-serialisable dict (no ORM object).
 
     The PDF is a pure function of this dict; its fingerprint decides whether to regenerate.
+    `bank`: the bank details the convention was issued with (Convention.bank_details, see
+    services.issued_convention_data); the association's current ones when not given.
     """
     call = application.call
     association = application.association
@@ -200,8 +208,7 @@ def convention_data(application, number=None):
             "representative_name": association.representative_name or "",
             "representative_function": association.representative_function or "",
         },
-        "bank": {"iban": association.iban or "", "bic": association.bic or "",
-                 "account_holder": association.account_holder or association.name},
+        "bank": dict(bank) if bank else bank_details_of(association),
         "application": {
             "id": application.id, "reference": application.reference or "",
             "title": application.title or "", "summary": application.summary or "",

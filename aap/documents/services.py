@@ -11,10 +11,11 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import events, timeutil
+from ..database import writing
 from ..extensions import db
 from ..models import Application, Convention
 from .convention import build_convention_pdf
-from .data import convention_data, convention_number, fingerprint
+from .data import bank_details_of, convention_data, convention_number, fingerprint
 
 NUMBER_RE = re.compile(r"-(\d+)$")
 
@@ -101,12 +102,28 @@ def remove_files(paths):
             Path(path).unlink(missing_ok=True)
 
 
+def issued_bank_details(convention, application):
+    """The bank details a convention was issued with: recorded when it is first issued (with the
+    association's current, validated details) and kept afterwards, so that a later change of the
+    association's account never rewrites a convention already issued (only reissue_convention
+    does). A convention issued before the association had an account takes it when it has one."""
+    if not (convention.bank_details or {}).get("iban"):
+        convention.bank_details = bank_details_of(application.association)
+    return convention.bank_details
+
+
+def issued_convention_data(application, convention):
+    """The data of a convention as issued: its number and the bank details it was issued with
+    (the one rule for the single download and the bulk generation)."""
+    return convention_data(application, convention.number, bank=issued_bank_details(convention, application))
+
+
 def ensure_convention(application):
     """The up-to-date convention of a winner: rendered only if its data changed. Commits.
 
     Returns (convention, path, regenerated)."""
     convention = number_conventions([application])[application.id]
-    data = convention_data(application, convention.number)
+    data = issued_convention_data(application, convention)
     data_fingerprint = fingerprint(data)
     regenerated = False
     old = None
@@ -119,5 +136,48 @@ def ensure_convention(application):
 
 
 def record_download(application, actor):
-    events.record("convention_downloaded", actor=actor, application=application)
+    with writing():
+        events.record("convention_downloaded", actor=actor, application=application)
+        db.session.commit()
+
+
+class ConventionError(ValueError):
+    """A refused action on a convention; the message is French and shown to the user."""
+
+
+def association_conventions(association_id):
+    """The conventions issued to an association, with their files, newest call first:
+    [(convention, application, bank details it was issued with, current details)]."""
+    from sqlalchemy.orm import joinedload
+    rows = db.session.execute(
+        select(Convention, Application).join(Application, Application.id == Convention.application_id)
+        .options(joinedload(Application.call), joinedload(Application.association))
+        .where(Application.association_id == association_id)
+        .order_by(Convention.generated_at.desc(), Convention.id.desc())).all()
+    return [(convention, application, convention.bank_details or {}, bank_details_of(application.association))
+            for convention, application in rows]
+
+
+def reissue_convention(application, actor):
+    """Issue a convention again with the association's current (validated) bank details, after a
+    change of account: same number, new document. Commits. Raises ConventionError."""
+    from ..associations.services import mask_iban
+    convention = db.session.scalar(select(Convention).where(Convention.application_id == application.id))
+    if convention is None:
+        raise ConventionError("Aucune convention n'a encore été émise pour ce dossier.")
+    current = bank_details_of(application.association)
+    if not current["iban"]:
+        raise ConventionError("L'association n'a pas de coordonnées bancaires enregistrées.")
+    old = convention.bank_details or {}
+    if old == current:
+        raise ConventionError(f"La convention {convention.number} porte déjà les coordonnées bancaires actuelles.")
+    convention.bank_details = current
+    events.record("convention_reissued", actor=actor, application=application, number=convention.number,
+                  old_iban=mask_iban(old.get("iban")), new_iban=mask_iban(current["iban"]),
+                  old_bic=old.get("bic"), new_bic=current["bic"],
+                  old_holder=old.get("account_holder"), new_holder=current["account_holder"])
+    data = issued_convention_data(application, convention)
+    old_file = store_convention(convention, fingerprint(data), build_convention_pdf(data))
     db.session.commit()
+    remove_files([old_file])
+    return convention

@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from .. import events
 from ..calls.services import get_visible_call
+from ..database import writing
 from ..extensions import db
 from ..models import Application, Call, Convention, DocumentJob
 from ..models.documents import JOB_DONE
@@ -46,10 +47,29 @@ def convention(application_id):
         abort(404)
     if not is_winner(application):
         abort(404)
-    record, path, _regenerated = services.ensure_convention(application)
+    with writing():  # numbered and rendered on its first download: a write in a GET
+        record, path, _regenerated = services.ensure_convention(application)
     services.record_download(application, current_user)
     return send_file(path, mimetype="application/pdf", as_attachment=True,
                      download_name=f"convention-{record.number}.pdf", max_age=0)
+
+
+@bp.route("/instruction/candidatures/<int:application_id>/convention/reemettre", methods=["POST"])
+@staff_required
+def reissue_convention(application_id):
+    """Staff issue a winner's convention again with the association's current bank details
+    (after a validated change of account); the conventions already issued keep theirs otherwise."""
+    application = db.get_or_404(Application, application_id)
+    if not is_winner(application):
+        abort(404)
+    try:
+        convention = services.reissue_convention(application, current_user)
+    except services.ConventionError as refusal:
+        flash(str(refusal), "error")
+    else:
+        flash(f"La convention {convention.number} est réémise avec les coordonnées bancaires actuelles.", "success")
+    return redirect(url_for("associations.staff_view", association_id=application.association_id,
+                            _anchor="conventions"))
 
 
 @bp.route("/appels/<slug>/conditions-generales.pdf")
@@ -100,15 +120,17 @@ def job_download(job_id):
     path = bulk.job_zip_path(job)
     if job.status != JOB_DONE or path is None or not path.exists():
         abort(404)
-    events.record("export", actor=current_user, call_id=job.call_id, format="conventions.zip", job_id=job.id)
-    db.session.commit()
+    with writing():
+        events.record("export", actor=current_user, call_id=job.call_id, format="conventions.zip", job_id=job.id)
+        db.session.commit()
     return send_file(path, mimetype="application/zip", as_attachment=True,
                      download_name=f"conventions-{job.call.slug}.zip", max_age=0)
 
 
 def _record_export(call, kind):
-    events.record("export", actor=current_user, call_id=call.id, format=kind)
-    db.session.commit()
+    with writing():
+        events.record("export", actor=current_user, call_id=call.id, format=kind)
+        db.session.commit()
 
 
 def _send_bytes(content, mimetype, name, attachment=True):

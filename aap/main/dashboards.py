@@ -58,7 +58,10 @@ def staff(user):
         db.select(Application.call_id, func.count(Assignment.id))
         .join(Application, Application.id == Assignment.application_id)
         .where(~sent.exists()).group_by(Application.call_id)).all())
-    return "main/dashboard_staff.html", {"calls": calls, "counts": counts, "awaited": awaited}
+    # Changes of bank details asked by selected associations, waiting for staff (one query).
+    from ..associations.bank import pending_requests
+    return "main/dashboard_staff.html", {"calls": calls, "counts": counts, "awaited": awaited,
+                                         "bank_requests": pending_requests()}
 
 
 BUILDERS = {"applicant": applicant, "reviewer": reviewer, "staff": staff, "admin": staff}

@@ -1,7 +1,7 @@
 """Associations (applicants) and their identity."""
 from datetime import date
 
-from sqlalchemy import BigInteger, Date, String, Text
+from sqlalchemy import BigInteger, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, UTCDateTime, utcnow
@@ -58,3 +58,59 @@ class Association(Model):
     @property
     def display_name(self):
         return f"{self.name} ({self.acronym})" if self.acronym else self.name
+
+
+# A change of bank details asked once a file of the association is selected: the new details
+# apply (to the association, hence to new conventions and payments) only once staff validate it.
+BANK_REQUEST_PENDING, BANK_REQUEST_VALIDATED = "pending", "validated"
+BANK_REQUEST_REFUSED, BANK_REQUEST_REPLACED = "refused", "replaced"
+BANK_REQUEST_LABELS = {
+    BANK_REQUEST_PENDING: "En attente de validation par la DJEPVA",
+    BANK_REQUEST_VALIDATED: "Validée",
+    BANK_REQUEST_REFUSED: "Refusée",
+    BANK_REQUEST_REPLACED: "Remplacée par une demande plus récente",
+}
+BANK_REQUEST_BADGES = {BANK_REQUEST_PENDING: "warning", BANK_REQUEST_VALIDATED: "success",
+                       BANK_REQUEST_REFUSED: "error", BANK_REQUEST_REPLACED: "new"}
+
+
+class BankChangeRequest(Model):
+    """New bank details asked by an association, with the RIB that proves them; the RIB is read
+    by the association's members and staff only (never by a reviewer)."""
+
+    __tablename__ = "bank_change_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=BANK_REQUEST_PENDING, index=True)
+    iban: Mapped[str] = mapped_column(String(34))
+    bic: Mapped[str] = mapped_column(String(11))
+    account_holder: Mapped[str] = mapped_column(String(200))
+    # The RIB: stored under instance/uploads with a random name, kind detected from the content.
+    rib_original_name: Mapped[str] = mapped_column(String(255))
+    rib_stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    rib_kind: Mapped[str] = mapped_column(String(10))
+    rib_content_type: Mapped[str] = mapped_column(String(100))
+    rib_size: Mapped[int]
+    rib_sha256: Mapped[str] = mapped_column(String(64))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at = mapped_column(UTCDateTime)
+    refusal_reason: Mapped[str] = mapped_column(Text, default="")
+
+    association = relationship("Association")
+    requested_by = relationship("User", foreign_keys=[requested_by_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    @property
+    def status_label(self):
+        return BANK_REQUEST_LABELS[self.status]
+
+    @property
+    def status_badge(self):
+        return BANK_REQUEST_BADGES[self.status]
+
+    @property
+    def is_pending(self):
+        return self.status == BANK_REQUEST_PENDING

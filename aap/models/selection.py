@@ -41,5 +41,8 @@ class Convention(Model):
     data_fingerprint: Mapped[str] = mapped_column(String(64))
     stored_name: Mapped[str | None] = mapped_column(String(64))
     generated_at = mapped_column(UTCDateTime, default=utcnow)
+    # The bank details the convention was issued with ({iban, bic, account_holder}): a later
+    # change of the association's account does not rewrite it; only a re-issue does.
+    bank_details: Mapped[dict | None] = mapped_column(JSON)
 
     application = relationship("Application")

@@ -52,10 +52,19 @@ def build(app):
                                 amount_per_year=[], decided_at=files[2].submitted_at))  # a draft decision
         db.session.commit()
         decision_file = files[1]
+        # The winner asks to change its bank details: a request waiting for staff, with its RIB.
+        import io
+
+        from aap.associations import bank
+        with app.test_request_context():
+            bank.change_bank_details(applicant.association, applicant, PASSWORD, "FR1420041010050500013M02606",
+                                     "PSSTFRPPXXX", "Réussir Ensemble", "rib.pdf",
+                                     io.BytesIO(factories_applications.PDF))
         return {
             "open": open_call.id, "open_slug": open_call.slug, "closed": closed.id, "draft": draft.id,
             "to_check": to_check.id, "association": to_check.association_id, "scored": scored.id,
             "question": question.id, "winner": winner.id, "decision_file": decision_file.id,
+            "applicant_association": applicant.association_id,
             "reset_token": make_token(staff, "reset"),
         }
 
@@ -120,6 +129,7 @@ def test_staff_and_admin_pages(live_app, data, playwright_browser):
         f"/instruction/appels/{open_call}", f"/instruction/appels/{open_call}/criteres",
         f"/instruction/appels/{open_call}/pieces", f"/instruction/appels/{open_call}/dossiers",
         f"/candidatures/{data['to_check']}", f"/instruction/associations/{data['association']}",
+        f"/instruction/associations/{data['applicant_association']}",  # a bank change request to examine
         f"/instruction/dossiers/{data['to_check']}/demande-pieces",
         f"/instruction/appels/{open_call}/affectations", f"/instruction/appels/{closed}/evaluations",
         f"/instruction/appels/{closed}/conflits", f"/instruction/dossiers/{data['decision_file']}/evaluations",
@@ -237,11 +247,17 @@ def test_forms_work_with_the_keyboard_alone(live_app, data, page):
     assert page.locator("#iban").get_attribute("aria-invalid") == "true"
     assert page.locator("#iban-messages").inner_text().strip().startswith("Cet IBAN n'est pas valide")
 
-    # Correct it and send again, still with the keyboard.
+    # Correct it and send again, still with the keyboard: the password confirms the change, and
+    # the association being a winner, the RIB of the new account goes with the request (a file
+    # chooser is the browser's own dialog: the file is given to the field directly).
     page.keyboard.press("Control+A")
     page.keyboard.type("FR14 2004 1010 0505 0001 3M02 606")
+    page.locator("#rib").set_input_files(files=[{"name": "rib.pdf", "mimeType": "application/pdf",
+                                                 "buffer": factories_applications.PDF}])
+    tab_to(page, "password")
+    page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
-    page.get_by_text("Les coordonnées bancaires sont enregistrées.").wait_for()
+    page.get_by_text("Votre demande de modification des coordonnées bancaires est transmise").wait_for()
     assert page.js_errors == []
 
 

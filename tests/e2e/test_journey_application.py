@@ -88,6 +88,7 @@ def fill_bank_details(page):
     page.shots("banque-iban-refuse")
 
     page.locator("#iban").fill("FR76 3000 6000 0112 3456 7890 189")
+    page.locator("#password").fill(PASSWORD)  # a change of bank details is confirmed with the password
     page.get_by_role("button", name="Enregistrer les coordonnées bancaires").click()
     page.get_by_text("Les coordonnées bancaires sont enregistrées.").wait_for()
     assert page.locator("#iban-enregistre").inner_text() == "FR76 3000 6000 0112 3456 7890 189"
