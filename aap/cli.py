@@ -79,11 +79,11 @@ def register_cli(app):
         """Create an account directly (for the first administrator)."""
         from . import timeutil
         from .validators import check_password_strength
+        email = email.strip().lower()
         try:
-            check_password_strength(password)
+            check_password_strength(password, email=email, names=(first_name, last_name))
         except ValueError as error:
             raise click.ClickException(str(error)) from None
-        email = email.strip().lower()
         if db.session.scalar(db.select(User.id).where(User.email == email)) is not None:
             raise click.ClickException(f"Un compte existe déjà avec l'adresse {email}.")
         user = User(email=email, role=role, first_name=first_name, last_name=last_name,

@@ -113,9 +113,29 @@ def load(instance_path, overrides=None):
         # catalogues (aap/web.py sets the locale); Flask-WTF's i18n would need Flask-Babel.
         "WTF_I18N_ENABLED": False,
         "TOKEN_MAX_AGE": {"confirm": 7 * 86400, "reset": 3600, "invite": 14 * 86400, "member": 14 * 86400},
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+        # Login attempts (aap/auth/services.py), counted over LOGIN_WINDOW_SECONDS: on one account
+        # from one address, the first LOGIN_FREE_FAILURES failures cost nothing, then each new try
+        # waits LOGIN_DELAY_SECONDS, doubled after every further failure (never more than the
+        # window): the owner, from any other address, is never locked out. One address is
+        # stopped for the window after LOGIN_MAX_FAILURES_PER_ADDRESS failures on any accounts.
+        # The owner is told by e-mail after LOGIN_ALERT_FAILURES failures from anywhere.
+        "LOGIN_FREE_FAILURES": 5,
+        "LOGIN_DELAY_SECONDS": 30,
         "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+        "LOGIN_ALERT_FAILURES": 5,
         "LOGIN_WINDOW_SECONDS": 15 * 60,
+        # At most `count` e-mails of a kind to one address in `seconds` (aap/mail.py): the mails
+        # anyone can cause. An invitation and its notice to an address that already has an
+        # account share one kind, so that the limit tells nothing about the account.
+        "MAIL_LIMITS": {
+            "confirm": (3, 3600),
+            "signup_existing": (2, 3600),
+            "reset": (3, 3600),
+            "invite": (3, 3600),
+            "member_invite": (3, 3600),
+            "instruction_message": (5, 3600),
+            "login_alert": (1, 24 * 3600),
+        },
         "TESTING": env == "testing",
         # Werkzeug's default (scrypt) in production; the tests hash hundreds of passwords.
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000" if env == "testing" else "scrypt",

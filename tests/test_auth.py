@@ -415,12 +415,17 @@ def test_admin_invites_an_admin(client, app, admin, login_as):
     assert guest.get("/administration/journal").status_code == 200
 
 
-def test_invitation_to_an_existing_address_is_refused_in_french(client, staff, applicant, login_as):
+def test_invitation_to_an_existing_address_answers_as_for_a_new_one(client, staff, applicant, login_as):
+    # Changed on purpose (issue 13, point 9): « Un compte existe déjà » told anyone who could
+    # invite which addresses have an account. The owner is told by e-mail instead.
     login_as(staff)
-    response = client.post_form("/equipe/inviter", invite_data(email=applicant.email))
-    assert response.status_code == 200
-    assert "Un compte existe déjà avec cette adresse e-mail." in text(response)
-    assert 'value="Marc"' in text(response)
+    response = client.post_form("/equipe/inviter", invite_data(email=applicant.email), follow_redirects=True)
+    assert f"Invitation envoyée à {applicant.email}." in text(response)
+    assert "Un compte existe déjà" not in text(response)
+    db.session.refresh(applicant)
+    assert applicant.role == "applicant" and applicant.check_password(factories.PASSWORD)
+    mail = factories.last_mail_to(applicant.email)
+    assert "a voulu vous inviter" in mail.body and "/mot-de-passe/oublie" in mail.body
 
 
 def test_invitation_link_expires(client, app, staff):
@@ -451,18 +456,28 @@ def test_anonymous_invite_page_redirects_to_login(client):
 LOCKED = "Trop de tentatives de connexion"
 
 
-def test_account_locked_after_five_failures_even_with_right_password(client, applicant):
+def test_five_failures_slow_down_that_address_on_that_account_only(client, app, applicant):
+    # Changed on purpose (issue 13, point 13): five failures used to lock the account for
+    # everybody, its owner included, for 15 minutes; now only the address that failed waits.
     for attempt in range(5):
         response = login(client, applicant.email, f"mauvais-{attempt}",
-                         environ_base={"REMOTE_ADDR": f"10.0.0.{attempt}"})
+                         environ_base={"REMOTE_ADDR": "10.0.0.1"})
         assert "Adresse e-mail ou mot de passe incorrect." in text(response)
-    response = login(client, applicant.email)
+    response = login(client, applicant.email, environ_base={"REMOTE_ADDR": "10.0.0.1"})
     assert response.status_code == 200
-    assert LOCKED in text(response) and "15 minutes" in text(response)
+    assert LOCKED in text(response) and "réessayez dans 30 secondes" in text(response)
     assert not is_logged_in(client)
-    # Other accounts still log in from the same address.
+    # Other accounts still log in from the same address, and the owner from another one.
     other = factories.user("staff", email="autre-agent@example.org")
-    assert location(login(client, other.email)) == "/tableau-de-bord"
+    assert location(login(client, other.email, environ_base={"REMOTE_ADDR": "10.0.0.1"})) == "/tableau-de-bord"
+    owner = app.test_client()
+    assert location(login(owner, applicant.email, environ_base={"REMOTE_ADDR": "10.0.0.2"})) == "/tableau-de-bord"
+
+
+def test_failures_from_many_addresses_do_not_lock_the_owner(client, applicant):
+    for attempt in range(5):
+        login(client, applicant.email, f"mauvais-{attempt}", environ_base={"REMOTE_ADDR": f"10.0.0.{attempt}"})
+    assert location(login(client, applicant.email)) == "/tableau-de-bord"
 
 
 def test_locked_message_is_the_same_whether_the_email_exists(client, applicant):

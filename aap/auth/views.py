@@ -13,11 +13,15 @@ from .tokens import read_token
 
 @login_manager.user_loader
 def load_user(session_id):
-    user_id, _, version = session_id.partition(":")
-    if not user_id.isdigit() or not version.isdigit():
+    """The account of a session id "id:auth_version:session_version" (User.get_id), or None
+    when it was ended (User.end_sessions, a password change) or the account is deactivated."""
+    parts = session_id.split(":")
+    if len(parts) != 3 or not all(part.isascii() and part.isdigit() and len(part) <= 18 for part in parts):
         return None
-    user = db.session.get(User, int(user_id))
-    if user is None or user.auth_version != int(version):
+    user_id, auth_version, session_version = map(int, parts)
+    user = db.session.get(User, user_id)
+    if (user is None or user.auth_version != auth_version or user.session_version != session_version
+            or not user.active):
         return None
     return user
 
@@ -62,6 +66,8 @@ def login():
 
 @bp.route("/deconnexion", methods=["POST"])
 def logout():
+    if current_user.is_authenticated:
+        services.log_out(current_user._get_current_object())  # every copy of the session cookie too
     logout_user()
     session.clear()
     flash("Vous êtes déconnecté.", "info")
@@ -120,7 +126,7 @@ def reset(token):
     if user is None:
         flash("Ce lien de réinitialisation n'est pas valide, a expiré ou a déjà servi. Demandez-en un nouveau.", "error")
         return redirect(url_for("auth.forgot"))
-    form = NewPasswordForm()
+    form = NewPasswordForm(owner=user)
     if form.validate_on_submit():
         services.set_password(user, form.password.data)
         logout_user()
@@ -136,7 +142,7 @@ def accept_invitation(token):
     if user is None or user.password_hash:
         flash("Ce lien d'invitation n'est pas valide, a expiré ou a déjà servi.", "error")
         return redirect(url_for("auth.login"))
-    form = InvitationAcceptForm()
+    form = InvitationAcceptForm(owner=user)
     if form.validate_on_submit():
         services.set_password(user, form.password.data, action="invitation_accepted")
         session.clear()
@@ -154,13 +160,14 @@ def invite():
     error = None
     if form.validate_on_submit():
         try:
-            user = services.invite(current_user, form.email.data, form.first_name.data, form.last_name.data,
-                                   form.role.data, form.region_code.data)
+            services.invite(current_user, form.email.data, form.first_name.data, form.last_name.data,
+                            form.role.data, form.region_code.data)
         except services.AuthError as refusal:
             error = str(refusal)
             form.email.errors = [error]
         else:
-            flash(f"Invitation envoyée à {user.email}.", "success")
+            # The same answer when the address already has an account (its owner is told by e-mail).
+            flash(f"Invitation envoyée à {services.normalise_email(form.email.data)}.", "success")
             return redirect(url_for("auth.invite"))
     invited = db.session.scalars(
         db.select(User).where(User.role != "applicant").order_by(User.created_at.desc()).limit(50)).all()

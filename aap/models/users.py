@@ -1,8 +1,9 @@
 """Accounts, roles and login attempts."""
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.base import NO_VALUE
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from .base import Model, UTCDateTime, utcnow
@@ -39,18 +40,29 @@ class User(UserMixin, Model):
     region_code: Mapped[str | None] = mapped_column(String(3))
     email_confirmed_at = mapped_column(UTCDateTime)
     active: Mapped[bool] = mapped_column(default=True)
-    # Bumped on password change: invalidates sessions and single-use links.
+    # Bumped on password change and deactivation: voids the e-mailed single-use links
+    # (reset, confirmation, invitation), which carry it, and the sessions.
     auth_version: Mapped[int] = mapped_column(default=1)
+    # Bumped by end_sessions() (logout, password change, deactivation, change of role): every
+    # session carries it and stops working, on every device, without voiding a pending link.
+    session_version: Mapped[int] = mapped_column(default=1, server_default="1")
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at = mapped_column(UTCDateTime, default=utcnow)
     last_login_at = mapped_column(UTCDateTime)
 
     association = relationship("Association", back_populates="members")
 
-    # Flask-Login: the session keeps id and auth_version, so a password change logs out
-    # every other session.
+    # Flask-Login: the session (and a remember-me cookie, were one ever set) keeps the id and
+    # both versions; auth.views.load_user refuses any other. end_sessions() therefore ends
+    # every session of the account at once, on every device, copies of the cookie included.
     def get_id(self):
-        return f"{self.id}:{self.auth_version}"
+        return f"{self.id}:{self.auth_version}:{self.session_version}"
+
+    def end_sessions(self):
+        """End every session of this account. Called on logout and password change, and by the
+        listener below whenever `active` or `role` changes, whatever code changes them. The
+        caller commits."""
+        self.session_version = (self.session_version or 0) + 1
 
     @property
     def is_active(self):
@@ -67,7 +79,8 @@ class User(UserMixin, Model):
 
     def set_password(self, password):
         self.password_hash = hash_password(password)
-        self.auth_version = (self.auth_version or 0) + 1
+        self.auth_version = (self.auth_version or 0) + 1  # the links sent before are used up
+        self.end_sessions()
 
     def check_password(self, password):
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
@@ -86,6 +99,18 @@ class User(UserMixin, Model):
     @property
     def is_reviewer(self):
         return self.role == REVIEWER
+
+
+@event.listens_for(User.active, "set", active_history=True)
+@event.listens_for(User.role, "set", active_history=True)
+def _access_changed(user, value, old_value, _initiator):
+    """A deactivated account, or one whose role changes, keeps no open session: whatever sets
+    the attribute (a service, the command line, a script), the sessions end with the change.
+    (active_history: the stored value is loaded first, so that a change is seen as one.)"""
+    if inspect(user).has_identity and old_value is not NO_VALUE and value != old_value:
+        user.end_sessions()
+        if value is False:  # a deactivated account: no pending link revives it either
+            user.auth_version = (user.auth_version or 0) + 1
 
 
 class LoginAttempt(Model):
