@@ -1,5 +1,8 @@
-"""Database engine settings: SQLite pragmas (WAL, foreign keys, busy timeout)."""
-from flask import has_request_context, request
+"""Database engine settings: SQLite pragmas (WAL, foreign keys, busy timeout), and writes made
+while answering a GET."""
+from contextlib import contextmanager
+
+from flask import g, has_request_context, request
 from sqlalchemy import event
 
 READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -9,6 +12,8 @@ def configure_engine(app):
     with app.app_context():
         from .extensions import db
 
+        if app.config.get("TESTING"):
+            _refuse_writes_in_get(app, db)
         engine = db.engine
         if engine.dialect.name != "sqlite":
             return
@@ -30,9 +35,48 @@ def configure_engine(app):
             # Requests that may write take the write lock at the start of the
             # transaction: concurrent writers then wait on busy_timeout instead of
             # failing with « database is locked » when a read lock is upgraded.
-            if has_request_context() and request.method in READ_ONLY_METHODS:
+            if has_request_context() and request.method in READ_ONLY_METHODS and not g.get("aap_writing"):
                 conn.exec_driver_sql("BEGIN")
             else:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         engine.dispose()
+
+
+@contextmanager
+def writing():
+    """For the writes a GET makes (the audit record of a download or an export, a convention
+    rendered on its first download). On SQLite a GET's transaction starts as a reader (BEGIN);
+    a reader that then writes fails at once with « database is locked » when another request
+    wrote in between (its snapshot is stale: the busy timeout does not apply). So the current
+    transaction ends here, and every transaction begun inside the block takes the write lock
+    first (BEGIN IMMEDIATE), waiting its turn on the busy timeout. Harmless on PostgreSQL."""
+    from .extensions import db
+
+    db.session.commit()
+    previous = g.get("aap_writing", False) if has_request_context() else None
+    if has_request_context():
+        g.aap_writing = True
+    try:
+        yield
+    finally:
+        if has_request_context():
+            g.aap_writing = previous
+
+
+def _refuse_writes_in_get(app, db):
+    """In tests, a GET that writes outside `writing()` fails loudly: such a write could answer
+    « database is locked » under load on SQLite (see `writing`)."""
+    @app.before_request
+    def _mark_dispatch():
+        request.environ["aap.dispatching"] = True
+
+    @event.listens_for(db.session, "before_flush")
+    def _check(session, _context, _instances):
+        if not has_request_context() or not request.environ.get("aap.dispatching"):
+            return  # a test's own set-up in a request context
+        if request.method not in READ_ONLY_METHODS or g.get("aap_writing"):
+            return
+        changed = list(session.new) + list(session.deleted) + [o for o in session.dirty if session.is_modified(o)]
+        if changed:
+            raise RuntimeError(f"{request.method} {request.path} writes {changed[:3]} outside database.writing()")

@@ -5,6 +5,7 @@ from flask.globals import request_ctx
 from markupsafe import Markup, escape
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
@@ -46,6 +47,16 @@ class AppRequest(Request):
     parameter_storage_class = Parameters
 
 
+class IdConverter(IntegerConverter):
+    """`<int:...>` in every route: a row id, so at most the largest value of the databases'
+    integer columns (PostgreSQL's INTEGER). A larger number answers 404 like an unknown id,
+    instead of an overflow error from the database."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def _refuse_nul_in_path():
     # A NUL in the path (e.g. /appels/a%00b) would reach the database through a slug.
     if "\x00" in request.path:
@@ -60,8 +71,13 @@ def _security_headers(response):
     response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.is_secure:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if current_user.is_authenticated and not request.path.startswith("/static/"):
-        response.headers.setdefault("Cache-Control", "no-store")
+    if not request.path.startswith("/static/"):
+        # Pages and downloads may hold personal data (a file, a RIB, an invitation's address):
+        # no cache, shared or private, may keep them — whatever a view set (send_file says
+        # « no-cache », which still lets a browser store the file).
+        response.headers["Cache-Control"] = "no-store"
+        response.headers.pop("Expires", None)
+        response.headers.pop("Pragma", None)
     return response
 
 
@@ -99,6 +115,7 @@ def init_web(app):
     if proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     app.request_class = AppRequest
+    app.url_map.converters["int"] = IdConverter
     app.before_request(_refuse_nul_in_path)
     app.after_request(_security_headers)
     app.register_error_handler(400, _error(400, "Requête invalide",

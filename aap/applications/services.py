@@ -11,16 +11,17 @@ from flask import current_app
 from sqlalchemy.orm import joinedload
 
 from .. import events, timeutil
+from ..database import writing
 from ..extensions import db
 from ..mail import queue_mail
 from ..models import Application, Attachment, Call, Event, PieceRequest
 from ..models.applications import DRAFT, EDITABLE_STATES, INCOMPLETE, SUBMITTED, WITHDRAWN
+from ..calls.services import is_open as call_is_open
 from ..models.calls import CALL_PUBLISHED
 from . import files
 from . import sections as S
 
 WITHDRAWABLE = {"submitted", "incomplete", "admissible", "in_review"}
-HIDDEN_EVENTS = {"draft_saved", "attachment_downloaded", "convention_downloaded", "receipt_downloaded"}
 
 
 class ApplicationError(Exception):
@@ -46,11 +47,6 @@ class AttachmentError(ApplicationError):
 
 # ---------------------------------------------------------------------------------------------
 # Starting, deadlines, what may be edited
-
-def call_is_open(call, now=None):
-    now = now or timeutil.now()
-    return call.status == CALL_PUBLISHED and call.opens_at <= now <= call.closes_at
-
 
 def start_application(call, user):
     """The association's application to this call: (application, created)."""
@@ -88,10 +84,36 @@ def submission_deadline(application):
     return application.call.closes_at
 
 
-def is_open_for_edit(application, now=None):
+def closed_reason(application, now=None):
+    """Why the association may not change nor (re)submit this file now, in French; None when it may.
+
+    The one rule of every write path of an association (save, autosave, upload, delete, submit):
+    a draft follows its call (published, between its opening and its deadline; a call closed early
+    by staff is closed), a file reopened by a request for missing pieces follows that request's own
+    due date, whatever the call's state.
+    """
+    now = now or timeutil.now()
     if application.status not in EDITABLE_STATES:
-        return False
-    return (now or timeutil.now()) <= submission_deadline(application)
+        return "Ce dossier a été déposé : il n'est plus modifiable."
+    deadline = submission_deadline(application)
+    if application.status == DRAFT:
+        call = application.call
+        if call.status != CALL_PUBLISHED:
+            return "L'appel à projets est clos : ce brouillon reste consultable mais ne peut plus être modifié ni déposé."
+        if now < call.opens_at:
+            return (f"Le dépôt des candidatures ouvrira le {timeutil.format_datetime(call.opens_at)} "
+                    "(heure de Paris).")
+    if now > deadline:
+        if application.status == INCOMPLETE:
+            return (f"La date limite de dépôt est dépassée ({timeutil.format_datetime(deadline)}, heure de Paris) : "
+                    "le délai pour compléter le dossier est passé, il ne peut plus être modifié.")
+        return (f"La date limite de dépôt est dépassée ({timeutil.format_datetime(deadline)}, heure de Paris) : "
+                "ce brouillon reste consultable mais ne peut plus être modifié ni déposé.")
+    return None
+
+
+def is_open_for_edit(application, now=None):
+    return closed_reason(application, now) is None
 
 
 def editable_sections(application, now=None):
@@ -396,11 +418,9 @@ def submit(application, user):
         if application.status not in EDITABLE_STATES:
             raise SubmissionError("Ce dossier a déjà été déposé.")
         now = timeutil.now()
-        deadline = submission_deadline(application)
-        if now > deadline:
-            raise SubmissionError(
-                f"La date limite de dépôt est dépassée ({timeutil.format_datetime(deadline)}, heure de Paris) : "
-                "le dossier ne peut plus être déposé. Vos brouillons restent consultables.")
+        refusal = closed_reason(application, now)
+        if refusal:
+            raise SubmissionError(refusal)
         missing = missing_items(application)
         if missing:
             raise SubmissionError("Le dossier ne peut pas être déposé : des éléments manquent.", missing)
@@ -482,7 +502,10 @@ def add_attachment(application, document, filename, stream, user):
     data = _read_limited(stream, config["MAX_FILE_SIZE"])
     if not data:
         raise AttachmentError("Le fichier est vide.")
-    kind = files.detect_kind(data)
+    try:
+        kind = files.detect_kind(data)
+    except files.UnsafeFile as refusal:
+        raise AttachmentError(refusal.message) from None
     allowed = [k.strip() for k in (document.formats or "").split(",") if k.strip()]
     allowed_text = ", ".join(files.KINDS[k][1] for k in allowed if k in files.KINDS)
     if kind is None:
@@ -538,45 +561,26 @@ def delete_attachment(attachment, user):
 
 def record_download(attachment, user):
     """Every download of a piece is recorded (who, when, which file), the members' own too."""
-    events.record("attachment_downloaded", actor=user, application=attachment.application,
-                  attachment_id=attachment.id, name=attachment.original_name)
-    db.session.commit()
+    with writing():
+        events.record("attachment_downloaded", actor=user, application=attachment.application,
+                      attachment_id=attachment.id, name=attachment.original_name)
+        db.session.commit()
 
 
 def record_receipt_download(application, user):
-    events.record("receipt_downloaded", actor=user, application=application, reference=application.reference)
-    db.session.commit()
+    with writing():
+        events.record("receipt_downloaded", actor=user, application=application, reference=application.reference)
+        db.session.commit()
 
 
 # ---------------------------------------------------------------------------------------------
 # Reading
 
-EVENT_LABELS = {
-    "application_created": "Brouillon créé",
-    "application_submitted": "Dossier déposé",
-    "application_resubmitted": "Dossier complété et déposé à nouveau",
-    "application_withdrawn": "Candidature retirée",
-    "attachment_added": "Pièce jointe ajoutée",
-    "attachment_replaced": "Pièce jointe remplacée",
-    "attachment_deleted": "Pièce jointe supprimée",
-    "piece_request": "Demande de pièces complémentaires",
-    "admissibility": "Examen de la recevabilité",
-    "message": "Message échangé",
-    "decision_published": "Décision notifiée",
-}
-
-
-def event_label(event):
-    if event.action in EVENT_LABELS:
-        return EVENT_LABELS[event.action]
-    return "Changement d'état" if event.to_state else "Mise à jour du dossier"
-
-
 def timeline(application):
-    return db.session.scalars(
-        db.select(Event).options(joinedload(Event.actor))
-        .where(Event.application_id == application.id, Event.action.not_in(HIDDEN_EVENTS))
-        .order_by(Event.at, Event.id)).all()
+    """The file's journal as staff read it (events with their actors). Who reads which event of
+    it, and in which words, is decided in one place: aap/applications/history.py."""
+    from .history import journal
+    return journal(application)
 
 
 def receipt_context(application):

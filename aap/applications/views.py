@@ -8,10 +8,10 @@ from flask_login import current_user, login_required
 from .. import timeutil
 from ..extensions import db
 from ..models import Attachment, Call, RequiredDocument
-from ..models.applications import STATUS_LABELS
 from ..models.calls import CALL_PUBLISHED
-from ..permissions import applicant_required, get_application_or_404, is_member
-from . import bp, files, services
+from ..permissions import (applicant_required, can_download_attachment, downloadable_attachments,
+                           get_application_or_404, is_member)
+from . import bp, files, history, services
 from . import sections as S
 from .forms import ConfirmForm, UploadForm, anchor, build_form
 
@@ -25,6 +25,12 @@ def _member(user, application):
 
 def _member_or_staff(user, application):
     return user.is_authenticated and (user.is_staff or is_member(user, application.association_id))
+
+
+@bp.app_template_global()
+def person_label(person, application):
+    """How `person` is named to the current user on this file (see history.person_label)."""
+    return history.person_label(current_user, person, application.association_id)
 
 
 def missing_links(application, items):
@@ -48,10 +54,11 @@ def missing_links(application, items):
 
 def _common(application):
     editable = services.editable_sections(application)
+    closed_reason = services.closed_reason(application)
     return {
         "application": application, "call": application.call, "sections": S.SECTIONS,
         "editable_sections": editable, "deadline": services.submission_deadline(application),
-        "is_open": services.is_open_for_edit(application),
+        "is_open": closed_reason is None, "closed_reason": closed_reason,
     }
 
 
@@ -82,11 +89,12 @@ def show(application_id):
         missing = missing_links(application, services.missing_items(application))
     decision = application.decision if application.decision and application.decision.published_at else None
     return render_template(
-        "applications/show.html", missing=missing, timeline=services.timeline(application),
-        event_label=services.event_label, decision=decision, is_member=_member(current_user, application),
+        "applications/show.html", missing=missing, history=history.history_for(current_user, application),
+        attachments=downloadable_attachments(current_user, application),
+        decision=decision, is_member=_member(current_user, application),
         withdrawable=application.status in services.WITHDRAWABLE and _member(current_user, application),
         piece_request=services.latest_piece_request(application) if application.status == "incomplete" else None,
-        rows=S.rows, status_labels=STATUS_LABELS, **_common(application))
+        rows=S.rows, **_common(application))
 
 
 @bp.route("/<int:application_id>/" + SECTION_RULE, methods=["GET", "POST"])
@@ -206,13 +214,16 @@ def delete_attachment(application_id, attachment_id):
 @bp.route("/<int:application_id>/pieces/<int:attachment_id>")
 @login_required
 def attachment(application_id, attachment_id):
-    application = get_application_or_404(application_id)
-    item = _attachment_of(application, attachment_id)
+    # The file's viewers (can_view_application), less the pieces reserved from them: a reviewer
+    # gets 404 for a RIB as for a file that is not theirs.
+    item = db.session.get(Attachment, attachment_id)
+    if item is None or item.application_id != application_id or not can_download_attachment(current_user, item):
+        abort(404)
     path = files.path_of(item.stored_name)
     if not path.exists():
         abort(404)
     services.record_download(item, current_user)
-    return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.original_name,
+    return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.download_name,
                      max_age=0, etag=False, last_modified=None)
 
 

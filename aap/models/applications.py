@@ -135,6 +135,12 @@ class Attachment(Model):
     application = relationship("Application", back_populates="attachments")
     document = relationship("RequiredDocument")
 
+    @property
+    def download_name(self):
+        """Served under the extension of its detected kind, whatever the name it was sent with."""
+        from ..applications.files import download_name
+        return download_name(self.original_name, self.kind)
+
 
 class PieceRequest(Model):
     """Staff ask an association to complete its file before a due date."""
