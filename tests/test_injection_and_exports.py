@@ -369,7 +369,7 @@ def test_an_association_whose_stored_name_has_a_line_break_still_gets_its_mail(a
     assert response.status_code in (302, 303)
     # A message stored with a CR/LF in its subject before the fix is delivered too.
     from aap import timeutil
-    db.session.add(OutboxMessage(to="ancien@example.org", subject="Ancien\r\nsujet\x00 cassé", body="Bonjour",
+    db.session.add(OutboxMessage(to="ancien@example.org", subject="Ancien\r\nsujet\x07 cassé", body="Bonjour",
                                  attachments=[], next_attempt_at=timeutil.now()))
     db.session.commit()
     assert deliver_pending() == (2, 0)
