@@ -80,3 +80,16 @@ def _refuse_writes_in_get(app, db):
         changed = list(session.new) + list(session.deleted) + [o for o in session.dirty if session.is_modified(o)]
         if changed:
             raise RuntimeError(f"{request.method} {request.path} writes {changed[:3]} outside database.writing()")
+
+
+def lock(instance):
+    """Re-read the row of a model instance, locked for update until the end of the transaction
+    on PostgreSQL (on SQLite a writing transaction already holds the database's write lock): a
+    service checks the state it starts from on the locked row, so that two concurrent changes
+    of state cannot both pass their check."""
+    from .extensions import db
+
+    model = type(instance)
+    return db.session.execute(
+        db.select(model).where(model.id == instance.id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one()

@@ -23,9 +23,37 @@ def record(action, actor=None, application=None, association_id=None, call_id=No
     return event
 
 
-def change_state(application, to_state, actor=None, reason="", action="state_change", **details):
-    """Move an application to another state and record who, when, from, to and why."""
-    from_state = application.status
-    application.status = to_state
-    return record(action, actor=actor, application=application, from_state=from_state,
-                  to_state=to_state, reason=reason, **details)
+def change_state(subject, to_state, actor=None, reason="", action="state_change", at=None, **details):
+    """Move an application, a call or a decision to another state and record who, when, from,
+    to and why; a move that aap/transitions.py does not list for the actor's role raises
+    TransitionError (nothing changed).
+
+    A decision's publication is recorded by its file's move to its outcome, made by the same
+    service in the same transaction (selection.services.publish_decisions): no event of its own.
+    `at`: the time of the change, when not now.
+    """
+    from . import timeutil, transitions
+    from .models import Application, Call, Decision
+
+    if isinstance(subject, Application):
+        from_state = subject.status
+        to_state = transitions.APPLICATION.check(from_state, to_state, actor).target
+        subject.status = to_state
+        event = record(action, actor=actor, application=subject, from_state=from_state,
+                       to_state=to_state, reason=reason, **details)
+    elif isinstance(subject, Call):
+        from_state = subject.status
+        to_state = transitions.CALL.check(from_state, to_state, actor).target
+        subject.status = to_state
+        event = record(action, actor=actor, call_id=subject.id, from_state=from_state, to_state=to_state,
+                       reason=reason, **details)
+    elif isinstance(subject, Decision):
+        transitions.DECISION.check(subject.state, to_state, actor)
+        subject.published_at = at or timeutil.now()
+        subject.published_by_id = getattr(actor, "id", None)
+        return None
+    else:
+        raise TypeError(f"no state machine for {type(subject).__name__}")
+    if at is not None:
+        event.at = at
+    return event

@@ -1,8 +1,7 @@
 """Money is kept in integer cents; these helpers parse and format it the French way."""
-import re
 from decimal import Decimal
 
-AMOUNT_RE = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+from . import numbers
 
 
 class AmountError(ValueError):
@@ -10,23 +9,21 @@ class AmountError(ValueError):
 
 
 def parse_euros(text):
-    """« 42 500,50 € » -> 4250050 cents. Raises AmountError with a French message."""
-    if text is None:
+    """« 42 500,50 € » -> 4250050 cents. Raises AmountError with a French message.
+
+    The French way of typing numbers (spaces between thousands, decimal comma) is read by
+    aap/numbers.py, the one parser of numbers typed in the application."""
+    try:
+        value = numbers.parse_decimal(text, places=2, unit="€")
+    except numbers.NumberError as error:
+        raise AmountError({
+            "negative": "Le montant ne peut pas être négatif.",
+            "decimals": "Le montant ne peut pas avoir plus de deux décimales.",
+        }.get(error.reason, "Saisissez un montant en euros, par exemple 42 500 ou 42 500,50.")) from None
+    if value is None:
         return None
-    cleaned = str(text).replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("€", "")
-    if cleaned == "":
-        return None
-    cleaned = cleaned.replace(",", ".")
-    # Digits only (Decimal would also take « 1e400 », « NaN », « 1_000 »...).
-    if not AMOUNT_RE.fullmatch(cleaned):
-        raise AmountError("Saisissez un montant en euros, par exemple 42 500 ou 42 500,50.")
-    value = Decimal(cleaned)
-    if value < 0:
-        raise AmountError("Le montant ne peut pas être négatif.")
-    if value > Decimal("1000000000"):  # before quantize(), which fails on a number of 30 digits
+    if value > Decimal("1000000000"):
         raise AmountError("Le montant est trop élevé.")
-    if value != value.quantize(Decimal("0.01")):
-        raise AmountError("Le montant ne peut pas avoir plus de deux décimales.")
     return int(value * 100)
 
 

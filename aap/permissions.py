@@ -9,6 +9,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from .extensions import db
+from .models.applications import Status
 from .models.users import ADMIN, APPLICANT, REVIEWER, STAFF
 
 
@@ -45,6 +46,12 @@ def can_read_bank_request(user, request):
     return user.is_authenticated and (user.is_staff or is_member(user, request.association_id))
 
 
+def can_read_association_document(user, document):
+    """A piece kept in an association's documents (« Mes documents »: statuts, list of the board,
+    RIB): the association's own members and staff, never a reviewer."""
+    return user.is_authenticated and (user.is_staff or is_member(user, document.association_id))
+
+
 def has_conflict(user, application):
     from .models import Conflict
     return db.session.query(
@@ -75,7 +82,7 @@ def can_view_application(user, application):
     if user.role == APPLICANT:
         return user.association_id == application.association_id
     if user.role == REVIEWER:
-        return (application.status not in ("draft", "withdrawn")
+        return (application.status not in (Status.DRAFT, Status.WITHDRAWN)
                 and is_assigned(user, application, confirmed=True) and not has_conflict(user, application))
     return False
 

@@ -32,14 +32,29 @@ def clean_rna(value):
     return compact
 
 
+# The grant is paid by SEPA credit transfer: any account of the SEPA zone is accepted (the
+# European Union, the other countries of the EEA, Switzerland, the United Kingdom, Gibraltar,
+# Monaco, San Marino, the Vatican and Andorra); the hint of the bank form says so
+# (templates/associations/bank.html, IBAN_HINT).
+SEPA_COUNTRIES = frozenset(
+    "AT BE BG CY CZ DE DK EE ES FI FR GR HR HU IE IT LT LU LV MT NL PL PT RO SE SI SK "
+    "IS LI NO CH GB GI MC SM VA AD".split())
+IBAN_HINT = ("Tel qu'il figure sur le RIB, commençant par le code du pays\u00a0: FR et 27 caractères pour un compte "
+             "en France. Tout compte de la zone SEPA (Union européenne, Suisse, Royaume-Uni…) est accepté.")
+
+
 def clean_iban(value):
     compact = std_iban.compact(value or "")
     if len(compact) < 15 or not compact[:2].isalpha():
         raise ValueError("L'IBAN doit commencer par le code pays, par exemple FR76 3000 6000 0112 3456 7890 189.")
     try:
-        return std_iban.validate(compact)
+        compact = std_iban.validate(compact)
     except StdnumError:
         raise ValueError("Cet IBAN n'est pas valide (la clé de contrôle ne correspond pas).") from None
+    if compact[:2] not in SEPA_COUNTRIES:
+        raise ValueError("Le compte doit être tenu dans la zone SEPA (Union européenne, Suisse, Royaume-Uni…)\u00a0: "
+                         f"un IBAN commençant par {compact[:2]} n'est pas accepté.")
+    return compact
 
 
 def clean_bic(value):

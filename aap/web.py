@@ -9,7 +9,7 @@ from werkzeug.routing import IntegerConverter
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 
-from . import money, timeutil
+from . import money, numbers, timeutil
 from .extensions import db
 
 CSP = "; ".join([
@@ -138,6 +138,11 @@ def init_web(app):
     app.jinja_env.filters["datetime_fr"] = timeutil.format_datetime
     app.jinja_env.filters["time_fr"] = timeutil.format_time
     app.jinja_env.filters["nl2br"] = _nl2br
+    app.jinja_env.filters["decimal_fr"] = numbers.format_decimal  # 25.5 -> « 25,5 » (percentages)
+    # The form macro (templates/macros/forms.html) draws each field by its class and limit.
+    from .forms import field_kind, group_digits, text_limit
+    app.jinja_env.globals.update(field_kind=field_kind, text_limit=text_limit)
+    app.jinja_env.filters["digits"] = group_digits
 
     @app.context_processor
     def _navigation():

@@ -121,7 +121,8 @@ def seed(app, users):
                 call=call, association=association, status="draft",
                 scope="regional", departements=["69", "42"], total_cost_cents=300_000_00,
                 requested_cents=100_000_00, requested_per_year=[100_000_00],
-                cofunding=[{"funder": "Région", "amount_cents": 50_000_00, "status": "obtenu"}],
+                cofunding=[{"funder": "Région(s)", "amount_cents": 50_000_00}],
+                budget={"1": {"64": 300_000_00, "74_aap": 100_000_00, "74_region": 50_000_00, "75": 150_000_00}},
                 attestation_name="Claire Martin", reopened_sections=[], created_at=now, updated_at=now)
             db.session.add_all([association, user, application])
             for document in call.documents:

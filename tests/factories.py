@@ -75,8 +75,32 @@ def complete_identity(association, departement="69", region="84"):
     return association
 
 
+def balanced_budget(years, requested, per_year, total, cofunding):
+    """A budget by nature (aap/applications/budget.py) that balances each year, from the former
+    fields: the grant of each year (per_year when it has one amount a year, else requested split),
+    the total cost on line 64 (raised to the year's resources when they exceed it), the co-funders
+    on « Région(s) », the rest on line 75."""
+    keys = [str(k) for k in range(1, years + 1)]
+    def split(amount):
+        base, rest = divmod(int(amount or 0), years)
+        return [base + (rest if i == 0 else 0) for i in range(years)]
+    grants = list(per_year) if per_year and len(per_year) == years else split(requested)
+    cofunded = split(sum(line.get("amount_cents") or 0 for line in cofunding or []))
+    result = {}
+    for key, grant, cost, other in zip(keys, grants, split(total), cofunded):
+        charges = max(cost, grant + other)
+        cells = {"64": charges, "74_aap": grant}
+        if other:
+            cells["74_region"] = other
+        if charges - grant - other:
+            cells["75"] = charges - grant - other
+        result[key] = cells
+    return result
+
+
 def application(call, association, status="submitted", reference=None, **fields):
-    """An application with every section filled; submitted (frozen) unless told otherwise."""
+    """An application with every section filled; submitted (frozen) unless told otherwise. Its
+    budget balances and carries its amount requested, unless one is given."""
     from aap.models import Application
 
     values = dict(
@@ -93,6 +117,9 @@ def application(call, association, status="submitted", reference=None, **fields)
         attestation_name="Claire Martin",
     )
     values.update(fields)
+    if "budget" not in fields:
+        values["budget"] = balanced_budget(call.years, values["requested_cents"], values["requested_per_year"],
+                                           values["total_cost_cents"], values["cofunding"])
     record = Application(**values)
     db.session.add(record)
     db.session.flush()

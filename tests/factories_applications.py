@@ -102,8 +102,9 @@ VALID = {
         "share_disability": "5", "share_dropout": "20", "age_min": "16", "age_max": "25",
     },
     "territoires": {"scope": "regional", "departements": ["69", "42"]},
-    "budget": {"total_cost": "300 000", "requested": "100 000,50", "cofunding_0_funder": "Région",
-               "cofunding_0_amount": "50000", "cofunding_0_status": "obtenu"},
+    # The budget of an annual call (year 1), balanced: 300 000 € of charges, as many products.
+    "budget": {"budget_1_64": "300 000", "budget_1_74_aap": "100 000,50", "budget_1_74_region": "50000",
+               "budget_1_75": "149 999,50"},
     "attestation": {"attest": "y", "attestation_name": "Claire Martin"},
 }
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from aap import events, timeutil
+from aap.applications import files
 from aap.extensions import db
 from aap.models import (Application, Assignment, Call, Conflict, Decision, DocumentJob, Event, Message, PieceRequest,
                         Review, User)
@@ -52,6 +53,8 @@ class World:
     running_job: DocumentJob
     tokens: dict = field(default_factory=dict)
     users: dict = field(default_factory=dict)
+    association_document: object = None  # a piece sent on A's « Mes documents » page
+    message_attachment: object = None    # a file sent with the staff's message on A's file
 
     def user(self, persona):
         return self.users.get(persona)
@@ -109,6 +112,7 @@ def build_world():
                         amount_per_year=[90_000_00], decided_by_id=staff.id, decided_at=now,
                         published_at=now, published_by_id=staff.id)
     db.session.add(decision)
+    application.status = "admissible"  # (its admissibility is not part of this world's history)
     events.change_state(application, "selected", staff, reason="Décision du comité de sélection",
                         action="decision_published", outcome="selected", amount_cents=90_000_00)
     db.session.commit()
@@ -148,11 +152,26 @@ def build_world():
         "member": make_member_token(owner.association, "nouveau-membre@example.org"),
     }
 
+    # A's kept documents (a statuts sent on « Mes documents ») and a file sent with the staff's message.
+    from aap.applications import reuse
+    from aap.models import MessageAttachment
+    association_document = reuse.add_document(owner.association, "statuts", "statuts-a.pdf", io.BytesIO(fa.PDF + b"A"),
+                                              owner)
+    staff_message = db.session.scalars(db.select(Message).where(Message.application_id == application.id)).first()
+    stored = files.new_stored_name()
+    files.write(stored, fa.PDF + b"message")
+    message_attachment = MessageAttachment(message_id=staff_message.id, original_name="courrier.pdf",
+                                           stored_name=stored, kind="pdf", content_type="application/pdf",
+                                           size=len(fa.PDF) + 7, sha256="0" * 64)
+    db.session.add(message_attachment)
+    db.session.commit()
+
     world = World(call=call, draft_call=draft_call, owner=owner, other=other, reviewer_assigned=reviewer_assigned,
                   reviewer_conflict=reviewer_conflict, reviewer_unassigned=reviewer_unassigned, staff=staff,
                   admin=admin, invited=invited, application=application, other_application=other_application,
                   attachment=attachment, other_attachment=other_attachment, review=review, decision=decision,
-                  convention=convention, bank_request=bank_request, job=job, running_job=running_job, tokens=tokens)
+                  convention=convention, bank_request=bank_request, job=job, running_job=running_job, tokens=tokens,
+                  association_document=association_document, message_attachment=message_attachment)
     world.users = {"anonymous": None, "owner": owner, "other": other, "reviewer_unassigned": reviewer_unassigned,
                    "reviewer_conflict": reviewer_conflict, "reviewer_assigned": reviewer_assigned,
                    "staff": staff, "admin": admin}

@@ -52,7 +52,8 @@ def file_urls(app, application):
             sections = sorted(sections) if sections else ["projet"]
         for section in sections:
             values = {"application_id": application.id, "attachment_id": attachment.id,
-                      "document_id": document.id, "section": section}
+                      "document_id": document.id, "section": section,
+                      "deposit_id": application.deposits[0].id if application.deposits else 1}
             with app.test_request_context():
                 from flask import url_for
                 url = url_for(rule.endpoint, **{k: v for k, v in values.items() if k in rule.arguments})

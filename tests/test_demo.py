@@ -7,6 +7,7 @@ from stdnum import bic as std_bic
 from stdnum import iban as std_iban
 from stdnum.fr import siret as std_siret
 
+from aap.applications import budget
 from aap.cli import DEMO_ACCOUNTS, DEMO_PASSWORD
 from aap.demo import DemoError, build_demo, demo_digest
 from aap.extensions import db
@@ -78,6 +79,9 @@ def test_applications_and_territories(demo):
         assert call.min_amount_cents <= a.requested_cents <= call.max_amount_cents
         assert a.requested_cents <= a.total_cost_cents
         assert len(a.requested_per_year) == 3 and sum(a.requested_per_year) == a.requested_cents
+        # The budget by nature (Cerfa 12156) balances year by year and carries the amount requested.
+        assert budget.problems(a.budget, 3, call.year, call.min_amount_cents, call.max_amount_cents) == [], a.reference
+        assert budget.derived(a.budget, 3)["requested_cents"] == a.requested_cents
         assert 50 <= a.young_count <= 5000
         assert a.association.departement_code in a.departements
     associations = db.session.scalars(db.select(Association)).all()

@@ -97,8 +97,7 @@ def test_a_name_with_a_hyphen_or_a_plus_inside_is_accepted(app, client, login_as
     assert db.session.get(Association, applicant.association_id).name == "Jean-Paul + Marie, l'@telier"
 
 
-@pytest.mark.parametrize("section, field", [("projet", "title"), ("attestation", "attestation_name"),
-                                            ("budget", "cofunding_0_funder")])
+@pytest.mark.parametrize("section, field", [("projet", "title"), ("attestation", "attestation_name")])
 def test_application_titles_and_names_refuse_formulas(app, client, login_as, applicant, section, field):
     call = factories.call()
     draft = fa.empty_draft(call, applicant.association, applicant)

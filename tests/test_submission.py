@@ -50,7 +50,7 @@ def test_attestation_page_lists_what_is_missing_with_links(client, applicant, lo
     html = client.get(f"/candidatures/{application.id}/attestation").get_data(as_text=True)
     assert 'id="manquants"' in html
     assert f'href="/candidatures/{application.id}/projet#title"' in html
-    assert f'href="/candidatures/{application.id}/budget#requested"' in html
+    assert f'href="/candidatures/{application.id}/budget#budget_1_60"' in html
     assert f'href="/candidatures/{application.id}/pieces#piece-{call.documents[0].id}"' in html
     assert "Pièce jointe : Statuts signés de l&#39;association" in html
     assert "Identité de l&#39;association" in html
@@ -69,11 +69,11 @@ def test_national_scope_needs_no_departement(app, applicant, call):
     assert [i.field for i in services.missing_items(application)] == ["departements"]
 
 
-def test_incoherent_budget_and_incomplete_cofunding_block_submission(app, applicant, call):
-    application = fa.complete_draft(call, applicant, requested_cents=400_000_00,
-                                    cofunding=[{"funder": "Ville", "amount_cents": None, "status": None}])
+def test_incoherent_budget_blocks_submission(app, applicant, call):
+    application = fa.complete_draft(call, applicant, budget={"1": {"64": 100_000_00, "74_aap": 400_000_00}})
     labels = " ".join(i.label for i in services.missing_items(application))
-    assert "dépasse le maximum" in labels and "dépasse le coût total" in labels and "cofinancement n° 1" in labels
+    assert "dépasse le maximum" in labels and "dépasse le coût total" in labels
+    assert "doit être égal au total des charges" in labels
 
 
 def test_forged_submission_of_an_incomplete_draft_is_refused(client, applicant, login_as, call):
@@ -103,7 +103,7 @@ def test_submission_freezes_numbers_and_mails_the_receipt(app, client, applicant
     snapshot = saved.snapshot
     assert snapshot["reference"] == saved.reference
     assert snapshot["sections"]["projet"]["title"] == "Mentorat pour les jeunes des quartiers"
-    assert snapshot["sections"]["budget"]["requested_cents"] == 100_000_00
+    assert snapshot["sections"]["budget"]["budget"]["1"]["74_aap"] == 100_000_00
     assert snapshot["association"]["siret"] == "73282932000074" and "iban" not in snapshot["association"]
     assert {a["sha256"] for a in snapshot["attachments"]} == {a.sha256 for a in saved.attachments}
     canonical = json.dumps(snapshot, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
@@ -302,12 +302,13 @@ def test_resubmission_after_a_request_for_pieces(app, client, applicant, staff, 
     login_as(applicant)
     page = client.get(f"/candidatures/{application.id}").get_data(as_text=True)
     assert "Votre dossier est à compléter" in page
-    assert fa.post_section(client, application, "budget", {"total_cost": "320000", "requested": "100000"}
+    assert fa.post_section(client, application, "budget", {"budget_1_64": "320000", "budget_1_74_aap": "100000",
+                                                           "budget_1_74_region": "50000", "budget_1_75": "170000"}
                            ).status_code == 303
     assert submit(client, application).status_code == 303
     saved = fresh(application)
     assert saved.status == "submitted" and saved.reference == reference
-    assert saved.fingerprint != fingerprint and saved.snapshot["sections"]["budget"]["total_cost_cents"] == 320_000_00
+    assert saved.fingerprint != fingerprint and saved.snapshot["sections"]["budget"]["budget"]["1"]["64"] == 320_000_00
     assert saved.reopened_sections == []
     assert db.session.get(PieceRequest, request.id).answered_at is not None
     assert db.session.get(Call, call.id).next_number == 2

@@ -3,17 +3,16 @@
 A draft accepts empty fields but never invalid values: each typed value is kept as text,
 checked with a French message next to the field, and turned into a Python value by cleaned().
 """
-import re
-
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
-from .. import money, referentiel
-from ..forms import AppForm
+from .. import money, numbers, referentiel
+from ..forms import AppForm, MaxChars
 from ..models.applications import SCOPES
 from ..validators import no_formula
+from . import budget as B
 from . import sections as S
 
 TEXT_LIMITS = {"title": 255, "summary": 3000, "attestation_name": 200}
@@ -33,31 +32,55 @@ def _normalise_text(value):
 
 
 class NumberField(StringField):
-    """A whole number typed as text (the typed text is shown back as is)."""
+    """A number typed as text (the typed text is shown back as is), read by aap/numbers.py.
 
-    def __init__(self, label=None, minimum=None, maximum=None, range_message=None, **kwargs):
+    A whole number by default (« 25,5 » young people is refused, saying why); with `places`,
+    a decimal with at most that many decimals, comma or dot (« 25,5 » %), cleaned to an int
+    when whole and a float otherwise."""
+
+    def __init__(self, label=None, minimum=None, maximum=None, range_message=None, places=0, unit=None,
+                 **kwargs):
+        # The phone's digit keypad; with decimals, the one that has the decimal comma.
+        kwargs.setdefault("render_kw", {"inputmode": "decimal" if places else "numeric"})
         super().__init__(label, **kwargs)
         self.minimum, self.maximum = minimum, maximum
         self.range_message = range_message
+        self.places, self.unit = places, unit
         self.value = None
 
     def pre_validate(self, form):
         self.value = None
-        raw = re.sub(r"[\s\u00a0\u202f]", "", self.data or "")
-        if raw == "":
+        try:
+            if self.places:
+                value = numbers.plain(numbers.parse_decimal(self.data, places=self.places, unit=self.unit,
+                                                            negative=True))
+            else:
+                value = numbers.parse_integer(self.data, unit=self.unit)
+        except numbers.NumberError as error:
+            raise ValidationError(self._message(error.reason)) from None
+        if value is None:
             return
-        if not re.fullmatch(r"[+-]?\d{1,9}", raw):
-            raise ValidationError("Saisissez un nombre entier, en chiffres, sans virgule ni lettre.")
-        value = int(raw)
         if (self.minimum is not None and value < self.minimum) or (self.maximum is not None and value > self.maximum):
             raise ValidationError(self.range_message)
         self.value = value
+
+    def _message(self, reason):
+        typed = (self.data or "").strip()
+        if not self.places:
+            if reason == "decimals":
+                whole = typed.replace(".", ",").split(",")[0].strip() or "0"
+                return f"Saisissez un nombre entier, sans virgule (par exemple {whole} et non {typed})."
+            return "Saisissez un nombre entier, en chiffres, sans virgule ni lettre."
+        if reason == "decimals":
+            return f"Saisissez un nombre avec {self.places} décimale{'s' if self.places > 1 else ''} au plus, par exemple 25,5."
+        return "Saisissez un nombre en chiffres, par exemple 25 ou 25,5."
 
 
 class MoneyField(StringField):
     """An amount in euros typed as text, cleaned to integer cents."""
 
     def __init__(self, label=None, **kwargs):
+        kwargs.setdefault("render_kw", {"inputmode": "decimal"})  # digits and the decimal comma
         super().__init__(label, **kwargs)
         self.value = None
 
@@ -94,22 +117,12 @@ class DepartementsField(SelectMultipleField):
             raise ValidationError("Département inconnu : " + ", ".join(f"« {c} »" for c in unknown[:5]) + ".")
 
 
-def cofunding_names(i):
-    return f"cofunding_{i}_funder", f"cofunding_{i}_amount", f"cofunding_{i}_status"
-
-
-def per_year_name(year):
-    return f"requested_year_{year}"
-
-
 def form_names(spec, call):
     """The form field names that carry one section field."""
     if spec.kind == "money":
         return [spec.name.removesuffix("_cents")]
-    if spec.kind == "cofunding":
-        return [name for i in range(S.COFUNDING_ROWS) for name in cofunding_names(i)]
-    if spec.kind == "per_year":
-        return [per_year_name(y) for y in range(1, call.years + 1)]
+    if spec.kind == "budget":
+        return [B.field_name(year, code) for year in B.year_keys(call.years) for code in B.CODES]
     return [spec.name]
 
 
@@ -122,29 +135,14 @@ def form_values(spec, value, call):
     """A stored value as the text of its form fields: {form name: text}."""
     if spec.kind == "money":
         return {form_names(spec, call)[0]: money.cents_to_input(value)}
-    if spec.kind == "cofunding":
-        out = {}
-        lines = list(value or [])
-        for i in range(S.COFUNDING_ROWS):
-            line = lines[i] if i < len(lines) else {}
-            funder, amount, status = cofunding_names(i)
-            out[funder] = line.get("funder", "")
-            out[amount] = money.cents_to_input(line.get("amount_cents"))
-            out[status] = line.get("status") or ""
-        return out
-    if spec.kind == "per_year":
-        values = list(value or [])
-        return {per_year_name(y): money.cents_to_input(values[y - 1] if y - 1 < len(values) else None)
-                for y in range(1, call.years + 1)}
+    if spec.kind == "budget":
+        return {B.field_name(year, code): money.cents_to_input(((value or {}).get(year) or {}).get(code))
+                for year in B.year_keys(call.years) for code in B.CODES}
     if spec.kind == "departements":
         return {spec.name: list(value or [])}
     if spec.kind in ("int", "share", "months", "age"):
-        return {spec.name: "" if value is None else str(value)}
+        return {spec.name: numbers.format_decimal(value)}
     return {spec.name: value or ""}
-
-
-def _euros(cents):
-    return money.format_euros(cents)
 
 
 class SectionForm(AppForm):
@@ -154,6 +152,8 @@ class SectionForm(AppForm):
 
     section = None
     call = None
+    posted = None
+    page_bases = None
 
     def base_version(self):
         try:
@@ -166,6 +166,8 @@ class SectionForm(AppForm):
         data = {}
         for spec in S.applicable_fields(self.section, self.call):
             kind = spec.kind
+            if self._invalid(spec):
+                continue
             if kind in ("text", "textarea"):
                 data[spec.name] = _normalise_text(self[spec.name].data)
             elif kind in ("int", "share", "months", "age"):
@@ -180,22 +182,78 @@ class SectionForm(AppForm):
                     if code not in seen:
                         seen.append(code)
                 data[spec.name] = sorted(seen, key=referentiel.departement_sort_key)
-            elif kind == "cofunding":
-                lines = []
-                for i in range(S.COFUNDING_ROWS):
-                    funder, amount, status = (self[n] for n in cofunding_names(i))
-                    line = {"funder": _normalise_text(funder.data), "amount_cents": amount.value,
-                            "status": status.data or None}
-                    if line["funder"] or line["amount_cents"] is not None or line["status"]:
-                        lines.append(line)
-                data[spec.name] = lines
-            elif kind == "per_year":
-                values = [self[per_year_name(y)].value for y in range(1, self.call.years + 1)]
-                data[spec.name] = [] if all(v is None for v in values) else values
-        if self.section.code == "attestation":
+            elif kind == "budget":
+                data[spec.name] = self.budget_value()
+        if self.section.code == "attestation" and "attestation_name" in data:
             name = data["attestation_name"]
             data["attestation_name"] = name if (name and self.attest.data) else None
+            if self.attest.errors:
+                data.pop("attestation_name")
         return data
+
+    def _invalid(self, spec):
+        """An invalid field is left out of cleaned() (it keeps its stored value): the valid ones are
+        saved, the invalid ones are shown with their message and the text typed. The budget keeps
+        its valid cells; an invalid cell keeps its stored amount (budget_value)."""
+        if spec.kind == "budget":
+            return False
+        return any(self[name].errors for name in form_names(spec, self.call) if name in self)
+
+    stored_budget = None  # the budget as stored when the form was built (for its invalid cells)
+
+    def budget_value(self):
+        """The budget typed in the form ({year: {line: cents}}): the valid cells as typed, an
+        invalid one as stored."""
+        value = {}
+        for year in B.year_keys(self.call.years):
+            cells = {}
+            for code in B.CODES:
+                try:
+                    amount = money.parse_euros(self[B.field_name(year, code)].data)
+                except money.AmountError:
+                    amount = ((self.stored_budget or {}).get(year) or {}).get(code)
+                if amount is not None:
+                    cells[code] = amount
+            value[year] = cells
+        return value
+
+    # The three-way merge of drafts (services.save_section): next to its fields the page carries,
+    # per field, the digest of the value it loaded (base-<field>) and, on a conflict, the user's
+    # choice (choix-<field>) with the digest of the stored version shown (vu-<field>).
+
+    def _posted(self, prefix, name):
+        value = (self.posted or {}).get(prefix + name) if self.posted is not None else None
+        return value if value and len(value) <= 64 else None
+
+    def bases(self):
+        """{field: digest of the value the page loaded}, as posted."""
+        bases = {}
+        for spec in S.applicable_fields(self.section, self.call):
+            base = self._posted("base-", spec.name)
+            if base:
+                bases[spec.name] = base
+        return bases
+
+    def choices(self):
+        """{field: (choice, digest of the stored version shown)}, as posted."""
+        choices = {}
+        for spec in S.applicable_fields(self.section, self.call):
+            choice, seen = self._posted("choix-", spec.name), self._posted("vu-", spec.name)
+            if choice and seen:
+                choices[spec.name] = (choice, seen)
+        return choices
+
+    def merge(self, result, application):
+        """After a save shown again on the page (errors or conflicts): the page's bases follow what
+        it now shows; a field settled for the stored version, or changed by someone else only,
+        shows the stored value."""
+        for name, value in {**result.stale, **result.kept_theirs}.items():
+            spec = S.FIELD_BY_NAME[name]
+            for form_name, text in form_values(spec, value, self.call).items():
+                self[form_name].data = text
+            self.page_bases[name] = S.digest(spec, value)
+        self.page_bases.update(result.in_sync)
+        self.version.data = str(result.version)
 
     def validate(self, extra_validators=None):
         ok = super().validate(extra_validators)
@@ -215,35 +273,15 @@ class SectionForm(AppForm):
             return self._fail(self.age_max, "L'âge maximum doit être supérieur ou égal à l'âge minimum.")
         return True
 
-    def _check_budget(self):
-        ok = True
-        call = self.call
-        total, requested = self.total_cost.value, self.requested.value
-        if requested is not None and not self.requested.errors:
-            if call.min_amount_cents and requested < call.min_amount_cents:
-                ok = self._fail(self.requested, f"Le montant demandé doit être d'au moins {_euros(call.min_amount_cents)} "
-                                                f"(montant minimum de l'appel).")
-            elif call.max_amount_cents and requested > call.max_amount_cents:
-                ok = self._fail(self.requested, f"Le montant demandé ne peut pas dépasser {_euros(call.max_amount_cents)} "
-                                                f"(montant maximum de l'appel).")
-            elif total is not None and requested > total:
-                ok = self._fail(self.requested, "Le montant demandé ne peut pas dépasser le coût total du projet.")
-        for i in range(S.COFUNDING_ROWS):
-            funder, amount, status = (self[n] for n in cofunding_names(i))
-            if not _normalise_text(funder.data) and (amount.value is not None or status.data):
-                ok = self._fail(funder, "Indiquez le nom du cofinanceur.")
-        if call.years > 1:
-            fields = [self[per_year_name(y)] for y in range(1, call.years + 1)]
-            values = [f.value for f in fields]
-            if requested is not None and all(v is not None for v in values) and not any(f.errors for f in fields):
-                total_years = sum(values)
-                if total_years != requested:
-                    ok = self._fail(fields[0], f"La somme des montants annuels ({_euros(total_years)}) doit être égale "
-                                               f"au montant demandé ({_euros(requested)}).")
-        return ok
+    # The budget's coherence (balance, amount requested within the call's bounds and the cost)
+    # does not stop a draft from being saved: it is shown next to the table and checked at
+    # deposit (budget.problems, services.missing_items).
+
+    offered_name = ""  # the legal representative's name, offered in an empty attestation
 
     def _check_attestation(self):
-        if _normalise_text(self.attestation_name.data) and not self.attest.data:
+        name = _normalise_text(self.attestation_name.data)
+        if name and name != _normalise_text(self.offered_name) and not self.attest.data:
             return self._fail(self.attest, "Cochez la case pour attester sur l'honneur, ou effacez le nom.")
         return True
 
@@ -253,17 +291,15 @@ def _field_for(spec):
     if spec.kind == "text":
         limit = TEXT_LIMITS.get(spec.name, 255)
         # Titles and names (project title, the signatory's name) never start like a formula.
-        return {spec.name: StringField(spec.label, description=hint, validators=[
-            Length(max=limit, message=f"{limit} caractères au plus."), no_formula])}
+        return {spec.name: StringField(spec.label, description=hint, validators=[MaxChars(limit), no_formula])}
     if spec.kind == "textarea":
         limit = TEXT_LIMITS.get(spec.name, TEXTAREA_LIMIT)
-        return {spec.name: TextAreaField(spec.label, description=hint, validators=[
-            Length(max=limit, message=f"{limit} caractères au plus.")])}
+        return {spec.name: TextAreaField(spec.label, description=hint, validators=[MaxChars(limit)])}
     if spec.kind == "int":
         return {spec.name: NumberField(spec.label, minimum=1, maximum=10_000_000, description=hint,
                                        range_message="Saisissez un nombre entier positif (au moins 1).")}
     if spec.kind == "share":
-        return {spec.name: NumberField(spec.label, minimum=0, maximum=100, description=hint,
+        return {spec.name: NumberField(spec.label, minimum=0, maximum=100, description=hint, places=2, unit="%",
                                        range_message="Une part doit être comprise entre 0 et 100 %.")}
     if spec.kind == "months":
         return {spec.name: NumberField(spec.label, minimum=6, maximum=120, description=hint,
@@ -278,26 +314,26 @@ def _field_for(spec):
         return {spec.name: OptionalRadioField(spec.label, choices=_choices(SCOPES.items()), description=hint)}
     if spec.kind == "departements":
         return {spec.name: DepartementsField(spec.label, choices=_choices(referentiel.departement_choices()), description=hint)}
-    if spec.kind == "cofunding":
-        fields = {}
-        for i in range(S.COFUNDING_ROWS):
-            funder, amount, status = cofunding_names(i)
-            fields[funder] = StringField(f"Cofinanceur n° {i + 1}", validators=[
-                Length(max=200, message="200 caractères au plus."), no_formula])
-            fields[amount] = MoneyField(f"Montant du cofinancement n° {i + 1} (en euros)")
-            fields[status] = OptionalSelectField(f"État du cofinancement n° {i + 1}",
-                                                 choices=_choices([("", "— Choisir —")] + list(S.COFUNDING_STATUSES.items())))
-        return fields
     raise ValueError(spec.kind)
+
+
+def _budget_fields(call):
+    """One amount per year and line of the budget table."""
+    fields = {}
+    for year in B.year_keys(call.years):
+        label = B.year_label(call.year, call.years, year)
+        for line in B.LINES:
+            text = f"{line.label}, {label}" if call.years > 1 else line.label
+            fields[B.field_name(year, line.code)] = MoneyField(text + " (en euros)")
+    return fields
 
 
 def form_class(section, call):
     """The form class of one section for one call (budget fields depend on the call)."""
     attrs = {"section": section, "call": call}
     for spec in S.applicable_fields(section, call):
-        if spec.kind == "per_year":
-            for year in range(1, call.years + 1):
-                attrs[per_year_name(year)] = MoneyField(f"Montant demandé pour l'année {year} (en euros)")
+        if spec.kind == "budget":
+            attrs.update(_budget_fields(call))
         else:
             attrs.update(_field_for(spec))
     if section.code == "attestation":
@@ -315,10 +351,21 @@ def build_form(section, application, formdata=None):
         initial.update(form_values(spec, S.value_of(application, spec), call))
     if section.code == "attestation":
         initial["attest"] = bool(application.attestation_name)
+        if not application.attestation_name:
+            # Offered, not given: the name counts only once the box is ticked (cleaned()).
+            initial["attestation_name"] = application.association.representative_name or ""
     cls = form_class(section, call)
-    if formdata is None:
-        return cls(formdata=None, data=initial)
-    return cls(formdata=formdata, data=initial)
+    form = cls(formdata=None if formdata is None else formdata, data=initial)
+    form.posted = formdata
+    if section.code == "budget":
+        form.stored_budget = S.value_of(application, S.FIELD_BY_NAME["budget"])
+    # What the page loaded, field by field (hidden base-<field> inputs): on a page shown again
+    # after a post, what that page had loaded, not what is stored now.
+    loaded = {spec.name: S.digest(spec, S.value_of(application, spec)) for spec in S.applicable_fields(section, call)}
+    form.page_bases = {**loaded, **form.bases()}
+    if section.code == "attestation" and not application.attestation_name:
+        form.offered_name = initial["attestation_name"]
+    return form
 
 
 class UploadForm(AppForm):

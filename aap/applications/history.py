@@ -29,7 +29,8 @@ ADMINISTRATION = "DJEPVA"
 MEMBER = "Membre de l'association"
 
 # Routine traces kept in the audit journal but left out of the file's history (for staff too).
-NOISE = frozenset({"draft_saved", "attachment_downloaded", "convention_downloaded", "receipt_downloaded"})
+NOISE = frozenset({"draft_saved", "attachment_downloaded", "convention_downloaded", "receipt_downloaded",
+                   "message_attachment_downloaded"})
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def staff_history(application):
     rows = []
     for event in events:
         actor = f"{event.actor.full_name} ({event.actor.role_label})" if event.actor else ""
-        detail = _document(event)
+        detail = _document(event) or _message_files(event)
         # The reviewers an event is about, when they are not its actor (assigned, reopened...).
         about = [i for i in _reviewer_ids(event) if i != event.actor_id]
         if about:
@@ -155,9 +156,38 @@ def _due(event):
         return ""
 
 
+def _message_files(event):
+    """« Pièces jointes : a.pdf, b.png » for a message sent with files, else ""."""
+    names = [n for n in (event.details or {}).get("attachments") or [] if isinstance(n, str)]
+    return ("Pièces jointes : " if len(names) > 1 else "Pièce jointe : ") + ", ".join(names) if names else ""
+
+
 def _message(event):
     return {"label": "Message de la DJEPVA" if event.actor is not None and event.actor.is_staff
-            else "Message de l'association"}
+            else "Message de l'association", "detail": _message_files(event)}
+
+
+def _reused(event):
+    details = event.details or {}
+    year, reference = details.get("source_year"), details.get("source_reference")
+    source = f"candidature {year}" if isinstance(year, int) else "candidature précédente"
+    return {"label": f"Brouillon repris de votre {source}",
+            "detail": f"Référence {reference} ; chaque partie est à vérifier avant le dépôt" if reference
+            else "Chaque partie est à vérifier avant le dépôt"}
+
+
+def _attachment(label, reused_label):
+    """A piece added or replaced; a copy of a piece kept in the association's documents says so."""
+    def row(event):
+        reused = (event.details or {}).get("reused_from")
+        detail = _document(event)
+        if reused:
+            try:
+                detail += f" (pièce conservée, envoyée le {timeutil.format_date(datetime.fromisoformat(reused))})"
+            except (TypeError, ValueError):
+                pass
+        return {"label": reused_label if reused else label, "detail": detail}
+    return row
 
 
 def _decision(event):
@@ -182,14 +212,22 @@ REVIEW_STATES = frozenset({IN_REVIEW, REVIEWED})
 # None (not shown). An action missing here is never shown to the association.
 ASSOCIATION_EVENTS = {
     "application_created": _fixed("Brouillon créé"),
-    "attachment_added": _fixed("Pièce jointe ajoutée", _document),
-    "attachment_replaced": _fixed("Pièce jointe remplacée", _document),
+    "application_reused": _reused,
+    "attachment_added": _attachment("Pièce jointe ajoutée", "Pièce jointe reprise de vos documents"),
+    "attachment_replaced": _attachment("Pièce jointe remplacée",
+                                       "Pièce jointe remplacée par une pièce de vos documents"),
     "attachment_deleted": _fixed("Pièce jointe supprimée", _document),
     "application_submitted": _fixed("Dossier déposé"),
     "application_resubmitted": _fixed("Dossier complété et déposé à nouveau"),
     "application_withdrawn": _fixed("Candidature retirée", reason_label="Motif"),
     "admissibility": _admissibility,
     "piece_request": _fixed("Pièces complémentaires demandées", _due, reason_label="Message de la DJEPVA"),
+    "piece_request_widened": _fixed("Autres compléments demandés", lambda e: "Ajouté : " + ", ".join(
+        label for label in (e.details or {}).get("labels") or [] if isinstance(label, str)),
+        reason_label="Message de la DJEPVA"),
+    "piece_request_extended": _fixed("Délai pour compléter le dossier prolongé", _due,
+                                     reason_label="Message de la DJEPVA"),
+    "piece_request_cancelled": _fixed("Demande de compléments annulée", reason_label="Message de la DJEPVA"),
     "message": _message,
     "decision_published": _decision,
 }

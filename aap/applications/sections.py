@@ -3,20 +3,20 @@
 The forms, the read-only view, the completeness check, the snapshot and the conflict
 detection all read these definitions, so that a field added here shows up everywhere.
 """
+import hashlib
+import json
 from dataclasses import dataclass, field
 
-from .. import money, referentiel
+from .. import money, numbers, referentiel
 from ..models.applications import SCOPES
-
-COFUNDING_ROWS = 5
-COFUNDING_STATUSES = {"obtenu": "Obtenu", "demande": "Demandé"}
+from . import budget as B
 
 
 @dataclass(frozen=True)
 class FieldSpec:
     name: str          # the model attribute (and the form field, except for composite kinds)
     label: str
-    kind: str          # text, textarea, int, share, months, money, scope, departements, cofunding, per_year
+    kind: str          # text, textarea, int, share, months, age, money, scope, departements, budget
     mandatory: bool = True
     hint: str = ""
 
@@ -61,15 +61,17 @@ YOUNG = Section("jeunes", "Les jeunes accompagnés", "Jeunes", (
 TERRITORIES = Section("territoires", "Les territoires", "Territoires", (
     FieldSpec("scope", "Échelle du projet", "scope"),
     FieldSpec("departements", "Départements couverts", "departements",
-              hint="Maintenez la touche Ctrl (ou Cmd) pour en choisir plusieurs. "
-                   "Facultatif pour un projet national."),
+              hint="Au moins un département, sauf pour un projet national."),
 ))
 
+# The budget is one field: the table of Cerfa 12156's « Budget du projet », one cell per year and
+# line (aap/applications/budget.py). The amount requested, its split per year, the total cost
+# and the co-funders are derived from it (budget.derived), never typed apart.
 BUDGET = Section("budget", "Le budget", "Budget", (
-    FieldSpec("total_cost_cents", "Coût total du projet (en euros)", "money"),
-    FieldSpec("requested_cents", "Montant demandé (en euros)", "money"),
-    FieldSpec("cofunding", "Cofinancements", "cofunding", mandatory=False),
-    FieldSpec("requested_per_year", "Montant demandé par année", "per_year"),
+    FieldSpec("budget", "Budget du projet", "budget"),
+    FieldSpec("budget_comment", "Précisions sur le budget", "textarea", mandatory=False,
+              hint="Facultatif : les financeurs sollicités (quels ministères, quelles communes…), ceux qui ont "
+                   "déjà accordé leur aide, la nature des contributions en nature."),
 ))
 
 ATTACHMENTS = Section("pieces", "Les pièces jointes", "Pièces", (),
@@ -112,15 +114,18 @@ def reopen_choices(call):
 # Values: normalised Python values, text for the forms, text for reading.
 
 def empty(value):
-    return value is None or value == "" or value == [] or value == {}
+    return value is None or value == "" or value == [] or value == {} or (
+        isinstance(value, dict) and B.is_empty(value))
 
 
 def value_of(application, spec):
     value = getattr(application, spec.name)
     if spec.kind in ("text", "textarea"):
         return value or ""
-    if spec.kind in ("departements", "cofunding", "per_year"):
+    if spec.kind == "departements":
         return list(value or [])
+    if spec.kind == "budget":
+        return B.clean(value, application.call.years)
     return value
 
 
@@ -128,11 +133,8 @@ def is_filled(application, spec):
     value = value_of(application, spec)
     if spec.kind == "text" or spec.kind == "textarea":
         return value.strip() != ""
-    if spec.kind == "cofunding":
-        return bool(value)
-    if spec.kind == "per_year":
-        years = application.call.years
-        return len(value) == years and all(v is not None for v in value)
+    if spec.kind == "budget":
+        return not B.is_empty(value)   # what a filled budget must also satisfy: budget.problems()
     return not empty(value)
 
 
@@ -148,8 +150,10 @@ def display(spec, value):
     kind = spec.kind
     if kind in ("money",):
         return money.format_euros(value)
+    if kind == "int":
+        return f"{value:,}".replace(",", "\u202f")  # 1 500 (narrow no-break space)
     if kind == "share":
-        return f"{value} %"
+        return f"{numbers.format_decimal(value)}\u00a0%"
     if kind == "months":
         return f"{value} mois"
     if kind == "age":
@@ -158,13 +162,8 @@ def display(spec, value):
         return SCOPES.get(value, value)
     if kind == "departements":
         return ", ".join(departement_label(code) for code in value)
-    if kind == "per_year":
-        return " ; ".join(f"année {i} : {money.format_euros(v)}" for i, v in enumerate(value, 1) if v is not None)
-    if kind == "cofunding":
-        return " ; ".join(
-            f"{line.get('funder', '')} : {money.format_euros(line.get('amount_cents'))}"
-            f" ({COFUNDING_STATUSES.get(line.get('status'), line.get('status') or '')})"
-            for line in value)
+    if kind == "budget":
+        return B.summary_text(value, len(value) or 1, None)
     return str(value)
 
 
@@ -172,3 +171,40 @@ def rows(application, section):
     """[(spec, display text)] of a section, for the read-only view."""
     return [(spec, display(spec, value_of(application, spec)))
             for spec in applicable_fields(section, application.call)]
+
+
+# ---------------------------------------------------------------------------------------------
+# Three-way merge of drafts: the value a page loaded, the value it sends, the value stored.
+
+def normal(spec, value):
+    """A field's value in one canonical form, so that a value that went through a form and back
+    (text trimmed, départements sorted, empty co-funding lines dropped, 40.0 == 40) compares
+    equal to the stored one."""
+    kind = spec.kind
+    if kind in ("text", "textarea"):
+        return (value or "").replace("\r\n", "\n").replace("\r", "\n").strip()
+    if kind == "departements":
+        return sorted(set(value or []), key=referentiel.departement_sort_key)
+    if kind == "cofunding":
+        lines = []
+        for line in value or []:
+            line = {"funder": (line.get("funder") or "").strip(), "amount_cents": line.get("amount_cents"),
+                    "status": line.get("status") or None}
+            if line["funder"] or line["amount_cents"] is not None or line["status"]:
+                lines.append(line)
+        return lines
+    if kind == "per_year":
+        values = list(value or [])
+        return [] if all(v is None for v in values) else values
+    if kind == "share":
+        return numbers.plain(value)
+    if kind == "scope":
+        return value or None
+    return value
+
+
+def digest(spec, value):
+    """A short fingerprint of a field's value: what a page sends back to say « I loaded this »
+    without sending the text twice (aap/applications/services.save_section)."""
+    text = json.dumps(normal(spec, value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]

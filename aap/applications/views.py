@@ -7,13 +7,15 @@ from flask_login import current_user, login_required
 
 from .. import timeutil
 from ..extensions import db
-from ..models import Attachment, Call, RequiredDocument
+from ..models import Application, Attachment, Call, Deposit, RequiredDocument
+from ..models.applications import EDITABLE_STATES, Status
 from ..models.calls import CALL_PUBLISHED
 from ..permissions import (applicant_required, can_download_attachment, downloadable_attachments,
                            get_application_or_404, is_member)
-from . import bp, files, history, services
+from . import bp, files, history, reuse, services
+from . import budget
 from . import sections as S
-from .forms import ConfirmForm, UploadForm, anchor, build_form
+from .forms import ConfirmForm, UploadForm, anchor, build_form, form_values
 
 SECTION_RULE = "<any(" + ",".join(S.SECTION_CODES) + "):section>"
 FORM_SECTION_RULE = "<any(" + ",".join(s.code for s in S.SECTIONS if s.fields) + "):section>"
@@ -31,6 +33,22 @@ def _member_or_staff(user, application):
 def person_label(person, application):
     """How `person` is named to the current user on this file (see history.person_label)."""
     return history.person_label(current_user, person, application.association_id)
+
+
+@bp.app_template_global()
+def budget_view(source, call):
+    """The budget table (templates/applications/_budget.html) of a budget form being filled (with
+    what stands in the way of the deposit, shown next to the fields) or of an application."""
+    if hasattr(source, "budget_value"):
+        value = source.budget_value()
+        found = budget.problems(value, call.years, call.year, call.min_amount_cents, call.max_amount_cents)
+        return budget.view(value, call.years, call.year, found)
+    return budget.view(S.value_of(source, S.FIELD_BY_NAME["budget"]), call.years, call.year)
+
+
+# The budget of a deposit, from its snapshot (the receipt; also set in the documents' own
+# environment, aap/documents/pdf.py).
+bp.add_app_template_global(budget.view_of_snapshot, "budget_of_snapshot")
 
 
 def missing_links(application, items):
@@ -80,12 +98,37 @@ def start(call_id):
     return redirect(url_for(".section", application_id=application.id, section=S.SECTION_CODES[0]))
 
 
+@bp.route("/nouvelle/<int:call_id>/reprendre", methods=["POST"])
+@applicant_required
+def start_from(call_id):
+    """« Reprendre ma candidature 2025 »: a new draft for this call from an earlier application."""
+    call = db.session.get(Call, call_id)
+    if call is None or call.status != CALL_PUBLISHED:
+        abort(404)
+    source_id = request.form.get("source", type=int)
+    source = db.session.get(Application, source_id) if source_id and 0 < source_id < 2**31 else None
+    if source is None or not is_member(current_user, source.association_id):
+        flash("Choisissez une candidature de votre association à reprendre.", "error")
+        return redirect(url_for("main.dashboard"), 303)
+    try:
+        application, created = reuse.start_from(call, source, current_user)
+    except services.ApplicationError as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for("main.dashboard"), 303)
+    if not created:
+        flash("Votre association a déjà une candidature pour cet appel : la voici.", "info")
+        return redirect(url_for(".show", application_id=application.id), 303)
+    flash(f"Votre brouillon reprend le contenu de votre {reuse.source_label(source)}. Rien n'est déposé : "
+          "vérifiez chaque partie et enregistrez-la, puis ajoutez les pièces jointes.", "success")
+    return redirect(url_for(".section", application_id=application.id, section=S.SECTION_CODES[0]), 303)
+
+
 @bp.route("/<int:application_id>")
 @login_required
 def show(application_id):
     application = get_application_or_404(application_id, check=_member_or_staff)
     missing = []
-    if application.status in ("draft", "incomplete") and services.is_open_for_edit(application):
+    if application.status in EDITABLE_STATES and services.is_open_for_edit(application):
         missing = missing_links(application, services.missing_items(application))
     decision = application.decision if application.decision and application.decision.published_at else None
     return render_template(
@@ -93,7 +136,7 @@ def show(application_id):
         attachments=downloadable_attachments(current_user, application),
         decision=decision, is_member=_member(current_user, application),
         withdrawable=application.status in services.WITHDRAWABLE and _member(current_user, application),
-        piece_request=services.latest_piece_request(application) if application.status == "incomplete" else None,
+        piece_request=services.latest_piece_request(application) if application.status == Status.INCOMPLETE else None,
         rows=S.rows, **_common(application))
 
 
@@ -112,36 +155,44 @@ def section(application_id, section):
         flash("Cette partie du dossier n'est plus modifiable.", "error")
         return redirect(url_for(".section", application_id=application.id, section=section), 303)
     form = build_form(definition, application, request.form if request.method == "POST" else None)
-    conflicts = {}
-    if request.method == "POST" and form.validate():
+    conflicts, partly_saved = {}, None
+    if request.method == "POST":
+        # The valid fields are saved even when others are not (they are shown with their message).
+        valid = form.validate()
         try:
-            result = services.save_section(application, section, form.cleaned(), form.base_version(), current_user)
+            result = services.save_section(application, section, form.cleaned(), form.base_version(), current_user,
+                                           bases=form.bases(), choices=form.choices())
         except services.NotEditable as refusal:
             flash(refusal.message, "error")
             return redirect(url_for(".section", application_id=application.id, section=section), 303)
-        if result.conflict:
-            conflicts = result.conflicts
-            form.version.data = str(result.version)
-        else:
+        if valid and not result.conflict:
+            reuse.mark_reviewed(application, section)
             flash(f"Brouillon enregistré à {timeutil.format_time(result.saved_at)}.", "success")
             target = section
             if request.form.get("action") == "continuer":
                 target = S.next_code(section) or section
             return redirect(url_for(".section", application_id=application.id, section=target), 303)
+        conflicts = result.conflicts
+        form.merge(result, application)
+        # Shown again: the valid fields are saved (now, or by an autosave before).
+        partly_saved = {"at": timeutil.format_time(result.saved_at), "changed": bool(result.changed)}
     missing = []
     if section == "attestation":
         missing = missing_links(application, services.missing_items(application))
     return render_template("applications/section.html", form=form, section=definition, conflicts=conflicts,
+                           partly_saved=partly_saved, conflict_choices=(services.MINE, services.THEIRS),
                            editable=editable, missing=missing, submit_form=ConfirmForm(formdata=None),
                            rows=S.rows, **context)
 
 
 def _pieces_page(application, context, errors=None, status=200):
+    kept = reuse.kept_pieces(application.association_id)
     editable = {d.id for d in application.call.documents if services.document_editable(application, d.id)}
     by_document = {a.document_id: a for a in application.attachments}
     html = render_template("applications/pieces.html", section=S.BY_CODE["pieces"], editable_documents=editable,
                            by_document=by_document, errors=errors or {}, upload_form=UploadForm(formdata=None),
                            kinds=files.KINDS, max_file_label=services.size_label(current_app.config["MAX_FILE_SIZE"]),
+                           kept=kept, offers=reuse.offers(application, kept), now=timeutil.now(),
                            **context)
     return make_response(html, status)
 
@@ -153,20 +204,43 @@ def autosave(application_id, section):
     if section not in services.editable_sections(application):
         return jsonify(errors={"_": ["Cette partie du dossier n'est plus modifiable."]}), 403
     form = build_form(S.BY_CODE[section], application, request.form)
-    if not form.validate():
-        return jsonify(errors=form.errors), 422
+    valid = form.validate()
     try:
-        result = services.save_section(application, section, form.cleaned(), form.base_version(), current_user)
+        result = services.save_section(application, section, form.cleaned(), form.base_version(), current_user,
+                                       bases=form.bases(), choices=form.choices())
     except services.NotEditable as refusal:
         return jsonify(errors={"_": [refusal.message]}), 403
+    call = application.call
+
+    def shown(values):  # {field: stored value} -> what the page shows for it, and its new base
+        return {name: {"values": form_values(S.FIELD_BY_NAME[name], value, call),
+                       "base": S.digest(S.FIELD_BY_NAME[name], value)} for name, value in values.items()}
+
+    time = timeutil.format_time(result.saved_at)
     if result.conflict:
-        return jsonify(
-            conflict=True, version=result.version,
+        label = f"Brouillon enregistré à {time}, sauf les champs modifiés aussi ailleurs : choisissez ci-dessous la version à garder."
+    elif not valid:
+        label = (f"Brouillon enregistré à {time}, sauf les champs signalés en rouge."
+                 if result.changed or result.in_sync else "Brouillon non enregistré : corrigez les champs signalés.")
+    else:
+        label = f"Brouillon enregistré à {time}"
+    answer = {
+        "ok": valid and not result.conflict, "version": result.version, "saved": result.changed,
+        "saved_at_label": label,
+        # The page's new bases (fields it shows as stored); fields settled for the stored version
+        # (put back in the page), fields changed by someone else only (put in the page if untouched).
+        "bases": result.in_sync, "replace": shown(result.kept_theirs), "refresh": shown(result.stale),
+    }
+    if not valid:
+        answer["errors"] = form.errors
+    if result.conflict:
+        answer.update(
+            conflict=True,
             theirs={name: c.theirs_text for name, c in result.conflicts.items()},
-            fields=[{"name": name, "label": c.spec.label, "theirs": c.theirs_text, "yours": c.yours_text, "by": c.by}
-                    for name, c in result.conflicts.items()]), 409
-    return jsonify(ok=True, version=result.version,
-                   saved_at_label=f"Brouillon enregistré à {timeutil.format_time(result.saved_at)}")
+            fields=[{"name": name, "label": c.spec.label, "theirs": c.theirs_text, "yours": c.yours_text, "by": c.by,
+                     "mine": c.mine, "seen": c.seen} for name, c in result.conflicts.items()])
+        return jsonify(answer), 409
+    return jsonify(answer), (200 if valid else 422)
 
 
 @bp.route("/<int:application_id>/pieces/<int:document_id>/envoyer", methods=["POST"])
@@ -188,6 +262,26 @@ def upload(application_id, document_id):
         return _pieces_page(application, _common(application), {document.id: refusal.message}, 400)
     flash(f"Pièce « {document.label} » enregistrée.", "success")
     return redirect(url_for(".section", application_id=application.id, section="pieces", _anchor=f"piece-{document.id}"), 303)
+
+
+@bp.route("/<int:application_id>/pieces/<int:document_id>/reprendre", methods=["POST"])
+@login_required
+def reuse_piece(application_id, document_id):
+    """Attach a copy of the piece kept in the association's documents (same fingerprint)."""
+    application = get_application_or_404(application_id, check=_member)
+    document = db.session.get(RequiredDocument, document_id)
+    if document is None or document.call_id != application.call_id:
+        abort(404)
+    try:
+        reuse.reuse_piece(application, document, current_user, request.form.get("sha256") or None)
+    except services.NotEditable as refusal:
+        flash(refusal.message, "error")
+        return redirect(url_for(".section", application_id=application.id, section="pieces"), 303)
+    except services.AttachmentError as refusal:
+        return _pieces_page(application, _common(application), {document.id: refusal.message}, 400)
+    flash(f"Pièce « {document.label} » reprise de vos documents.", "success")
+    return redirect(url_for(".section", application_id=application.id, section="pieces",
+                            _anchor=f"piece-{document.id}"), 303)
 
 
 def _attachment_of(application, attachment_id):
@@ -227,10 +321,25 @@ def attachment(application_id, attachment_id):
                      max_age=0, etag=False, last_modified=None)
 
 
-@bp.route("/<int:application_id>/deposer", methods=["POST"])
+@bp.route("/<int:application_id>/deposer", methods=["GET", "POST"])
 @login_required
 def submit(application_id):
+    """GET: what the deposit will do (nothing changes); POST (CSRF-checked): the deposit."""
     application = get_application_or_404(application_id, check=_member)
+    if request.method == "GET":
+        refusal = services.closed_reason(application)
+        if refusal:
+            flash(refusal, "error")
+            return redirect(url_for(".show", application_id=application.id), 303)
+        if services.missing_items(application):
+            flash("Le dossier ne peut pas être déposé : des éléments manquent.", "error")
+            return redirect(url_for(".section", application_id=application.id, section="attestation"), 303)
+        piece_request = (services.latest_piece_request(application)
+                         if application.status == services.INCOMPLETE else None)
+        return render_template("applications/confirm_submit.html", application=application, call=application.call,
+                               form=ConfirmForm(formdata=None), deadline=services.submission_deadline(application),
+                               piece_request=piece_request, original=services.original_deposit(application),
+                               reopened=_reopened_labels(application) if piece_request else [])
     try:
         services.submit(application, current_user)
     except services.SubmissionError as refusal:
@@ -243,17 +352,49 @@ def submit(application_id):
     return redirect(url_for(".show", application_id=application.id), 303)
 
 
+def _reopened_labels(application):
+    from ..instruction.services import item_labels
+    return item_labels(application.reopened_sections or [], call=application.call)
+
+
+def _receipt_response(deposit):
+    response = make_response(services.receipt_pdf(deposit))
+    services.record_receipt_download(deposit, current_user)
+    response.headers["Content-Type"] = "application/pdf"
+    response.headers["Content-Disposition"] = f'attachment; filename="{deposit.filename}"'
+    return response
+
+
 @bp.route("/<int:application_id>/recepisse.pdf")
 @login_required
 def receipt(application_id):
+    """The receipt of the original deposit: the proof of an on-time deposit, at an address that
+    never changes, whatever complements follow."""
     application = get_application_or_404(application_id, check=_member_or_staff)
-    if not application.snapshot or not application.fingerprint:
+    deposit = services.original_deposit(application)
+    if deposit is None:
         abort(404)
-    response = make_response(services.receipt_pdf(application))
-    services.record_receipt_download(application, current_user)
-    response.headers["Content-Type"] = "application/pdf"
-    response.headers["Content-Disposition"] = f'attachment; filename="recepisse-{application.reference}.pdf"'
-    return response
+    return _receipt_response(deposit)
+
+
+@bp.route("/<int:application_id>/recepisses/<int:deposit_id>.pdf")
+@login_required
+def deposit_receipt(application_id, deposit_id):
+    """The receipt of one deposit of the file (the original one or a complement)."""
+    application = get_application_or_404(application_id, check=_member_or_staff)
+    deposit = db.session.get(Deposit, deposit_id)
+    if deposit is None or deposit.application_id != application.id:
+        abort(404)
+    return _receipt_response(deposit)
+
+
+@bp.route("/<int:application_id>/imprimer")
+@login_required
+def print_view(application_id):
+    """A printable summary of the whole file (a page with a print stylesheet, not a PDF)."""
+    application = get_application_or_404(application_id, check=_member_or_staff)
+    return render_template("applications/print.html", attachments=downloadable_attachments(current_user, application),
+                           rows=S.rows, printed_at=timeutil.now(), **_common(application))
 
 
 @bp.route("/<int:application_id>/retirer", methods=["GET", "POST"])

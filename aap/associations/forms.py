@@ -13,7 +13,7 @@ from ..models.associations import LEGAL_FORMS
 from ..money import AmountError, cents_to_input, parse_euros
 from ..passwords import HINT as PASSWORD_HINT
 from ..referentiel import DEPARTEMENT_BY_CODE, departement_choices, departement_for_postal_code
-from ..validators import check_password_strength, clean_bic, clean_iban, clean_rna, clean_siret, no_formula
+from ..validators import IBAN_HINT, check_password_strength, clean_bic, clean_iban, clean_rna, clean_siret, no_formula
 from . import bank, services
 from .services import group_iban
 
@@ -124,9 +124,12 @@ class IdentityForm(AppForm):
         Optional(), too_long(254), Email(services.EMAIL_INVALID, check_deliverability=False)])
     phone = StringField("Téléphone", validators=[rule(services.check_phone)])
     creation_date = FrenchDateField("Date de création", validators=[rule(services.check_creation_date)])
-    staff_count = CountField("Nombre de salariés", validators=[rule(services.check_count)])
-    volunteer_count = CountField("Nombre de bénévoles", validators=[rule(services.check_count)])
-    annual_budget = StringField("Budget annuel du dernier exercice (en euros)", validators=[_budget])
+    staff_count = CountField("Nombre de salariés", validators=[rule(services.check_count)],
+                             render_kw={"inputmode": "numeric"})
+    volunteer_count = CountField("Nombre de bénévoles", validators=[rule(services.check_count)],
+                                 render_kw={"inputmode": "numeric"})
+    annual_budget = StringField("Budget annuel du dernier exercice (en euros)", validators=[_budget],
+                                render_kw={"inputmode": "decimal"})
 
     budget_cents = None
 
@@ -151,7 +154,8 @@ class IdentityForm(AppForm):
 
 
 class BankForm(AppForm):
-    iban = StringField("IBAN", validators=[DataRequired(services.IBAN_REQUIRED), rule(clean_iban)])
+    iban = StringField("IBAN", description=IBAN_HINT,
+                       validators=[DataRequired(services.IBAN_REQUIRED), rule(clean_iban)])
     bic = StringField("BIC", validators=[DataRequired(services.BIC_REQUIRED), rule(clean_bic)])
     account_holder = StringField("Titulaire du compte", validators=[
         DataRequired(services.HOLDER_REQUIRED), too_long(200), no_formula])

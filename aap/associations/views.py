@@ -1,12 +1,17 @@
 """The association's pages (its members only) and the staff's view (bank change requests)."""
-from flask import abort, flash, redirect, render_template, send_file, session, url_for
+from flask import (abort, current_app, flash, make_response, redirect, render_template, request, send_file, session,
+                   url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import timeutil
+from ..applications import files, reuse
+from ..applications.services import AttachmentError, size_label
 from ..database import writing
 from ..documents import services as documents
 from ..extensions import db
-from ..models import Association, BankChangeRequest
-from ..permissions import applicant_required, can_read_bank_request, staff_required
+from ..models import Association, AssociationDocument, BankChangeRequest
+from ..permissions import (applicant_required, can_read_association_document, can_read_bank_request,
+                           staff_required)
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
 from . import bank as bank_details
 from . import bp, services
@@ -114,6 +119,65 @@ def bank_request_rib(bank_request_id):
                      last_modified=None)
 
 
+# --- « Mes documents »: the pieces kept from one call to the next (aap/applications/reuse.py) ---
+
+@bp.app_template_global()
+def kept_piece_url(piece):
+    """Where a kept piece is downloaded: its application's piece, or the file sent on « Mes documents »."""
+    if piece.from_application:
+        return url_for("applications.attachment", application_id=piece.source.application_id,
+                       attachment_id=piece.source.id)
+    return url_for("associations.document_file", association_document_id=piece.source.id)
+
+
+def _documents_page(association, errors=None, status=200):
+    html = render_template("associations/documents.html", association=association,
+                           pieces=reuse.kept_pieces(association.id), labels=reuse.REUSABLE_DOCUMENTS,
+                           kinds=files.KINDS, errors=errors or {}, now=timeutil.now(),
+                           max_file_label=size_label(current_app.config["MAX_FILE_SIZE"]))
+    return make_response(html, status)
+
+
+@bp.route("/association/documents", endpoint="documents")
+@applicant_required
+def documents_page():
+    return _documents_page(_own_association())
+
+
+@bp.route("/association/documents/envoyer", methods=["POST"])
+@applicant_required
+def upload_document():
+    association = _own_association()
+    code = request.form.get("code", "")
+    if code not in reuse.REUSABLE_DOCUMENTS:
+        flash("Choisissez le type de pièce à envoyer.", "error")
+        return redirect(url_for("associations.documents"), 303)
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _documents_page(association, {code: "Choisissez un fichier à envoyer."}, 400)
+    try:
+        reuse.add_document(association, code, upload.filename, upload.stream, current_user)
+    except AttachmentError as refusal:
+        return _documents_page(association, {code: refusal.message}, 400)
+    flash(f"Pièce « {reuse.REUSABLE_DOCUMENTS[code]} » enregistrée dans vos documents.", "success")
+    return redirect(url_for("associations.documents", _anchor=f"document-{code}"), 303)
+
+
+@bp.route("/association/documents/<int:association_document_id>")
+@login_required
+def document_file(association_document_id):
+    """A file sent on « Mes documents »: the association's members and staff only (404 for anyone else)."""
+    document = db.session.get(AssociationDocument, association_document_id)
+    if document is None or not can_read_association_document(current_user, document):
+        abort(404)
+    path = files.path_of(document.stored_name)
+    if not path.exists():
+        abort(404)
+    reuse.record_document_download(document, current_user)
+    return send_file(path, mimetype=document.content_type, as_attachment=True, download_name=document.download_name,
+                     max_age=0, etag=False, last_modified=None)
+
+
 @bp.route("/association/membres", methods=["GET", "POST"])
 @applicant_required
 def members():
@@ -162,6 +226,7 @@ def _staff_page(association, validate_form=None, refuse_form=None, status=200):
         "associations/staff_view.html", association=association, members=services.members_of(association),
         requests=bank_details.requests_of(association), history=bank_details.history(association, current_user),
         conventions=documents.association_conventions(association.id),
+        kept_pieces=reuse.kept_pieces(association.id), now=timeutil.now(),
         validate_form=validate_form or ValidateBankRequestForm(),
         refuse_form=refuse_form or RefuseBankRequestForm()), status
 

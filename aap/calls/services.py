@@ -14,10 +14,12 @@ from markupsafe import Markup
 from sqlalchemy import func
 
 from .. import timeutil
-from ..events import record
+from ..database import lock
+from ..events import change_state, record
 from ..extensions import db
 from ..models import Application, Call, Criterion, RequiredDocument, Review, Score
-from ..models.calls import CALL_CLOSED, CALL_DRAFT, CALL_PUBLISHED
+from ..models.applications import DECIDED_STATES, Status
+from ..models.calls import CALL_CLOSED, CALL_DRAFT, CALL_PUBLISHED, CallPhase
 from ..models.review import REVIEW_SUBMITTED
 from .template import apply_template
 
@@ -68,6 +70,49 @@ def is_open(call, now=None):
     """Applications can be submitted now: published and between the opening and closing times."""
     now = now or timeutil.now()
     return call.status == CALL_PUBLISHED and call.opens_at <= now <= call.closes_at
+
+
+def status_counts(calls):
+    """{call id: {application status: number of files}} of the given calls (one query)."""
+    ids = [call.id for call in calls]
+    counts = {call_id: {} for call_id in ids}
+    if ids:
+        for call_id, status, n in db.session.execute(
+                db.select(Application.call_id, Application.status, func.count(Application.id))
+                .where(Application.call_id.in_(ids)).group_by(Application.call_id, Application.status)):
+            counts[call_id][status] = n
+    return counts
+
+
+def phase(call, counts=None, now=None):
+    """Where the call stands (CallPhase): draft; published but not yet open; open; closed (by
+    staff or by its deadline); under review (files in review or reviewed); decided (decisions
+    published and no file left in review). `counts` is {application status: number} of the
+    call's files, when the page already has it (else one query)."""
+    now = now or timeutil.now()
+    if call.status == CALL_DRAFT:
+        return CallPhase.DRAFT
+    if call.status == CALL_PUBLISHED and now < call.opens_at:
+        return CallPhase.UPCOMING
+    if call.status == CALL_PUBLISHED and now <= call.closes_at:
+        return CallPhase.OPEN
+    if counts is None:
+        counts = status_counts([call])[call.id]
+    in_review = any(counts.get(state) for state in (Status.IN_REVIEW, Status.REVIEWED))
+    decided = any(counts.get(state) for state in DECIDED_STATES)
+    if decided and not in_review:
+        return CallPhase.DECIDED
+    if in_review:
+        return CallPhase.UNDER_REVIEW
+    return CallPhase.CLOSED
+
+
+def phases(calls, counts=None, now=None):
+    """{call id: CallPhase} for a list of calls (at most one query, none given `counts`)."""
+    now = now or timeutil.now()
+    if counts is None:
+        counts = status_counts(calls)
+    return {call.id: phase(call, counts.get(call.id, {}), now) for call in calls}
 
 
 def staff_overview():
@@ -413,20 +458,20 @@ def publish_problems(call):
 
 
 def publish_call(call, actor, now=None):
+    call = lock(call)
     problems = publish_problems(call)
     if problems:
         raise CallError("L'appel à projets ne peut pas être publié : " + " ".join(problems))
-    call.status = CALL_PUBLISHED
+    change_state(call, CALL_PUBLISHED, actor, action="call_published")
     call.published_at = now or timeutil.now()
-    record("call_published", actor, call_id=call.id, from_state=CALL_DRAFT, to_state=CALL_PUBLISHED)
     db.session.commit()
     return call
 
 
 def close_call(call, actor):
+    call = lock(call)
     if call.status != CALL_PUBLISHED:
         raise CallError("Seul un appel à projets publié peut être clos.")
-    call.status = CALL_CLOSED
-    record("call_closed", actor, call_id=call.id, from_state=CALL_PUBLISHED, to_state=CALL_CLOSED)
+    change_state(call, CALL_CLOSED, actor, action="call_closed")
     db.session.commit()
     return call

@@ -7,7 +7,7 @@ from flask_login import current_user
 from .. import timeutil
 from ..extensions import db
 from ..models import Application, Call
-from ..models.applications import STATUS_BADGES, STATUS_LABELS
+from ..models.applications import STATUS_BADGES, STATUS_LABELS, Status
 from ..models.calls import CALL_DRAFT
 from ..navigation import call_tabs
 from ..permissions import staff_required
@@ -19,9 +19,15 @@ from .forms import CallForm, ConfirmForm, criteria_form, documents_form
 def _call_helpers():
     return {"call_tabs": call_tabs}
 
+
+@bp.app_template_global()
+def call_phase(call):
+    """Where a call stands (CallPhase), for a page showing one call (one query at most)."""
+    return services.phase(call)
+
+
 # Order of the application states in the staff list.
-STATE_ORDER = ["draft", "submitted", "incomplete", "admissible", "inadmissible", "in_review", "reviewed",
-               "selected", "waitlisted", "rejected", "withdrawn"]
+STATE_ORDER = list(Status)
 
 
 def _back(call):
@@ -37,9 +43,10 @@ def _back(call):
 @staff_required
 def staff_list():
     calls, counts = services.staff_overview()
+    now = timeutil.now()
     return render_template("calls/staff_list.html", calls=calls, counts=counts, state_order=STATE_ORDER,
-                           state_labels=STATUS_LABELS, state_badges=STATUS_BADGES, now=timeutil.now(),
-                           is_open=services.is_open, confirm=ConfirmForm())
+                           state_labels=STATUS_LABELS, state_badges=STATUS_BADGES, now=now,
+                           phases=services.phases(calls, counts, now), confirm=ConfirmForm())
 
 
 @bp.route("/instruction/appels/nouveau", methods=["GET", "POST"])
@@ -172,12 +179,16 @@ def public_detail(slug):
     if call is None:
         abort(404)
     now = timeutil.now()
-    existing = None
+    existing = reuse_source = None
     if current_user.is_authenticated and current_user.is_applicant and current_user.association_id:
         existing = db.session.scalar(db.select(Application).where(
             Application.call_id == call.id, Application.association_id == current_user.association_id))
+        if existing is None:
+            from ..applications.reuse import source_for
+            reuse_source = source_for(current_user.association_id, call)
     return render_template("calls/public_detail.html", call=call, preview=preview, now=now,
                            open_now=services.is_open(call, now), existing=existing,
+                           phase=services.phase(call, now=now), reuse_source=reuse_source,
                            closes_soon=services.is_open(call, now) and call.closes_at - now < timedelta(days=7))
 
 

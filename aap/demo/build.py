@@ -10,10 +10,13 @@ from ..calls.template import apply_template
 from ..extensions import db
 from ..models import (Application, Assignment, Association, Call, Conflict, Decision, Event, Review,
                       Score, User)
-from ..models.calls import CALL_CLOSED, CALL_PUBLISHED
-from ..models.review import FAVORABLE, UNFAVORABLE
+from ..models.applications import Status
+from ..models.calls import CallStatus
+from ..models.review import FAVORABLE, REVIEW_DRAFT, REVIEW_SUBMITTED, UNFAVORABLE
+from ..models.selection import OUTCOME_REJECTED, OUTCOME_SELECTED, OUTCOME_WAITLISTED
 from ..models.users import hash_password
 from ..referentiel import DEPARTEMENT_BY_CODE, DEPARTEMENTS
+from ..applications.budget import derived as budget_derived
 from .builder import EURO, DemoBuilder, ascii_slug, paris, recommendation_for, round_to, split_years
 from .pieces import attach_pieces, record_uploads
 from .vocabulary import (COMMENTS, CONFLICT_REASONS, DEPARTEMENT_WEIGHTS, DESCRIPTION_2025, DESCRIPTION_2026,
@@ -83,14 +86,14 @@ def build_demo(seed=2025):
     # ---- calls
     call25 = apply_template(Call(
         slug="aap-2025", title="Appel à projets 1 jeune 1 mentor 2025", description=DESCRIPTION_2025,
-        year=2025, status=CALL_CLOSED, opens_at=paris(2025, 2, 3, 10), closes_at=paris(2025, 3, 31, 23, 59, 59),
+        year=2025, status=CallStatus.DRAFT, opens_at=paris(2025, 2, 3, 10), closes_at=paris(2025, 3, 31, 23, 59, 59),
         review_deadline=paris(2025, 5, 16, 23, 59, 59), budget_cents=16_000_000 * EURO,
         min_amount_cents=20_000 * EURO, max_amount_cents=600_000 * EURO, years=3, reviewers_per_file=3,
         avoid_same_region=True, hide_other_reviews=True, advance_percent=50,
         published_at=paris(2025, 1, 27, 10), created_at=paris(2025, 1, 13, 14)))
     call26 = apply_template(Call(
         slug="aap-2026", title="Appel à projets 1 jeune 1 mentor 2026", description=DESCRIPTION_2026,
-        year=2026, status=CALL_PUBLISHED, opens_at=paris(2026, 10, 1), closes_at=paris(2027, 1, 31, 23, 59, 59),
+        year=2026, status=CallStatus.DRAFT, opens_at=paris(2026, 10, 1), closes_at=paris(2027, 1, 31, 23, 59, 59),
         review_deadline=paris(2027, 3, 31, 23, 59, 59), budget_cents=18_000_000 * EURO,
         min_amount_cents=20_000 * EURO, max_amount_cents=500_000 * EURO, years=1, reviewers_per_file=3,
         avoid_same_region=True, hide_other_reviews=True, advance_percent=50,
@@ -128,10 +131,10 @@ def build_demo(seed=2025):
     db.session.add_all([staff, admin, colleague, call25, call26, *reviewers, *associations, *members])
     db.session.flush()
     b.event("call_created", call25.created_at, staff, call=call25, slug=call25.slug)
-    b.event("call_published", call25.published_at, staff, call=call25, from_state="draft", to_state="published")
-    b.event("call_closed", paris(2025, 4, 1, 9), staff, call=call25, from_state="published", to_state="closed")
+    b.transition("call_published", call25.published_at, staff, call25, CallStatus.PUBLISHED)
+    b.transition("call_closed", paris(2025, 4, 1, 9), staff, call25, CallStatus.CLOSED)
     b.event("call_created", call26.created_at, staff, call=call26, slug=call26.slug)
-    b.event("call_published", call26.published_at, staff, call=call26, from_state="draft", to_state="published")
+    b.transition("call_published", call26.published_at, staff, call26, CallStatus.PUBLISHED)
 
     # ---- 2025 applications, submitted in the order of their submission time
     applications = []
@@ -152,13 +155,19 @@ def build_demo(seed=2025):
     for order, index in enumerate([0] + sorted(others)):
         association, member = associations[index], members[index]
         created = paris(2026, 10, 2, 9) + timedelta(days=order * 6, minutes=rng.randint(0, 600))
-        draft = Application(call=call26, association=association, status="draft", created_by_id=member.id,
+        draft = Application(call=call26, association=association, status=Status.DRAFT, created_by_id=member.id,
                             updated_by_id=member.id, created_at=created, updated_at=created + timedelta(days=3))
         b.project(draft, association, call26)
-        # A draft in progress: the budget and the attestation are still to be filled.
-        draft.requested_per_year, draft.cofunding, draft.attestation_name = [], [], None
+        # A draft in progress: the budget and the attestation are still to be filled (every other
+        # draft has its charges and its request typed, its other resources not yet: unbalanced).
+        draft.attestation_name = None
         if order % 2 == 0:
-            draft.total_cost_cents = draft.requested_cents = None
+            draft.budget, draft.budget_comment = {}, ""
+        else:
+            draft.budget = {year: {code: amount for code, amount in cells.items() if code < "70" or code == "74_aap"}
+                            for year, cells in draft.budget.items()}
+        for name, value in budget_derived(draft.budget, call26.years).items():
+            setattr(draft, name, value)
         draft.demo_member = member
         # The pieces an association has at hand first: its statuts and its RIB.
         attach_pieces(draft, member, created, draft.updated_at, codes=("statuts", "rib"))
@@ -171,8 +180,8 @@ def build_demo(seed=2025):
         member = application.demo_member
         b.event("application_created", application.created_at, member, application)
         record_uploads(b, application, member)
-        b.event("application_submitted", application.submitted_at, member, application, from_state="draft",
-                to_state="submitted", reference=application.reference, fingerprint=application.fingerprint)
+        b.transition("application_submitted", application.submitted_at, member, application, Status.SUBMITTED,
+                     reference=application.reference, fingerprint=application.fingerprint)
     for draft in drafts:
         b.event("application_created", draft.created_at, draft.demo_member, draft)
         record_uploads(b, draft, draft.demo_member)
@@ -186,13 +195,10 @@ def build_demo(seed=2025):
         at = paris(2025, 4, 2, 9) + timedelta(minutes=rng.randint(0, 8 * 24 * 60))
         if application.id in inadmissible:
             reason = rng.choice(INADMISSIBLE_REASONS)
-            application.status = "inadmissible"
-            b.event("admissibility", at, rng.choice([staff, colleague]), application, from_state="submitted",
-                    to_state="inadmissible", reason=reason)
+            b.transition("admissibility", at, rng.choice([staff, colleague]), application, Status.INADMISSIBLE,
+                         reason=reason)
         else:
-            application.status = "admissible"
-            b.event("admissibility", at, rng.choice([staff, colleague]), application, from_state="submitted",
-                    to_state="admissible")
+            b.transition("admissibility", at, rng.choice([staff, colleague]), application, Status.ADMISSIBLE)
             admissible.append(application)
 
     # ---- a few declared conflicts of interest
@@ -239,7 +245,7 @@ def build_demo(seed=2025):
             if recommendation != UNFAVORABLE:
                 factor = rng.uniform(0.85, 1.0) if recommendation == FAVORABLE else rng.uniform(0.6, 0.85)
                 proposed = max(call25.min_amount_cents, round_to(application.requested_cents * factor, 1000))
-            reviews.append(dict(application_id=application.id, reviewer_id=reviewer.id, status="submitted",
+            reviews.append(dict(application_id=application.id, reviewer_id=reviewer.id, status=REVIEW_SUBMITTED,
                                 recommendation=recommendation, proposed_amount_cents=proposed,
                                 comment=REVIEW_COMMENTS[recommendation], created_at=opened,
                                 updated_at=submitted, submitted_at=submitted))
@@ -248,10 +254,10 @@ def build_demo(seed=2025):
                     recommendation=recommendation)
         b.event("reviewer_assigned", assigned_at, staff, application,
                 reviewer_ids=[r.id for r in chosen], manual=False)
-        b.event("state_change", assigned_at, staff, application, from_state="admissible", to_state="in_review",
-                reason="Affectation automatique des évaluateurs.")
-        b.event("state_change", last_review, None, application, from_state="in_review", to_state="reviewed",
-                reason="Toutes les évaluations attendues ont été envoyées.")
+        b.transition("state_change", assigned_at, staff, application, Status.IN_REVIEW,
+                     reason="Affectation automatique des évaluateurs.")
+        b.transition("state_change", last_review, None, application, Status.REVIEWED,
+                     reason="Toutes les évaluations attendues ont été envoyées.")
     b.event("auto_assignment_applied", assigned_at, staff, call=call25, pairs=len(assignments))
 
     # ---- ranking: weighted mean of the criteria (on 20), averaged over the reviewers
@@ -299,19 +305,18 @@ def build_demo(seed=2025):
     decisions = []
     for application in ranked:
         if application.id in winner_ids:
-            outcome, amount, reason = "selected", granted[application.id], ""
+            outcome, amount, reason = OUTCOME_SELECTED, granted[application.id], ""
         elif application.id in waitlisted_ids:
-            outcome, amount, reason = "waitlisted", None, ""
+            outcome, amount, reason = OUTCOME_WAITLISTED, None, ""
         else:
-            outcome, amount, reason = "rejected", None, REJECT_REASON
+            outcome, amount, reason = OUTCOME_REJECTED, None, REJECT_REASON
         decisions.append(dict(
             application_id=application.id, outcome=outcome, amount_cents=amount,
             amount_per_year=split_years(amount, call25.years) if amount else [], reason=reason,
             decided_by_id=staff.id, decided_at=decided_at, published_at=published_at,
             published_by_id=admin.id))
-        application.status = outcome
-        b.event("decision_published", published_at, admin, application, from_state="reviewed", to_state=outcome,
-                reason=reason or PUBLISH_REASON, outcome=outcome, amount_cents=amount)
+        b.transition("decision_published", published_at, admin, application, Status(outcome),
+                     reason=reason or PUBLISH_REASON, outcome=outcome, amount_cents=amount)
         application.updated_at = published_at
 
     reviews_2025 = len(reviews)
@@ -365,7 +370,7 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
     call = apply_template(Call(
         slug="aap-2026-renfort", title="Appel à projets 1 jeune 1 mentor 2026 — renfort quartiers et ruralité",
         description=DESCRIPTION_TOPUP, reference_prefix="1J1M-RF",
-        year=2026, status=CALL_CLOSED, opens_at=paris(2026, 9, 1, 10), closes_at=paris(2026, 10, 30, 23, 59, 59),
+        year=2026, status=CallStatus.DRAFT, opens_at=paris(2026, 9, 1, 10), closes_at=paris(2026, 10, 30, 23, 59, 59),
         review_deadline=paris(2026, 12, 11, 23, 59, 59), budget_cents=3_000_000 * EURO,
         min_amount_cents=20_000 * EURO, max_amount_cents=200_000 * EURO, years=1, reviewers_per_file=2,
         avoid_same_region=True, hide_other_reviews=True, advance_percent=50,
@@ -386,21 +391,19 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
     db.session.add_all(files)
     db.session.flush()
     b.event("call_created", call.created_at, staff, call=call, slug=call.slug)
-    b.event("call_published", call.published_at, staff, call=call, from_state="draft", to_state="published")
-    b.event("call_closed", paris(2026, 11, 2, 9), staff, call=call, from_state="published", to_state="closed")
+    b.transition("call_published", call.published_at, staff, call, CallStatus.PUBLISHED)
+    b.transition("call_closed", paris(2026, 11, 2, 9), staff, call, CallStatus.CLOSED)
     for application in files:
         b.event("application_created", application.created_at, application.demo_member, application)
         record_uploads(b, application, application.demo_member)
-        b.event("application_submitted", application.submitted_at, application.demo_member, application,
-                from_state="draft", to_state="submitted", reference=application.reference,
-                fingerprint=application.fingerprint)
+        b.transition("application_submitted", application.submitted_at, application.demo_member, application,
+                     Status.SUBMITTED, reference=application.reference, fingerprint=application.fingerprint)
 
     # The last files to arrive are not checked yet; the others are admissible.
     admissible = files[:-N_TOPUP_UNCHECKED]
     for application in admissible:
-        application.status = "admissible"
-        b.event("admissibility", paris(2026, 11, 3, 9) + timedelta(minutes=rng.randint(0, 3 * 24 * 60)),
-                rng.choice([staff, colleague]), application, from_state="submitted", to_state="admissible")
+        b.transition("admissibility", paris(2026, 11, 3, 9) + timedelta(minutes=rng.randint(0, 3 * 24 * 60)),
+                     rng.choice([staff, colleague]), application, Status.ADMISSIBLE)
 
     # Two reviewers per file, never of the file's région nor in conflict, balanced; the demo
     # reviewer (the panel's first) takes the first files he may review.
@@ -424,9 +427,9 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
         for reviewer in sorted(team, key=lambda r: r.id):
             loads[reviewer.id] += 1
             if reviewer is demo_reviewer:
-                state = ["submitted", "draft", "todo", "unconfirmed"][demo_files - 1]
+                state = [REVIEW_SUBMITTED, REVIEW_DRAFT, "todo", "unconfirmed"][demo_files - 1]
             else:
-                state = rng.choices(["submitted", "draft", "todo"], weights=[55, 20, 25])[0]
+                state = rng.choices([REVIEW_SUBMITTED, REVIEW_DRAFT, "todo"], weights=[55, 20, 25])[0]
             opened = assigned_at + timedelta(days=rng.randint(0, 6), minutes=rng.randint(0, 600))
             assignments.append(dict(application_id=application.id, reviewer_id=reviewer.id,
                                     assigned_by_id=staff.id, assigned_at=assigned_at, notified_at=assigned_at,
@@ -437,15 +440,15 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
                               call.criteria)
             saved = min(opened + timedelta(days=rng.randint(0, 6), minutes=rng.randint(10, 300)), deadline_now)
             scores[(application.id, reviewer.id)] = values
-            if state == "draft":
-                reviews.append(dict(application_id=application.id, reviewer_id=reviewer.id, status="draft",
+            if state == REVIEW_DRAFT:
+                reviews.append(dict(application_id=application.id, reviewer_id=reviewer.id, status=REVIEW_DRAFT,
                                     recommendation=None, proposed_amount_cents=None, comment="",
                                     created_at=opened, updated_at=saved, submitted_at=None))
                 continue
             recommendation = recommendation_for(values)
             proposed = (None if recommendation == UNFAVORABLE
                         else max(call.min_amount_cents, round_to(application.requested_cents * 0.9, 1000)))
-            reviews.append(dict(application_id=application.id, reviewer_id=reviewer.id, status="submitted",
+            reviews.append(dict(application_id=application.id, reviewer_id=reviewer.id, status=REVIEW_SUBMITTED,
                                 recommendation=recommendation, proposed_amount_cents=proposed,
                                 comment=REVIEW_COMMENTS[recommendation], created_at=opened,
                                 updated_at=saved, submitted_at=saved))
@@ -457,13 +460,11 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
         sent_total += sent
         b.event("reviewer_assigned", assigned_at, staff, application, reviewer_ids=[r.id for r in team],
                 manual=False)
-        b.event("state_change", assigned_at, staff, application, from_state="admissible", to_state="in_review",
-                reason="Affectation automatique des évaluateurs.")
-        application.status = "in_review"
+        b.transition("state_change", assigned_at, staff, application, Status.IN_REVIEW,
+                     reason="Affectation automatique des évaluateurs.")
         if sent == len(team):
-            application.status = "reviewed"
-            b.event("state_change", last, None, application, from_state="in_review", to_state="reviewed",
-                    reason="Toutes les évaluations attendues ont été envoyées.")
+            b.transition("state_change", last, None, application, Status.REVIEWED,
+                         reason="Toutes les évaluations attendues ont été envoyées.")
     b.event("auto_assignment_applied", assigned_at, staff, call=call, pairs=pairs)
     return (f"Appel « {call.title} » (en évaluation jusqu'au {timeutil.format_datetime(call.review_deadline)}) : "
             f"{len(files)} dossiers, {N_TOPUP_UNCHECKED} à examiner ; {sent_total} évaluations envoyées sur "
@@ -472,14 +473,15 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
 
 def _number_in_order_of_submission(call, files):
     """Sort the call's files by submission time, give them their references in that order, and
-    their snapshot and fingerprint as at submission."""
-    from ..applications.services import build_snapshot, fingerprint
+    their snapshot and fingerprint as at submission, and their original deposit (its receipt)."""
+    from ..applications.services import build_snapshot, fingerprint, record_original_deposit
 
     files.sort(key=lambda a: a.submitted_at)
     for number, application in enumerate(files, start=1):
         application.reference = f"{call.reference_prefix}-{call.year}-{number:04d}"
         application.snapshot = build_snapshot(application)
         application.fingerprint = fingerprint(application.snapshot)
+        record_original_deposit(application, getattr(application, "demo_member", None))
     call.next_number = len(files) + 1
 
 

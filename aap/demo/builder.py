@@ -10,9 +10,12 @@ from stdnum import luhn
 from stdnum.fr import siret as std_siret
 
 from .. import timeutil
-from ..models import Application, Association, User
+from ..applications.budget import derived as budget_derived
+from ..models import Application, Association, Call, User
+from ..models.applications import Status
 from ..models.review import FAVORABLE, RESERVED, UNFAVORABLE
 from ..referentiel import DEPARTEMENT_BY_CODE, DEPARTEMENTS, departements_of_region
+from ..transitions import APPLICATION, CALL
 from .vocabulary import (BANKS, FIRST_NAMES_F, FIRST_NAMES_M, FOLLOW_UP, FUNCTIONS, FUNDERS, LAST_NAMES,
                          MENTORING_FORMS, NAME_HEADS, NAME_TAILS, OBJECTIVES, PARTNERS, PHONE_PREFIX,
                          PROJECT_TITLES, RECRUITMENT, RURAL_OPENINGS, RURAL_TITLES, STREETS, SUMMARY_ENDINGS,
@@ -121,6 +124,54 @@ def split_years(amount, years):
     return [amount - share * (years - 1)] + [share] * (years - 1)
 
 
+# The line of Cerfa 12156's budget each funder of the demo goes to (aap/applications/budget.py).
+FUNDER_LINES = {"Conseil régional": "74_region", "Conseil départemental": "74_departement", "Ville": "74_commune",
+                "Caisse d'allocations familiales": "74_social", "Fondation d'entreprise": "74_prive",
+                "Fonds social européen (FSE+)": "74_europe", "Mécénat privé": "74_prive"}
+# How a year's charges split by nature (per cent; the rest, the staff, on line 64).
+CHARGE_SHARES = (("60", 5), ("61", 8), ("62", 17), ("63", 3))
+VOLUNTEERING_PER_MENTOR = 150 * EURO  # a mentor's time a year (some 13 hours at the SMIC), valued in kind
+
+
+def project_budget(total, requested, cofunding, mentors, years):
+    """A balanced budget by nature, year by year, from the amounts already drawn (no draw of its own,
+    so that the demo's other draws stay the same): the grant split as split_years(), each co-funder
+    and the association's own resources (line 75) split evenly; each year's charges equal its
+    products, split by nature; the mentors' volunteering valued on lines 86 and 87. Returns
+    (budget, remark naming the co-funders)."""
+    def even(amount):  # in whole euros, the remainder in year 1
+        euros, cents = divmod(amount, EURO)
+        base, rest = divmod(euros, years)
+        return [(base + (rest if i == 0 else 0)) * EURO + (cents if i == 0 else 0) for i in range(years)]
+
+    result = {str(k): {} for k in range(1, years + 1)}
+    own = total - requested - sum(line["amount_cents"] for line in cofunding)
+    for key, amount in zip(result, split_years(requested, years)):
+        result[key]["74_aap"] = amount
+    for line in cofunding:
+        code = FUNDER_LINES.get(line["funder"], "74_public")
+        for key, amount in zip(result, even(line["amount_cents"])):
+            result[key][code] = result[key].get(code, 0) + amount
+    if own:
+        for key, amount in zip(result, even(own)):
+            result[key]["75"] = amount
+    for cells in result.values():
+        charges = sum(cells.values())
+        for code, percent in CHARGE_SHARES:
+            cells[code] = charges * percent // 100 // EURO * EURO
+        cells["64"] = charges - sum(cells[code] for code, _ in CHARGE_SHARES)
+        if mentors:
+            cells["86"] = cells["87"] = mentors * VOLUNTEERING_PER_MENTOR
+    statuses = {"obtenu": "obtenu", "demande": "demandé"}
+    remark = []
+    if cofunding:
+        remark.append("Cofinanceurs : " + " ; ".join(f"{line['funder']} ({statuses[line['status']]})"
+                                                      for line in cofunding) + ".")
+    if own:
+        remark.append("Ligne 75 : cotisations et dons des adhérents et des entreprises partenaires.")
+    return result, "\n".join(remark)
+
+
 def round_to(cents, step_euros):
     step = step_euros * EURO
     return int(round(cents / step)) * step
@@ -150,6 +201,20 @@ class DemoBuilder:
             "call_id": (application.call_id if application is not None else (call.id if call else None)),
             "from_state": from_state, "to_state": to_state, "reason": reason, "details": details,
         })
+
+    def transition(self, action, at, actor, subject, to_state, reason="", **details):
+        """Move a file or a call of the demo to `to_state` as its service would: the move must be in
+        aap/transitions.py for the actor's role (None: the system); recorded as an event at `at`."""
+        machine = CALL if isinstance(subject, Call) else APPLICATION
+        from_state = subject.status
+        to_state = machine.check(from_state, to_state, actor).target
+        subject.status = to_state
+        if isinstance(subject, Call):
+            self.event(action, at, actor, call=subject, from_state=from_state, to_state=to_state, reason=reason,
+                       **details)
+        else:
+            self.event(action, at, actor, subject, from_state=from_state, to_state=to_state, reason=reason,
+                       **details)
 
     def account(self, email, role, first, last, at, password_hash=None, region_code=None, association=None):
         """A confirmed account; only the demo accounts get a password (the others use a reset link)."""
@@ -213,10 +278,11 @@ class DemoBuilder:
     # -- applications
 
     def submitted_file(self, call, association, member, created, submitted):
-        """A file of the association, submitted to the call by the member, every section filled."""
+        """A file of the association, every section filled, to be submitted to the call by the member
+        (a draft until build_demo records its submission through `transition`)."""
         application = Application(call=call, association=association, created_by_id=member.id,
                                   updated_by_id=member.id, created_at=created, updated_at=submitted,
-                                  submitted_at=submitted, status="submitted")
+                                  submitted_at=submitted, status=Status.DRAFT)
         self.project(application, association, call)
         application.demo_member = member
         return application
@@ -274,9 +340,6 @@ class DemoBuilder:
         requested = round_to(young * rng.uniform(120, 420) * EURO, 1000)
         requested = max(call.min_amount_cents, min(call.max_amount_cents, requested))
         total = max(requested, round_to(requested / rng.uniform(0.35, 0.8), 1000))
-        application.total_cost_cents = total
-        application.requested_cents = requested
-        application.requested_per_year = split_years(requested, call.years) if call.years > 1 else [requested]
         cofunding, room = [], total - requested
         for funder in rng.sample(FUNDERS, rng.randint(1, 3)):
             if room < 2_000 * EURO:
@@ -287,7 +350,11 @@ class DemoBuilder:
             cofunding.append({"funder": funder, "amount_cents": amount,
                               "status": rng.choice(["obtenu", "obtenu", "demande"])})
             room -= amount
-        application.cofunding = cofunding
+        application.budget, application.budget_comment = project_budget(total, requested, cofunding, mentors,
+                                                                        call.years)
+        # The amount requested (split per year as drawn), the total cost, the co-funders: from the budget.
+        for name, value in budget_derived(application.budget, call.years).items():
+            setattr(application, name, value)
         application.attestation_name = association.representative_name
 
     # -- scoring

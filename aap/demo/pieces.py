@@ -227,28 +227,23 @@ def _comptes(association, application, year):
 
 
 def _budget_projet(association, application, year):
-    total = application.total_cost_cents or 0
-    lines = [("Salaires des chargés de mission mentorat", 52), ("Formation des mentors", 11),
-             ("Déplacements et rencontres des binômes", 9), ("Communication et événements", 5)]
+    """The project's budget as typed in the form (aap/applications/budget.py), summed over the years."""
+    from ..applications import budget
+    years = application.call.years if application.call else 1
+    view = budget.view(application.budget or {}, years, application.call.year if application.call else year)
     paragraphs = [f"{association.name} — projet « {application.title or 'Mentorat'} »",
-                  "Budget établi selon le formulaire Cerfa n° 12156 (budget du projet).",
-                  ("h", "Charges")]
-    spent = 0
-    for label, percent in lines:
-        amount = _share(total, percent)
-        spent += amount
-        paragraphs.append(f"{label} : {format_euros(amount, decimals=False)}")
-    paragraphs += [f"Frais de structure : {format_euros(total - spent, decimals=False)}",
-                   f"Total des charges : {format_euros(total, decimals=False)}", ("h", "Produits")]
-    requested = application.requested_cents or 0
-    paragraphs.append(f"État — DJEPVA, plan « 1 jeune 1 mentor » (subvention demandée) : "
-                      f"{format_euros(requested, decimals=False)}")
-    funded = requested
-    for line in application.cofunding or []:
-        funded += line["amount_cents"]
-        paragraphs.append(f"{line['funder']} ({line['status']}) : {format_euros(line['amount_cents'], decimals=False)}")
-    paragraphs += [f"Fonds propres : {format_euros(max(0, total - funded), decimals=False)}",
-                   f"Total des produits : {format_euros(max(total, funded), decimals=False)}"]
+                  "Budget établi selon le formulaire Cerfa n° 12156*06 (budget du projet)"
+                  + (f", sur les {years} années de la convention." if years > 1 else ".")]
+    for title, rows, total in (("Charges", view.charges, view.overall.charges),
+                               ("Produits", view.products, view.overall.products),
+                               ("Contributions volontaires en nature", view.kind, None)):
+        filled = [row for row in rows if row.total]
+        if not filled:
+            continue
+        paragraphs.append(("h", title))
+        paragraphs += [f"{row.line.label} : {format_euros(row.total, decimals=False)}" for row in filled]
+        if total is not None:
+            paragraphs.append(f"Total des {title.lower()} : {format_euros(total, decimals=False)}")
     return f"Budget prévisionnel du projet {year + 1}", paragraphs
 
 

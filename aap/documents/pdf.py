@@ -20,7 +20,7 @@ def standalone_environment():
     """A Jinja environment for documents, usable without a Flask app (no DB, no request)."""
     from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-    from .. import money, timeutil
+    from .. import money, numbers, timeutil
     from ..web import _nl2br
 
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]))
@@ -29,6 +29,9 @@ def standalone_environment():
     env.filters["datetime_fr"] = timeutil.format_datetime
     env.filters["time_fr"] = timeutil.format_time
     env.filters["nl2br"] = _nl2br
+    env.filters["decimal_fr"] = numbers.format_decimal
+    from ..applications.budget import view_of_snapshot
+    env.globals["budget_of_snapshot"] = view_of_snapshot  # as aap/applications/views.py sets it
     return env
 
 

@@ -1,5 +1,5 @@
 """Forms of the instruction: list filters, admissibility, requests for pieces, messages."""
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateField, MultipleFileField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -93,4 +93,40 @@ class PieceRequestForm(AppForm):
 class MessageForm(AppForm):
     message_body = TextAreaField("Votre message", validators=[
         DataRequired("Écrivez votre message."),
+        Length(max=MESSAGE_MAX_LENGTH, message=f"Le message ne doit pas dépasser {MESSAGE_MAX_LENGTH} caractères.")])
+    # Checked by the service as the pieces of a file are (aap.instruction.services._message_files).
+    message_files = MultipleFileField("Pièces jointes (facultatif)")
+
+    def uploads(self):
+        """[(file name, stream)] of the files chosen (an empty file input sends none)."""
+        return [(f.filename, f.stream) for f in self.message_files.data or [] if getattr(f, "filename", "")]
+
+
+# --- changing an open request for pieces (widen, extend, cancel) --------------------------------
+
+def _at_least_one_new(form, field):
+    if not field.data:
+        raise StopValidation("Cochez au moins un nouvel élément à demander.")
+
+
+class WidenRequestForm(AppForm):
+    widen_items = MultiCheckboxField("Éléments à ajouter à la demande", validators=[_at_least_one_new])
+    widen_message = TextAreaField("Message à l'association", validators=[
+        DataRequired("Rédigez un message expliquant ce que l'association doit compléter."),
+        Length(max=MESSAGE_MAX_LENGTH, message=f"Le message ne doit pas dépasser {MESSAGE_MAX_LENGTH} caractères.")])
+
+    def __init__(self, *args, choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.widen_items.choices = list(choices)
+
+
+class ExtendRequestForm(AppForm):
+    extend_due_date = DateField("Nouvelle date limite de réponse", format="%Y-%m-%d", validators=[
+        DataRequired("Indiquez une date limite valide, par exemple 15/06/2026."), _future])
+    extend_message = TextAreaField("Message à l'association (facultatif)", validators=[
+        Length(max=MESSAGE_MAX_LENGTH, message=f"Le message ne doit pas dépasser {MESSAGE_MAX_LENGTH} caractères.")])
+
+
+class CancelRequestForm(AppForm):
+    cancel_reason = TextAreaField("Message à l'association (facultatif)", validators=[
         Length(max=MESSAGE_MAX_LENGTH, message=f"Le message ne doit pas dépasser {MESSAGE_MAX_LENGTH} caractères.")])

@@ -1,15 +1,18 @@
 """Views of the instruction: thin; the forms validate, the services act."""
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from .. import timeutil
+from ..applications import files
 from ..extensions import db
 from ..models import Call
-from ..models.applications import STATUS_BADGES, STATUS_LABELS
+from ..models.applications import INCOMPLETE, STATUS_BADGES, STATUS_LABELS, Status
 from ..permissions import get_application_or_404, staff_required
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
 from ..web import page_number
 from . import bp, queries, services
-from .forms import ORDERS, SORTS, FilterForm, InadmissibleForm, MessageForm, PieceRequestForm
+from .forms import (ORDERS, SORTS, CancelRequestForm, ExtendRequestForm, FilterForm, InadmissibleForm, MessageForm,
+                    PieceRequestForm, WidenRequestForm)
 
 
 def _back(application, anchor=""):
@@ -98,6 +101,61 @@ def request_pieces(application_id):
     return render_template("instruction/request_pieces.html", application=application, form=form)
 
 
+def _widen_choices(application, request):
+    asked = set(request.sections or []) if request is not None else set()
+    return [(code, label) for code, label in services.item_choices(application.call) if code not in asked]
+
+
+def _change_request(application, form, action, act, done):
+    """The three changes of an open request (widen, extend, cancel): the form posted from the file
+    page; on a GET or an invalid form, a page of its own with the form and what it will do."""
+    if form.validate_on_submit():
+        try:
+            act()
+        except services.InstructionError as refusal:
+            flash(str(refusal), "error")
+        else:
+            flash(done, "success")
+        return _back(application, "#instruction")
+    return render_template("instruction/piece_request_change.html", application=application, form=form,
+                           action=action, piece_request=services.open_request(application))
+
+
+@bp.route("/instruction/dossiers/<int:application_id>/demande-pieces/elargir", methods=["GET", "POST"])
+@staff_required
+def widen_request(application_id):
+    application = get_application_or_404(application_id)
+    form = WidenRequestForm(choices=_widen_choices(application, services.open_request(application)))
+    return _change_request(
+        application, form, "widen",
+        lambda: services.widen_request(application, current_user, form.widen_items.data, form.widen_message.data),
+        "La demande est élargie : les nouveaux éléments sont rouverts et l'association en est informée.")
+
+
+@bp.route("/instruction/dossiers/<int:application_id>/demande-pieces/prolonger", methods=["GET", "POST"])
+@staff_required
+def extend_request(application_id):
+    application = get_application_or_404(application_id)
+    form = ExtendRequestForm()
+    return _change_request(
+        application, form, "extend",
+        lambda: services.extend_request(application, current_user, form.extend_due_date.data,
+                                        form.extend_message.data),
+        "Le délai est prolongé ; l'association en est informée.")
+
+
+@bp.route("/instruction/dossiers/<int:application_id>/demande-pieces/annuler", methods=["GET", "POST"])
+@staff_required
+def cancel_request(application_id):
+    application = get_application_or_404(application_id)
+    form = CancelRequestForm()
+    return _change_request(
+        application, form, "cancel",
+        lambda: services.cancel_request(application, current_user, form.cancel_reason.data),
+        "La demande de pièces est annulée : le dossier est revenu à son état précédent ; "
+        "l'association en est informée.")
+
+
 @bp.route("/dossiers/<int:application_id>/messages", methods=["POST"])
 @login_required
 def post_message(application_id):
@@ -107,13 +165,32 @@ def post_message(application_id):
     form = MessageForm()
     if form.validate_on_submit():
         try:
-            services.post_message(application, current_user, form.message_body.data)
+            services.post_message(application, current_user, form.message_body.data, form.uploads())
+        except services.MessageFileError as refusal:
+            form.message_files.errors = list(form.message_files.errors) + [str(refusal)]
         except services.InstructionError as refusal:
             form.message_body.errors.append(str(refusal))
         else:
             flash("Votre message a été envoyé.", "success")
             return _back(application, "#messages")
     return render_template("instruction/message_form.html", application=application, form=form)
+
+
+@bp.route("/dossiers/<int:application_id>/messages/pieces/<int:message_attachment_id>")
+@login_required
+def message_attachment(application_id, message_attachment_id):
+    """A file sent with a message: the association's members and staff only (404 for anyone else,
+    an assigned reviewer included)."""
+    application = get_application_or_404(application_id, check=services.can_use_messages)
+    item = services.message_attachment_of(application, message_attachment_id)
+    if item is None:
+        abort(404)
+    path = files.path_of(item.stored_name)
+    if not path.exists():
+        abort(404)
+    services.record_message_attachment_download(application, item, current_user)
+    return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.download_name,
+                     max_age=0, etag=False, last_modified=None)
 
 
 @bp.app_template_global()
@@ -141,10 +218,18 @@ def piece_item_labels(items, call):
 @bp.app_template_global()
 def instruction_forms(application):
     """Blank forms of the staff panel and the message thread (not bound to the request)."""
-    return {
-        "inadmissible": InadmissibleForm(formdata=None),
+    forms = {
+        Status.INADMISSIBLE: InadmissibleForm(formdata=None),
         "pieces": PieceRequestForm(formdata=None, choices=services.item_choices(application.call)),
+        "open_request": None,
     }
+    if application.status == INCOMPLETE:
+        request_ = services.open_request(application)
+        forms.update(open_request=request_, overdue=request_ is not None and request_.due_at < timeutil.now(),
+                     extend=ExtendRequestForm(formdata=None),
+                     widen=WidenRequestForm(formdata=None, choices=_widen_choices(application, request_)),
+                     cancel=CancelRequestForm(formdata=None))
+    return forms
 
 
 @bp.app_template_global()

@@ -54,6 +54,10 @@ ACTION_LABELS = {
     "call_closed": "Appel à projets clos",
     # applications
     "application_created": "Brouillon de candidature créé",
+    "application_reused": "Brouillon repris d'une candidature précédente",
+    "association_document_added": "Document de l'association envoyé (« Mes documents »)",
+    "association_document_downloaded": "Document de l'association téléchargé",
+    "message_attachment_downloaded": "Pièce jointe d'un message téléchargée",
     "draft_saved": "Brouillon enregistré",
     "attachment_added": "Pièce jointe ajoutée",
     "attachment_replaced": "Pièce jointe remplacée",
@@ -66,6 +70,9 @@ ACTION_LABELS = {
     # instruction
     "admissibility": "Décision de recevabilité",
     "piece_request": "Demande de pièces complémentaires",
+    "piece_request_widened": "Demande de pièces élargie",
+    "piece_request_extended": "Délai de la demande de pièces prolongé",
+    "piece_request_cancelled": "Demande de pièces annulée",
     "message": "Message échangé",
     # review
     "conflict_declared": "Lien d'intérêts déclaré",

@@ -2,6 +2,7 @@
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
+from ..calls import services as call_services
 from ..extensions import db
 from ..models import Application, Assignment, Call, Review
 from ..models.calls import CALL_PUBLISHED
@@ -19,8 +20,11 @@ def applicant(user):
     open_calls = [c for c in db.session.scalars(
         db.select(Call).where(Call.status == CALL_PUBLISHED, Call.opens_at <= now, Call.closes_at >= now)
         .order_by(Call.closes_at)).all() if c.id not in applied]
+    from ..applications.reuse import pick_source
     return "main/dashboard_applicant.html", {
-        "association": user.association, "applications": applications, "open_calls": open_calls}
+        "association": user.association, "applications": applications, "open_calls": open_calls,
+        "reuse_sources": {call.id: pick_source(applications, call) for call in open_calls},
+        "call_phases": call_services.phases({a.call for a in applications}, now=now)}
 
 
 def reviewer(user):
@@ -61,6 +65,7 @@ def staff(user):
     # Changes of bank details asked by selected associations, waiting for staff (one query).
     from ..associations.bank import pending_requests
     return "main/dashboard_staff.html", {"calls": calls, "counts": counts, "awaited": awaited,
+                                         "phases": call_services.phases(calls, counts),
                                          "bank_requests": pending_requests()}
 
 

@@ -1,6 +1,6 @@
 """All models, one module per domain."""
-from .applications import Application, Attachment, Message, PieceRequest  # noqa: F401
-from .associations import Association, BankChangeRequest  # noqa: F401
+from .applications import Application, Attachment, Deposit, Message, MessageAttachment, PieceRequest  # noqa: F401
+from .associations import Association, AssociationDocument, BankChangeRequest  # noqa: F401
 from .calls import Call, Criterion, RequiredDocument  # noqa: F401
 from .documents import DocumentJob  # noqa: F401
 from .events import Event  # noqa: F401

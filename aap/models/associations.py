@@ -114,3 +114,29 @@ class BankChangeRequest(Model):
     @property
     def is_pending(self):
         return self.status == BANK_REQUEST_PENDING
+
+
+class AssociationDocument(Model):
+    """A piece that does not change from one call to the next (statuts, list of the board, RIB),
+    sent directly on the association's « Mes documents » page. The pieces sent in its applications
+    are kept too, as attachments (aap/applications/reuse.py reads both). Read by the association's
+    members and staff only, never by a reviewer."""
+
+    __tablename__ = "association_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    association_id: Mapped[int] = mapped_column(ForeignKey("associations.id"), index=True)
+    code: Mapped[str] = mapped_column(String(40))  # a RequiredDocument code: statuts, dirigeants, rib
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)  # random, under instance/uploads
+    kind: Mapped[str] = mapped_column(String(10))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def download_name(self):
+        from ..applications.files import download_name
+        return download_name(self.original_name, self.kind)

@@ -2,10 +2,33 @@
 from sqlalchemy import BigInteger, ForeignKey, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Model, UTCDateTime, utcnow
+from .base import EnumString, LabelledEnum, Model, UTCDateTime, utcnow
 
-CALL_DRAFT, CALL_PUBLISHED, CALL_CLOSED = "draft", "published", "closed"
-CALL_STATUS_LABELS = {CALL_DRAFT: "Brouillon", CALL_PUBLISHED: "Publié", CALL_CLOSED: "Clos"}
+
+class CallStatus(LabelledEnum):
+    """The stored state of a call, changed by staff only (publish, close: aap/transitions.py)."""
+
+    DRAFT = "draft", "Brouillon", "new"
+    PUBLISHED = "published", "Publié", "success"
+    CLOSED = "closed", "Clos", "info"
+
+
+class CallPhase(LabelledEnum):
+    """Where a call stands, as every page shows it: its stored status, then its dates (not yet
+    open, open, deadline passed), then the facts of its files (reviews under way, decisions
+    published). Computed by aap.calls.services.phase, never stored."""
+
+    DRAFT = "draft", "Brouillon", "new"
+    UPCOMING = "upcoming", "À venir", "info"
+    OPEN = "open", "Ouvert", "success"
+    CLOSED = "closed", "Clos", "info"
+    UNDER_REVIEW = "under_review", "En évaluation", "warning"
+    DECIDED = "decided", "Décidé", "success"
+
+
+# The former module constants, kept as aliases of the enum's members.
+CALL_DRAFT, CALL_PUBLISHED, CALL_CLOSED = CallStatus.DRAFT, CallStatus.PUBLISHED, CallStatus.CLOSED
+CALL_STATUS_LABELS = {status: status.label for status in CallStatus}
 # Who reads the files sent for a required document (RequiredDocument.reserved).
 VISIBILITY_LABELS = {False: "Visible par les évaluateurs", True: "Réservé à l'instruction"}
 
@@ -19,7 +42,7 @@ class Call(Model):
     description: Mapped[str] = mapped_column(Text, default="")  # Markdown, sanitised when shown
     year: Mapped[int]
     reference_prefix: Mapped[str] = mapped_column(String(20), default="1J1M")
-    status: Mapped[str] = mapped_column(String(20), default=CALL_DRAFT)
+    status: Mapped[CallStatus] = mapped_column(EnumString(CallStatus), default=CallStatus.DRAFT)
     opens_at = mapped_column(UTCDateTime, nullable=False)
     closes_at = mapped_column(UTCDateTime, nullable=False)
     review_deadline = mapped_column(UTCDateTime)
@@ -47,7 +70,7 @@ class Call(Model):
 
     @property
     def status_label(self):
-        return CALL_STATUS_LABELS[self.status]
+        return CallStatus(self.status).label
 
 
 class Criterion(Model):

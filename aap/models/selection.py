@@ -2,11 +2,19 @@
 from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Model, UTCDateTime, utcnow
+from .base import LabelledEnum, Model, UTCDateTime, utcnow
 
 OUTCOME_SELECTED, OUTCOME_WAITLISTED, OUTCOME_REJECTED = "selected", "waitlisted", "rejected"
 OUTCOME_LABELS = {OUTCOME_SELECTED: "Retenu", OUTCOME_WAITLISTED: "Liste d'attente",
                   OUTCOME_REJECTED: "Non retenu"}
+
+
+class DecisionState(LabelledEnum):
+    """A decision is a draft (staff may change or remove it) until published, then final.
+    Stored as Decision.published_at (None: a draft); transitions in aap/transitions.py."""
+
+    DRAFT = "draft", "Brouillon", "new"
+    PUBLISHED = "published", "Publiée", "success"
 
 
 class Decision(Model):
@@ -26,6 +34,10 @@ class Decision(Model):
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     application = relationship("Application", back_populates="decision")
+
+    @property
+    def state(self):
+        return DecisionState.DRAFT if self.published_at is None else DecisionState.PUBLISHED
 
     @property
     def outcome_label(self):

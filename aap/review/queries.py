@@ -9,7 +9,7 @@ from sqlalchemy.orm import joinedload
 from .. import timeutil
 from ..extensions import db
 from ..models import Application, Assignment, Conflict, Review, User
-from ..models.applications import ADMISSIBLE, IN_REVIEW, REVIEWED
+from ..models.applications import ADMISSIBLE, IN_REVIEW, REVIEWED, Status
 from ..models.review import REVIEW_DRAFT, REVIEW_SUBMITTED
 from .services import ASSIGNABLE_STATES, active_reviewers
 
@@ -165,5 +165,5 @@ def call_conflicts(call):
         .options(joinedload(Conflict.reviewer), joinedload(Conflict.association))
         .join(Application, and_(Application.association_id == Conflict.association_id,
                                 Application.call_id == call.id))
-        .where(Application.status != "draft")
+        .where(Application.status != Status.DRAFT)
         .order_by(Conflict.created_at.desc(), Conflict.id.desc())).all()

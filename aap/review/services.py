@@ -11,6 +11,7 @@ from sqlalchemy import func
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import timeutil
+from ..database import lock
 from ..events import change_state, record
 from ..extensions import db
 from ..mail import queue_mail
@@ -61,21 +62,31 @@ def _counts(application):
     return assigned, submitted
 
 
-def refresh_state(application, actor):
-    """Keep the file's state in line with its reviews: in review / reviewed / admissible.
+def start_review(application, actor, reason):
+    """Admissible → in review: the file's first reviewer is assigned (no change otherwise)."""
+    application = lock(application)
+    if application.status == ADMISSIBLE:
+        change_state(application, IN_REVIEW, actor, reason)
 
-    Reviewed when at least the call's number of reviewers have submitted and nobody assigned
-    is still reviewing.
+
+def refresh_state(application, actor):
+    """Keep the state of a file in review in line with its reviews, after an assignment, a
+    review or a conflict changed: admissible when no reviewer is left, reviewed when at least the
+    call's number of reviewers have submitted and nobody assigned is still reviewing, else in
+    review. Other states are left alone.
     """
-    db.session.flush()
+    application = lock(application)
+    if application.status not in (IN_REVIEW, REVIEWED):
+        return
     assigned, submitted = _counts(application)
-    complete = submitted >= application.call.reviewers_per_file and submitted >= assigned
-    if application.status == IN_REVIEW and assigned == 0:
-        change_state(application, ADMISSIBLE, actor, "Plus aucun évaluateur affecté.")
-    elif application.status == IN_REVIEW and complete:
-        change_state(application, REVIEWED, actor, "Toutes les évaluations attendues ont été envoyées.")
-    elif application.status == REVIEWED and not complete:
-        change_state(application, IN_REVIEW, actor, "Une évaluation est de nouveau attendue.")
+    if assigned == 0:
+        target, reason = ADMISSIBLE, "Plus aucun évaluateur affecté."
+    elif submitted >= application.call.reviewers_per_file and submitted >= assigned:
+        target, reason = REVIEWED, "Toutes les évaluations attendues ont été envoyées."
+    else:
+        target, reason = IN_REVIEW, "Une évaluation est de nouveau attendue."
+    if target != application.status:
+        change_state(application, target, actor, reason)
 
 
 def _assignment(application, reviewer):
@@ -191,13 +202,13 @@ def ineligibility(call, application, reviewer):
 
 def assign(application, reviewer, actor):
     """Staff assign one reviewer to one file (notified later, with their other new files)."""
+    application = lock(application)
     problem = ineligibility(application.call, application, reviewer)
     if problem:
         raise ReviewError(f"{reviewer.full_name} ne peut pas être affecté à ce dossier : {problem}")
     assignment = Assignment(application_id=application.id, reviewer_id=reviewer.id, assigned_by_id=actor.id)
     db.session.add(assignment)
-    if application.status == ADMISSIBLE:
-        change_state(application, IN_REVIEW, actor, "Affectation des évaluateurs.")
+    start_review(application, actor, "Affectation des évaluateurs.")
     record("reviewer_assigned", actor=actor, application=application, reviewer_id=reviewer.id, manual=True)
     db.session.commit()
     return assignment
@@ -281,8 +292,7 @@ def apply_assignment(call, actor, signature):
     for application_id in sorted({a for a, _ in proposal.pairs}):
         application = applications[application_id]
         reviewers = [r for a, r in proposal.pairs if a == application_id]
-        if application.status == ADMISSIBLE:
-            change_state(application, IN_REVIEW, actor, "Affectation automatique des évaluateurs.")
+        start_review(application, actor, "Affectation automatique des évaluateurs.")
         record("reviewer_assigned", actor=actor, application=application, reviewer_ids=reviewers, manual=False)
     record("auto_assignment_applied", actor=actor, call_id=call.id, pairs=len(proposal.pairs),
            uncovered=[fid for fid, _ in proposal.uncovered], signature=proposal.signature)

@@ -7,7 +7,7 @@ from ..extensions import db
 from ..navigation import call_tabs
 from ..models import Application, Assignment, Association, Call, Conflict, Review, User
 from ..models.review import RECOMMENDATION_LABELS, REVIEW_SUBMITTED
-from ..models.applications import SCOPES
+from ..models.applications import SCOPES, Status
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
 from ..permissions import downloadable_attachments, has_conflict, reviewer_required, staff_required
 from ..web import page_number
@@ -63,7 +63,7 @@ def _reviewer_application(application_id):
     The review page itself asks the conflict question, so the assignment need not be
     confirmed yet here (can_view_application, used for the file's other URLs, requires it)."""
     application = db.session.get(Application, application_id)
-    if application is None or application.status in ("draft", "withdrawn") or has_conflict(current_user, application):
+    if application is None or application.status in (Status.DRAFT, Status.WITHDRAWN) or has_conflict(current_user, application):
         abort(404)
     assignment = db.session.scalar(db.select(Assignment).where(
         Assignment.application_id == application.id, Assignment.reviewer_id == current_user.id))

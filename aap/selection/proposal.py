@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
-from ..models.selection import OUTCOME_SELECTED
+from ..models.selection import OUTCOME_REJECTED, OUTCOME_SELECTED
 from . import budget, optimizer, ranking
 
 
@@ -49,7 +49,7 @@ def fixed_outcome(row, keep_drafts, keep_published=True):
     if row.decision is not None and keep_drafts:
         if row.decision.outcome == OUTCOME_SELECTED:
             return True
-        if row.decision.outcome == "rejected":
+        if row.decision.outcome == OUTCOME_REJECTED:
             return False
     return None
 

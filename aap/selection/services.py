@@ -4,7 +4,7 @@ The only place of the selection package that changes the database. Knows nothing
 """
 from __future__ import annotations
 
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import timeutil
 from ..events import change_state, record
@@ -13,10 +13,15 @@ from ..instruction.services import application_link
 from ..mail import queue_mail
 from ..models import Application, Decision, User
 from ..models.applications import REJECTED, SELECTED, WAITLISTED
-from ..models.selection import OUTCOME_LABELS, OUTCOME_REJECTED, OUTCOME_SELECTED, OUTCOME_WAITLISTED
+from ..models.selection import (OUTCOME_LABELS, OUTCOME_REJECTED, OUTCOME_SELECTED, OUTCOME_WAITLISTED,
+                                DecisionState)
 from ..models.users import APPLICANT
 from ..money import format_euros
-from .ranking import FINAL_STATES, RANKED_STATES
+from ..transitions import APPLICATION
+from .ranking import FINAL_STATES
+
+# The states of a file waiting for its decision (those from which publishing may move it).
+AWAITING_DECISION = APPLICATION.sources(SELECTED)
 
 STATE_OF_OUTCOME = {OUTCOME_SELECTED: SELECTED, OUTCOME_WAITLISTED: WAITLISTED, OUTCOME_REJECTED: REJECTED}
 MAIL_TEMPLATES = {OUTCOME_SELECTED: "decision_selected", OUTCOME_WAITLISTED: "decision_waitlisted",
@@ -57,16 +62,26 @@ def _record_draft(action, actor, application, reason="", **details):
                   application_id=application.id, reference=application.reference, **details)
 
 
-def _check_open(application):
-    if application.status not in RANKED_STATES:
-        raise DecisionError(f"Le dossier {application.reference} ne peut pas faire l'objet d'une décision "
-                            f"dans son état actuel ({application.status_label}).")
+def decision_refusal(application):
+    """Is the decision on this file still open? None when a draft decision may be recorded or
+    changed on it (the file waits for its decision: admissible, in review or reviewed, and its
+    decision, if any, is a draft), else why not (French). A draft is removed (clear_decision)
+    whenever it is still a draft."""
     decision = application.decision
-    if decision is not None and decision.published_at is not None:
-        raise DecisionError(LOCKED_MESSAGE)
-    if decision is None and application.status in FINAL_STATES:
-        raise DecisionError(LOCKED_MESSAGE)
-    return decision
+    published = decision is not None and decision.state == DecisionState.PUBLISHED
+    if application.status in AWAITING_DECISION and not published:
+        return None
+    if published or application.status in FINAL_STATES:
+        return LOCKED_MESSAGE
+    return (f"Le dossier {application.reference} ne peut pas faire l'objet d'une décision "
+            f"dans son état actuel ({application.status_label}).")
+
+
+def _check_open(application):
+    refusal = decision_refusal(application)
+    if refusal:
+        raise DecisionError(refusal)
+    return application.decision
 
 
 def _draft(application, outcome, actor, amount_cents=None, amount_per_year=None, reason="", via="manual"):
@@ -143,9 +158,7 @@ def set_decisions_bulk(call, application_ids, outcome, actor, reason=""):
     done, skipped, warnings = 0, [], []
     try:
         for application in applications:
-            if application.status not in RANKED_STATES or (application.decision is not None
-                                                           and application.decision.published_at) \
-                    or (application.decision is None and application.status in FINAL_STATES):
+            if decision_refusal(application):
                 skipped.append(application.reference)
                 continue
             amount = None
@@ -171,7 +184,7 @@ def clear_decision(application, actor):
     decision = application.decision
     if decision is None:
         return False
-    if decision.published_at is not None:
+    if decision.state != DecisionState.DRAFT:
         raise DecisionError(LOCKED_MESSAGE)
     _record_draft("decision_draft_removed", actor, application, outcome=decision.outcome)
     db.session.delete(decision)
@@ -190,8 +203,7 @@ def apply_proposal(call, actor, entering_ids=(), leaving_ids=()):
     try:
         for application in entering:
             decision = application.decision
-            if decision is not None and decision.published_at or application.status not in RANKED_STATES \
-                    or (decision is None and application.status in FINAL_STATES):
+            if decision_refusal(application):
                 skipped.append(application.reference)
                 continue
             amount = decision.amount_cents if decision is not None and decision.amount_cents \
@@ -202,8 +214,7 @@ def apply_proposal(call, actor, entering_ids=(), leaving_ids=()):
             warnings += _draft(application, OUTCOME_SELECTED, actor, amount_cents=amount, via="proposal")
             entered += 1
         for application in leaving:
-            decision = application.decision
-            if decision is None or decision.published_at or application.status not in RANKED_STATES:
+            if application.decision is None or decision_refusal(application):
                 skipped.append(application.reference)
                 continue
             _draft(application, OUTCOME_WAITLISTED, actor, via="proposal")
@@ -223,17 +234,19 @@ def _recipients(application, members):
 
 
 def publish_decisions(call, actor):
-    """Publish every draft decision of the call, in ONE transaction: lock each decision, move
-    each file to its final state (recorded in its history) and queue one e-mail per member of
-    the association. If anything fails, nothing is published. Returns the number published."""
+    """Publish every draft decision of the call, in ONE transaction: lock each decision and its
+    file, publish the decision and move the file to its outcome (recorded in its history), and
+    queue one e-mail per member of the association. If anything fails, nothing is published.
+    Returns the number published."""
     try:
         decisions = db.session.scalars(
             db.select(Decision)
             .join(Application, Application.id == Decision.application_id)
-            .options(joinedload(Decision.application).joinedload(Application.association))
+            .options(contains_eager(Decision.application).joinedload(Application.association))
             .where(Application.call_id == call.id, Decision.published_at.is_(None))
             .order_by(Application.reference, Application.id)
-            .with_for_update(of=Decision)).unique().all()
+            .with_for_update(of=(Decision, Application))
+            .execution_options(populate_existing=True)).unique().all()
         if not decisions:
             return 0
         association_ids = {d.application.association_id for d in decisions}
@@ -245,12 +258,11 @@ def publish_decisions(call, actor):
         now = timeutil.now()
         for decision in decisions:
             application = decision.application
-            if application.status not in RANKED_STATES or application.status in FINAL_STATES:
+            if decision_refusal(application):
                 raise DecisionError(
                     f"Le dossier {application.reference} n'est plus en attente de décision "
                     f"({application.status_label}) : supprimez son brouillon de décision, puis publiez.")
-            decision.published_at = now
-            decision.published_by_id = actor.id
+            change_state(decision, DecisionState.PUBLISHED, actor=actor, at=now)
             reason = decision.reason if decision.outcome == OUTCOME_REJECTED else PUBLISH_REASON
             change_state(application, STATE_OF_OUTCOME[decision.outcome], actor=actor, reason=reason,
                          action="decision_published", outcome=decision.outcome,

@@ -4,6 +4,7 @@ from flask_login import current_user
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..calls import services as call_services
 from ..extensions import db
 from ..models import Application, Call, Decision, Review
 from ..models.review import RECOMMENDATION_LABELS, REVIEW_SUBMITTED
@@ -50,7 +51,8 @@ def index():
     drafts = dict(db.session.execute(
         db.select(Application.call_id, func.count()).join(Decision, Decision.application_id == Application.id)
         .where(Decision.published_at.is_(None)).group_by(Application.call_id)).all())
-    return render_template("selection/index.html", calls=calls, counts=counts, drafts=drafts)
+    return render_template("selection/index.html", calls=calls, counts=counts, drafts=drafts,
+                           phases=call_services.phases(calls))
 
 
 @bp.route("/appels/<int:call_id>", endpoint="ranking")

@@ -151,17 +151,22 @@ def fill_other_sections(page):
     page.get_by_role("button", name="Enregistrer et continuer").click()
 
     page.get_by_role("heading", name="Les territoires").first.wait_for()
-    page.get_by_label("Régional").check()
-    page.locator("#departements").select_option(["69", "42"])
+    page.locator("label[for=scope-1]").click()  # « Régional »: a DSFR radio, its label drawn over it
+    assert page.get_by_label("Régional").is_checked()
+    # The départements: searched and ticked (app/forms.js), the select hidden behind the list.
+    for search, label in (("rhone", "69 – Rhône"), ("42", "42 – Loire")):
+        page.locator("#departements-filtre").fill(search)
+        page.locator("#departements-liste").get_by_text(label, exact=True).click()
     page.shots("territoires")
     page.get_by_role("button", name="Enregistrer et continuer").click()
 
     page.get_by_role("heading", name="Le budget").first.wait_for()
-    page.locator("#total_cost").fill("180 000")
-    page.locator("#requested").fill("60 000")
-    page.locator("#cofunding_0_funder").fill("Métropole de Lyon")
-    page.locator("#cofunding_0_amount").fill("30 000")
-    page.locator("#cofunding_0_status").select_option("obtenu")
+    # The Cerfa 12156 table: 180 000 € of charges, as many products (the grant asked: 60 000 €).
+    for name, value in (("budget_1_62", "30 000"), ("budget_1_64", "150 000"), ("budget_1_74_aap", "60 000"),
+                        ("budget_1_74_epci", "30 000"), ("budget_1_75", "90 000")):
+        page.locator(f"#{name}").fill(value)
+    page.locator("#budget_comment").fill("Métropole de Lyon : 30 000 € obtenus.")
+    page.get_by_text("Budget équilibré").first.wait_for()
     page.shots("budget")
     page.get_by_role("button", name="Enregistrer et continuer").click()
     page.get_by_role("heading", name="Les pièces jointes").first.wait_for()
@@ -189,7 +194,11 @@ def attest_and_submit(page):
     page.get_by_role("button", name="Enregistrer le brouillon").click()
     page.get_by_text("Votre dossier est complet.").wait_for()
     page.shots("attestation")
-    page.get_by_role("button", name="Déposer ma candidature").click()
+    # The deposit goes through a confirmation page that says what will happen.
+    page.get_by_role("link", name="Déposer ma candidature").click()
+    page.get_by_role("heading", name="Ce qui va se passer").wait_for()
+    page.shots("confirmation-depot")
+    page.get_by_role("button", name="Confirmer le dépôt de ma candidature").click()
     page.get_by_text("Votre candidature est déposée sous la référence").wait_for()
     page.shots("dossier-depose")
 
@@ -228,7 +237,7 @@ def test_association_applies_from_sign_up_to_receipt(live_app, page):
     assert page.get_by_text(f"Référence {reference}", exact=True).is_visible()
 
     with page.expect_download() as download_info:
-        page.get_by_role("link", name="Télécharger le récépissé de dépôt (PDF)").click()
+        page.get_by_role("link", name="Récépissé de dépôt (PDF)").click()
     download = download_info.value
     assert download.suggested_filename == f"recepisse-{reference}.pdf"
     content = open(download.path(), "rb").read()
@@ -269,7 +278,7 @@ def test_text_typed_after_the_session_expired_is_back_after_a_new_login(live_app
 
     login(page, base, "lea@asso.fr")
     page.goto(f"{base}/candidatures/{application_id}/projet")
-    page.get_by_text("Nous avons remis dans le formulaire le texte saisi").wait_for()
+    page.get_by_text("n'avait pas été enregistrée (session expirée ou connexion perdue)").wait_for()
     assert page.locator("#summary").input_value() == text
     wait_autosaved(page)
     page.shots("saisie-retrouvee")

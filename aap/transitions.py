@@ -1,0 +1,124 @@
+"""Which state may follow which: the one table of each state machine (applications, decisions,
+calls), with the service function that performs each move and the roles allowed to.
+
+`events.change_state` refuses any move that is not listed here (TransitionError), and any actor
+whose role is not allowed; an actor of None is the system (the demo builder). The states
+themselves, with their French labels and DSFR badges, are enums beside their models:
+`models.applications.Status`, `models.selection.DecisionState`, `models.calls.CallStatus` (and
+`CallPhase`, which is computed, not stored: `calls.services.phase`).
+"""
+from dataclasses import dataclass
+from importlib import import_module
+
+from .models.applications import Status
+from .models.calls import CallStatus
+from .models.selection import DecisionState
+from .models.users import ADMIN, APPLICANT, REVIEWER, STAFF
+
+ASSOCIATION = (APPLICANT,)
+STAFF_ROLES = (STAFF, ADMIN)
+REVIEW_ROLES = (REVIEWER, STAFF, ADMIN)  # the file follows its reviews, whoever moves them
+
+
+class TransitionError(Exception):
+    """A move that the table does not allow (a programming error or a stale page): the message
+    is French, as it may reach a page."""
+
+    def __init__(self, message, source=None, target=None):
+        super().__init__(message)
+        self.message, self.source, self.target = message, source, target
+
+
+@dataclass(frozen=True)
+class Transition:
+    source: str
+    target: str
+    service: str     # the function that performs it, "package.module.function" under aap
+    roles: tuple     # the roles allowed to perform it
+
+    @property
+    def function(self):
+        module, _, name = self.service.rpartition(".")
+        return getattr(import_module(f"{__package__}.{module}"), name)
+
+
+class Machine:
+    """A state machine: {(from, to): its transitions} (one move may be made by two services,
+    each by its own roles: a file reopened for pieces goes back to « Déposé » when its association
+    deposits it again, or when staff cancel the request)."""
+
+    def __init__(self, noun, states, transitions):
+        self.noun, self.states = noun, states
+        self.table = {}
+        for transition in transitions:
+            key = (transition.source, transition.target)
+            assert isinstance(transition.source, states) and isinstance(transition.target, states), key
+            self.table.setdefault(key, []).append(transition)
+
+    def __iter__(self):
+        return (transition for transitions in self.table.values() for transition in transitions)
+
+    def allowed(self, source, target):
+        return (source, target) in self.table
+
+    def sources(self, target):
+        """The states from which `target` may be reached."""
+        return frozenset(source for source, to in self.table if to == target)
+
+    def check(self, source, target, actor=None):
+        """The transition from `source` to `target` by `actor`, or TransitionError."""
+        try:
+            source, target = self.states(source), self.states(target)
+        except ValueError:
+            raise TransitionError(f"Changement d'état refusé : état inconnu pour {self.noun} "
+                                  f"({source!r} → {target!r}).", source, target) from None
+        candidates = self.table.get((source, target))
+        if not candidates:
+            raise TransitionError(f"Changement d'état refusé : {self.noun} « {source.label} » ne peut pas "
+                                  f"passer à « {target.label} ».", source, target)
+        if actor is None:
+            return candidates[0]
+        for transition in candidates:
+            if getattr(actor, "role", None) in transition.roles:
+                return transition
+        raise TransitionError(f"Changement d'état refusé : votre rôle ne permet pas de faire passer "
+                              f"{self.noun} de « {source.label} » à « {target.label} ».", source, target)
+
+
+def _moves(sources, targets, service, roles):
+    return [Transition(s, t, service, roles) for s in sources for t in targets]
+
+
+S = Status
+APPLICATION = Machine("un dossier", Status, [
+    # The association deposits its file, again after a request for pieces, or withdraws it.
+    *_moves([S.DRAFT, S.INCOMPLETE], [S.SUBMITTED], "applications.services.submit", ASSOCIATION),
+    # Withdrawing stays open until the decision: an association may always renounce.
+    *_moves([S.SUBMITTED, S.INCOMPLETE, S.ADMISSIBLE, S.IN_REVIEW, S.REVIEWED], [S.WITHDRAWN],
+            "applications.services.withdraw", ASSOCIATION),
+    # Staff check admissibility, or ask for missing pieces.
+    Transition(S.SUBMITTED, S.ADMISSIBLE, "instruction.services.mark_admissible", STAFF_ROLES),
+    *_moves([S.SUBMITTED, S.INCOMPLETE], [S.INADMISSIBLE], "instruction.services.mark_inadmissible", STAFF_ROLES),
+    Transition(S.SUBMITTED, S.INCOMPLETE, "instruction.services.request_pieces", STAFF_ROLES),
+    Transition(S.INCOMPLETE, S.SUBMITTED, "instruction.services.cancel_request", STAFF_ROLES),
+    # Assigning the first reviewer starts the review; then the file follows its reviews.
+    Transition(S.ADMISSIBLE, S.IN_REVIEW, "review.services.start_review", STAFF_ROLES),
+    *_moves([S.IN_REVIEW], [S.REVIEWED, S.ADMISSIBLE], "review.services.refresh_state", REVIEW_ROLES),
+    *_moves([S.REVIEWED], [S.IN_REVIEW, S.ADMISSIBLE], "review.services.refresh_state", REVIEW_ROLES),
+    # Publishing the decisions gives each file its outcome.
+    *_moves([S.ADMISSIBLE, S.IN_REVIEW, S.REVIEWED], [S.SELECTED, S.WAITLISTED, S.REJECTED],
+            "selection.services.publish_decisions", STAFF_ROLES),
+])
+
+# A decision is born a draft (selection.services.set_decision, set_decisions_bulk, apply_proposal),
+# changed or removed (clear_decision) only while a draft: selection.services.decision_refusal.
+DECISION = Machine("une décision", DecisionState, [
+    Transition(DecisionState.DRAFT, DecisionState.PUBLISHED, "selection.services.publish_decisions", STAFF_ROLES),
+])
+
+CALL = Machine("un appel à projets", CallStatus, [
+    Transition(CallStatus.DRAFT, CallStatus.PUBLISHED, "calls.services.publish_call", STAFF_ROLES),
+    Transition(CallStatus.PUBLISHED, CallStatus.CLOSED, "calls.services.close_call", STAFF_ROLES),
+])
+
+MACHINES = (APPLICATION, DECISION, CALL)
