@@ -13,8 +13,8 @@ from . import factories_applications as fa
 from .conftest import login
 
 SKIPPED_METHODS = {"HEAD", "OPTIONS"}
-# applications.start is about a call, not a file: any association may start its own application.
-NOT_FILE_URLS = {"applications.start"}
+# applications.start and start_from are about a call, not a file: any association may start its own application.
+NOT_FILE_URLS = {"applications.start", "applications.start_from"}
 
 
 @pytest.fixture
