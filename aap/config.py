@@ -135,6 +135,8 @@ def load(instance_path, overrides=None):
             "member_invite": (3, 3600),
             "instruction_message": (5, 3600),
             "login_alert": (1, 24 * 3600),
+            # Backs review.services.REMINDER_INTERVAL: never two reminders to a reviewer within 24 hours.
+            "review_reminder": (1, 24 * 3600),
         },
         "TESTING": env == "testing",
         # Werkzeug's default (scrypt) in production; the tests hash hundreds of passwords.

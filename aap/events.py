@@ -29,11 +29,14 @@ def change_state(subject, to_state, actor=None, reason="", action="state_change"
     TransitionError (nothing changed).
 
     A decision's publication is recorded by its file's move to its outcome, made by the same
-    service in the same transaction (selection.services.publish_decisions): no event of its own.
+    service in the same transaction (selection.services.publish_decisions): no event of its own;
+    likewise a new version of a published decision (« amended », which keeps the version it
+    replaces: Decision.supersede) is recorded by the service that makes it (selection.amendments).
     `at`: the time of the change, when not now.
     """
     from . import timeutil, transitions
     from .models import Application, Call, Decision
+    from .models.selection import DecisionState
 
     if isinstance(subject, Application):
         from_state = subject.status
@@ -48,8 +51,11 @@ def change_state(subject, to_state, actor=None, reason="", action="state_change"
         event = record(action, actor=actor, call_id=subject.id, from_state=from_state, to_state=to_state,
                        reason=reason, **details)
     elif isinstance(subject, Decision):
-        transitions.DECISION.check(subject.state, to_state, actor)
-        subject.published_at = at or timeutil.now()
+        to_state = transitions.DECISION.check(subject.state, to_state, actor).target
+        at = at or timeutil.now()
+        if to_state == DecisionState.AMENDED:
+            subject.supersede(actor, at)  # the current version to the history; the service writes the next
+        subject.published_at = at
         subject.published_by_id = getattr(actor, "id", None)
         return None
     else:

@@ -4,6 +4,7 @@ Services call queue_mail() inside their own transaction: the e-mail is stored wi
 that caused it, or not at all. deliver_pending() sends what is due, through the configured
 backend (SMTP in production, .eml files or the console in development), with retries.
 """
+import secrets
 import smtplib
 import ssl
 import sys
@@ -54,6 +55,19 @@ def queue_mail(to, subject, template, attachments=None, kind=None, **context):
         return None
     context.setdefault("base_url", current_app.config["BASE_URL"])
     body = render_template(f"mail/{template}.txt", **context)
+    return _add(to, subject, body, kind, attachments)
+
+
+def queue_text(to, subject, body, kind, attachments=None):
+    """Add a message whose text is already written (a decision mail drafted and edited by staff)
+    to the outbox (no commit), under the same limits as queue_mail. None when the limit is reached."""
+    if mail_limit_reached(to, kind):
+        current_app.logger.info("e-mail %r to %s not queued: limit reached", kind, to)
+        return None
+    return _add(to, subject, body, kind, attachments)
+
+
+def _add(to, subject, body, kind, attachments):
     message = OutboxMessage(to=to, subject=header_text(subject), body=body, kind=kind,
                             attachments=attachments or [], next_attempt_at=timeutil.now())
     db.session.add(message)
@@ -97,10 +111,21 @@ def _send_smtp(email, config):
         smtp.send_message(email)
 
 
+def mail_file_name(message_id, now=None):
+    """The name of a development e-mail file: unique whoever writes it (two servers, or two
+    databases, may share one instance/mail folder and both have an outbox message n° 1), and
+    sorted by time: « 20260315T142501123456Z-000012-9f3c2a1b7d4e.eml » (UTC time, outbox
+    number, random)."""
+    now = now or timeutil.now()
+    return f"{now:%Y%m%dT%H%M%S%fZ}-{message_id:06d}-{secrets.token_hex(6)}.eml"
+
+
 def _send_file(email, config, message_id):
     folder = Path(config["MAIL_FOLDER"])
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{message_id:06d}.eml").write_bytes(bytes(email))
+    # "xb": never overwrite a file, whatever happens to its name.
+    with open(folder / mail_file_name(message_id), "xb") as file:
+        file.write(bytes(email))
 
 
 def _send(email, message_id):

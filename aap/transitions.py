@@ -61,9 +61,10 @@ class Machine:
     def allowed(self, source, target):
         return (source, target) in self.table
 
-    def sources(self, target):
-        """The states from which `target` may be reached."""
-        return frozenset(source for source, to in self.table if to == target)
+    def sources(self, target, service=None):
+        """The states from which `target` may be reached (by `service` only, when given)."""
+        return frozenset(source for (source, to), transitions in self.table.items() if to == target
+                         and (service is None or any(t.service == service for t in transitions)))
 
     def check(self, source, target, actor=None):
         """The transition from `source` to `target` by `actor`, or TransitionError."""
@@ -108,12 +109,26 @@ APPLICATION = Machine("un dossier", Status, [
     # Publishing the decisions gives each file its outcome.
     *_moves([S.ADMISSIBLE, S.IN_REVIEW, S.REVIEWED], [S.SELECTED, S.WAITLISTED, S.REJECTED],
             "selection.services.publish_decisions", STAFF_ROLES),
+    # After publication: a file of the waiting list is selected when credits free up, or not
+    # retained when staff close the list; a winner renounces its grant (before its convention is
+    # signed), or staff withdraw it.
+    Transition(S.WAITLISTED, S.SELECTED, "selection.amendments.promote", STAFF_ROLES),
+    Transition(S.WAITLISTED, S.REJECTED, "selection.amendments.close_waitlist", STAFF_ROLES),
+    Transition(S.SELECTED, S.WITHDRAWN, "selection.amendments.renounce", ASSOCIATION),
+    Transition(S.SELECTED, S.WITHDRAWN, "selection.amendments.withdraw_grant", STAFF_ROLES),
 ])
 
 # A decision is born a draft (selection.services.set_decision, set_decisions_bulk, apply_proposal),
 # changed or removed (clear_decision) only while a draft: selection.services.decision_refusal.
+# Once published, it is replaced by a new version (the earlier ones kept: Decision.supersede)
+# when its file is promoted from the waiting list, when the waiting list is closed, or when a
+# winner's grant is amended: selection.amendments.
+D = DecisionState
 DECISION = Machine("une décision", DecisionState, [
-    Transition(DecisionState.DRAFT, DecisionState.PUBLISHED, "selection.services.publish_decisions", STAFF_ROLES),
+    Transition(D.DRAFT, D.PUBLISHED, "selection.services.publish_decisions", STAFF_ROLES),
+    *_moves([D.PUBLISHED, D.AMENDED], [D.AMENDED], "selection.amendments.promote", STAFF_ROLES),
+    *_moves([D.PUBLISHED, D.AMENDED], [D.AMENDED], "selection.amendments.close_waitlist", STAFF_ROLES),
+    *_moves([D.PUBLISHED, D.AMENDED], [D.AMENDED], "selection.amendments.amend_decision", STAFF_ROLES),
 ])
 
 CALL = Machine("un appel à projets", CallStatus, [

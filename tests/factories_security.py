@@ -17,8 +17,8 @@ from flask import current_app
 from aap import events, timeutil
 from aap.applications import files
 from aap.extensions import db
-from aap.models import (Application, Assignment, Call, Conflict, Decision, DocumentJob, Event, Message, PieceRequest,
-                        Review, User)
+from aap.models import (Application, Assignment, Call, Conflict, Decision, DecisionMail, DocumentJob, Event,
+                        Message, PieceRequest, Review, User)
 from aap.models.documents import JOB_DONE, JOB_RUNNING
 
 from . import factories
@@ -55,6 +55,8 @@ class World:
     users: dict = field(default_factory=dict)
     association_document: object = None  # a piece sent on A's « Mes documents » page
     message_attachment: object = None    # a file sent with the staff's message on A's file
+    member_invitation: object = None     # A's pending invitation of a colleague (its event)
+    decision_mail: object = None         # the draft mail of A's published decision (not sent)
 
     def user(self, persona):
         return self.users.get(persona)
@@ -117,6 +119,11 @@ def build_world():
                         action="decision_published", outcome="selected", amount_cents=90_000_00)
     db.session.commit()
 
+    decision_mail = DecisionMail(decision_id=decision.id, application_id=application.id, outcome="selected",
+                                 subject="Décision sur votre dossier", body="Votre projet est retenu.\n")
+    db.session.add(decision_mail)
+    db.session.commit()
+
     from aap.documents import services as documents
     with current_app.test_request_context():
         convention, _path, _ = documents.ensure_convention(application)
@@ -164,6 +171,8 @@ def build_world():
                                            stored_name=stored, kind="pdf", content_type="application/pdf",
                                            size=len(fa.PDF) + 7, sha256="0" * 64)
     db.session.add(message_attachment)
+    member_invitation = events.record("member_invited", actor=owner, association_id=owner.association_id,
+                                      email="collegue-a@example.org")
     db.session.commit()
 
     world = World(call=call, draft_call=draft_call, owner=owner, other=other, reviewer_assigned=reviewer_assigned,
@@ -171,7 +180,8 @@ def build_world():
                   admin=admin, invited=invited, application=application, other_application=other_application,
                   attachment=attachment, other_attachment=other_attachment, review=review, decision=decision,
                   convention=convention, bank_request=bank_request, job=job, running_job=running_job, tokens=tokens,
-                  association_document=association_document, message_attachment=message_attachment)
+                  association_document=association_document, message_attachment=message_attachment,
+                  member_invitation=member_invitation, decision_mail=decision_mail)
     world.users = {"anonymous": None, "owner": owner, "other": other, "reviewer_unassigned": reviewer_unassigned,
                    "reviewer_conflict": reviewer_conflict, "reviewer_assigned": reviewer_assigned,
                    "staff": staff, "admin": admin}
@@ -194,6 +204,9 @@ def table_counts():
     counts["decisions"] = tuple(db.session.execute(
         db.select(Decision.id, Decision.outcome, Decision.amount_cents, Decision.published_at)
         .order_by(Decision.id)).all())
+    counts["decision_mails"] = tuple(db.session.execute(
+        db.select(DecisionMail.id, DecisionMail.subject, DecisionMail.body, DecisionMail.held, DecisionMail.sent_at)
+        .order_by(DecisionMail.id)).all())
     counts["reviews_state"] = tuple(db.session.execute(
         db.select(Review.id, Review.status).order_by(Review.id)).all())
     counts["users"] = tuple(db.session.execute(

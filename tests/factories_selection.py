@@ -89,3 +89,29 @@ def file(call, name, region="84", departement="69", status="reviewed", with_memb
     assoc = association(name, region=region, departement=departement, with_member=with_member)
     fields.setdefault("departements", [departement])
     return factories.application(call, assoc, status=status, **fields)
+
+
+ALL_WARNINGS = ("evaluations", "sans_decision", "enveloppe")
+
+
+def confirmation_fingerprint(page):
+    """The fingerprint a confirmation page (publication, sending of the mails) carries."""
+    import re
+    match = re.search(r'name="fingerprint" type="hidden" value="([0-9a-f]*)"', page)
+    assert match, "no fingerprint on the confirmation page"
+    return match.group(1)
+
+
+def publish(client, call, acknowledge=ALL_WARNINGS, **kwargs):
+    """Publish through the confirmation page as staff do: read it, tick the warnings, confirm."""
+    url = f"/selection/appels/{call.id}/publier"
+    page = client.get(url).get_data(as_text=True)
+    return client.post_form(url, {"fingerprint": confirmation_fingerprint(page), "ack": list(acknowledge)},
+                            **kwargs)
+
+
+def send_mails(client, call, **kwargs):
+    """Send the call's decision mails through their confirmation page."""
+    url = f"/selection/appels/{call.id}/courriers/envoyer"
+    page = client.get(url).get_data(as_text=True)
+    return client.post_form(url, {"fingerprint": confirmation_fingerprint(page)}, **kwargs)

@@ -73,9 +73,21 @@ EXPECTED = {
     "auth.accept_invitation": PUBLIC,
     "auth.account": LOGGED_IN,
     "auth.invite": STAFF,
+    # Team management (the account: the staff member invited, not yet active). The confirmation
+    # pages answer 200 (saying when the action does not apply); a POST without the page's
+    # fingerprint is refused as stale (409) and changes nothing.
+    "auth.deactivate_user": ADMIN,
+    "auth.reactivate_user": ADMIN,
+    "auth.change_role": ADMIN,
+    "auth.resend_invitation": STAFF,
+    "auth.cancel_invitation": STAFF,
     "associations.identity": APPLICANTS,
     "associations.bank": APPLICANTS,
     "associations.members": APPLICANTS,
+    # A's members and invitations: another association's member gets 404, non-members 403.
+    "associations.remove_member": (LOGIN, 200, 404, 403, 403, 403, 403, 403),
+    "associations.cancel_member_invitation": (LOGIN, 200, 404, 403, 403, 403, 403, 403),
+    "associations.representative": APPLICANTS,
     "associations.join": PUBLIC,
     "associations.staff_view": STAFF,
     # « Mes documents »: the association's kept pieces; a file sent there is read by its members and staff.
@@ -105,6 +117,8 @@ EXPECTED = {
     "applications.deposit_receipt": MEMBERS_OF_A_OR_STAFF,   # each receipt of A's file (original, complements)
     "applications.withdraw": {"GET": (LOGIN, REDIRECT, 404, 404, 404, 404, 404, 404),
                               "POST": (LOGIN, OK, 404, 404, 404, 404, 404, 404)},
+    # A's file is selected: its members may renounce the grant (a page, then a reason and a confirmation).
+    "applications.renounce": MEMBERS_OF_A,
     "documents.convention": MEMBERS_OF_A_OR_STAFF,
     "instruction.post_message": (LOGIN, OK, 404, 404, 404, 403, OK, OK),
     "instruction.message_attachment": MEMBERS_OF_A_OR_STAFF,   # never a reviewer, even assigned
@@ -118,6 +132,10 @@ EXPECTED = {
     "review.my_conflicts": REVIEWERS,
     "review.review": (LOGIN, 403, 403, 404, 404, 200, 403, 403),
     "review.check_conflict": (LOGIN, 403, 403, 404, 404, OK, 403, 403),
+    # The reviewer assigned to A's file has not said yet whether they have a link with A: sent
+    # back to the review page (no draft to confirm), and the autosave answers 409.
+    "review.confirm_submission": (LOGIN, 403, 403, 404, 404, REDIRECT, 403, 403),
+    "review.autosave": (LOGIN, 403, 403, 404, 404, OK, 403, 403),
     "review.conflicts": STAFF,
     "review.assignments": STAFF,
     "review.assign": STAFF,
@@ -134,6 +152,7 @@ EXPECTED = {
     "calls.edit": STAFF,
     "calls.criteria": STAFF,
     "calls.documents": STAFF,
+    "calls.mail_templates": STAFF,
     "calls.publish": STAFF,
     "calls.close": STAFF,
     "documents.general_conditions": PUBLIC,
@@ -151,7 +170,16 @@ EXPECTED = {
     "selection.bulk_decision": STAFF,
     "selection.proposal": STAFF,
     "selection.apply_proposal": STAFF,
-    "selection.publish": STAFF,
+    "selection.publish": STAFF,             # GET: the confirmation page; POST: publish (after it)
+    "selection.mails": STAFF,
+    "selection.edit_mail": STAFF,
+    "selection.send_mails": STAFF,          # GET: the confirmation page; POST: send
+    # Published decisions changed afterwards: the waiting list; A's file is a winner (amend or
+    # withdraw its grant; « retenir » sends back to its decision page: it is not on the list).
+    "selection.waitlist": STAFF,
+    "selection.promote": (LOGIN, 403, 403, 403, 403, 403, REDIRECT, REDIRECT),
+    "selection.amend": STAFF,
+    "selection.withdraw_grant": STAFF,
 }
 
 # Rules served by nobody's view code (the static files are checked separately below).
@@ -199,6 +227,14 @@ VARIANTS = [
      (LOGIN, 403, 403, 200, 404, 404, 403, 403)),
     ("selection.decision", "A's file under the draft call", {"call_id": "draft_call.id"}, STAFF_BUT_NOT_HERE),
     ("selection.clear_decision", "A's file under the draft call", {"call_id": "draft_call.id"}, STAFF_BUT_NOT_HERE),
+    ("selection.edit_mail", "A's decision mail under the draft call", {"call_id": "draft_call.id"},
+     STAFF_BUT_NOT_HERE),
+    ("selection.promote", "A's file under the draft call", {"call_id": "draft_call.id"}, STAFF_BUT_NOT_HERE),
+    ("selection.amend", "A's file under the draft call", {"call_id": "draft_call.id"}, STAFF_BUT_NOT_HERE),
+    ("selection.withdraw_grant", "A's file under the draft call", {"call_id": "draft_call.id"},
+     STAFF_BUT_NOT_HERE),
+    ("applications.renounce", "B's file (no decision)", {"application_id": "other_application.id"},
+     {"GET": (LOGIN, 404, REDIRECT, 404, 404, 404, 404, 404), "POST": (LOGIN, 404, OK, 404, 404, 404, 404, 404)}),
     ("documents.job_download", "a job under way", {"job_id": "running_job.id"}, STAFF_BUT_NOT_HERE),
     ("calls.edit", "the draft call", {"call_id": "draft_call.id"}, STAFF),
     ("associations.validate_bank_request", "A's request under B's association",
@@ -222,6 +258,10 @@ PARAMETERS = {
     "deposit_id": "application.deposits.0.id",
     "association_document_id": "association_document.id",
     "message_attachment_id": "message_attachment.id",
+    "mail_id": "decision_mail.id",
+    "user_id": "invited.id",
+    "member_id": "owner.id",
+    "invitation_id": "member_invitation.id",
 }
 TOKENS = {"auth.confirm": "confirm", "auth.reset": "reset", "auth.accept_invitation": "invite",
           "associations.join": "member"}

@@ -12,7 +12,7 @@ from aap.extensions import db
 from aap.instruction import services as instruction
 from aap.models import Application, User
 from aap.review import services as review
-from aap.selection import services as selection
+from aap.selection import mails as decision_mails, services as selection
 
 from . import factories
 from . import factories_applications as fa
@@ -82,6 +82,7 @@ def journey(app, applicant):
         selection.set_decision(application, "selected", agent, amount_cents=90_000_00,
                                reason="Projet solide et bien implanté.")
         assert selection.publish_decisions(call, agent) == 1
+        assert decision_mails.send_mails(call, agent) == (1, 2)  # the decision mail, drafted then sent
     return application, agent, colleague
 
 
@@ -157,8 +158,8 @@ def test_the_mails_the_association_received_tell_nothing_of_the_review(app, jour
     for mail in mails:
         for secret in SECRETS:
             assert secret not in mail.body and secret not in mail.subject, (secret, mail.subject)
-    # Staff, for their part, are told by name which member wrote.
-    [to_staff] = [m for m in factories.outbox() if m.to == agent.email]
+    # Staff, for their part, are told by name which member wrote (and, apart, of the conflict).
+    [to_staff] = [m for m in factories.outbox() if m.to == agent.email and "message" in m.subject.lower()]
     assert colleague.full_name in to_staff.body
 
 

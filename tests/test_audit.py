@@ -57,7 +57,7 @@ def test_selection_decisions_are_recorded_and_shown(client, login_as, staff, adm
                                                       "application_ids": [str(two.id), str(three.id)]}
                             ).status_code == 302
     assert client.post_form(f"{base}/dossiers/{three.id}/annuler").status_code == 302
-    assert client.post_form(f"{base}/publier").status_code == 302
+    assert fsel.publish(client, call).status_code == 302  # through the confirmation page
 
     drafted = actions_of(action="decision_drafted")
     assert [(e.details["application_id"], e.details["outcome"], e.actor_id, e.call_id) for e in drafted] == [
@@ -89,13 +89,14 @@ def test_selection_decisions_are_recorded_and_shown(client, login_as, staff, adm
 
 def test_admissibility_and_piece_requests_are_recorded(client, login_as, staff, admin):
     call = factories.call(slug="aap-recevabilite")
-    good = fi.submitted_file(call, fi.association("Recevable"))
+    good = fi.attach_pieces(fi.submitted_file(call, fi.association("Recevable")))
     bad = fi.submitted_file(call, fi.association("Irrecevable"))
     late = fi.submitted_file(call, fi.association("À compléter"))
     login_as(staff)
     assert client.post_form(f"/instruction/dossiers/{good.id}/recevable").status_code == 302
     assert client.post_form(f"/instruction/dossiers/{bad.id}/irrecevable",
-                            {"inadmissible_reason": "Dossier déposé par une entreprise"}).status_code == 302
+                            {"inadmissible_reason": "Dossier déposé par une entreprise",
+                             "inadmissible_confirmed": "1"}).status_code == 302
     due = (timeutil.to_paris(timeutil.now()) + timedelta(days=10)).date().isoformat()
     assert client.post_form(f"/instruction/dossiers/{late.id}/demande-pieces",
                             {"piece_items": ["budget"], "piece_message": "Le budget est incomplet.",

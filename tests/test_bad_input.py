@@ -672,7 +672,8 @@ def test_review_form(clients, w, changes, errors):
 def test_review_scores(clients, w, score):
     response = post(clients("reviewer_unassigned"), f"/evaluation/dossiers/{w.other_application.id}",
                     review_data(w.call, score=score))
-    check_error_shown(check_safe(response, [], [score]))
+    # Scores are radio buttons (or a select): a forged value cannot be shown back, only refused.
+    check_error_shown(check_safe(response, [], []))
 
 
 def test_review_comment_too_long_per_criterion(clients, w):
@@ -845,6 +846,8 @@ def test_formula_text_is_neutralised_in_the_excel_export(bad_app, clients, w):
                        comment=FORMULAS[3])
     response = post(clients("reviewer_unassigned"), f"/evaluation/dossiers/{w.other_application.id}", data)
     assert response.status_code == 302
+    response = post(clients("reviewer_unassigned"), f"/evaluation/dossiers/{w.other_application.id}/envoi", {})
+    assert response.status_code == 302  # « Confirmer l'envoi »
     submitted = db.session.scalar(db.select(Review).where(Review.application_id == w.other_application.id,
                                                           Review.reviewer_id == w.reviewer_unassigned.id))
     assert submitted is not None and submitted.status == "submitted", re.findall(r"fr-alert.{0,400}", clients(
@@ -893,7 +896,8 @@ def test_nul_bytes_never_reach_the_database(clients, w):
         ("staff", f"/dossiers/{w.c_file.id}/messages", {"message_body": "Bonjour\x00 à vous"}),
         ("staff", "/equipe/inviter", {"email": "nul@example.org", "first_name": "Ni\x00na", "last_name": "N\x00",
                                       "role": "reviewer", "region_code": ""}),
-        ("staff", f"/instruction/dossiers/{late.id}/irrecevable", {"inadmissible_reason": "Hors\x00 délai"}),
+        ("staff", f"/instruction/dossiers/{late.id}/irrecevable", {"inadmissible_reason": "Hors\x00 délai",
+                                                                    "inadmissible_confirmed": "1"}),
     ]
     for persona, url, data in cases:
         response = post(clients(persona), url, data)

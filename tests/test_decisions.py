@@ -1,9 +1,10 @@
 """Decisions: drafts (per file and in bulk), the proposal applied as drafts, publication in one
-transaction with its e-mails (and a full rollback when anything fails)."""
+transaction with its draft mails (and a full rollback when anything fails), then the mails sent.
+The confirmation page and the mail drafts themselves: tests/test_publication.py."""
 import pytest
 
 from aap.extensions import db
-from aap.models import Application, Decision, Event, OutboxMessage, User
+from aap.models import Application, Decision, DecisionMail, Event, OutboxMessage, User
 from aap.selection import services
 from aap.selection.services import DecisionError
 
@@ -114,15 +115,19 @@ def _publishable(call):
     return winner, waiting, refused
 
 
-def test_publish_locks_changes_states_and_queues_one_mail_per_member(app, call, staff, login_as):
+def test_publish_locks_changes_states_then_sends_one_mail_per_member(app, call, staff, login_as):
     winner, waiting, refused = _publishable(call)
     client = login_as(staff)
     client.post_form(_url(call, winner), {"outcome": "selected", "amount": "70000"})
     client.post_form(_url(call, waiting), {"outcome": "waitlisted"})
     client.post_form(_url(call, refused), {"outcome": "rejected", "reason": "Budget insuffisant pour ce projet."})
     assert factories.outbox() == []
-    response = client.post_form(f"/selection/appels/{call.id}/publier", follow_redirects=True)
+    response = fs.publish(client, call, follow_redirects=True)
     assert "3 décision(s) publiée(s)" in _text(response)
+    assert factories.outbox() == []  # the mails are drafts until staff send them
+    assert "Envoyer les 4 messages" in _text(client.get(f"/selection/appels/{call.id}/courriers"))
+    response = fs.send_mails(client, call, follow_redirects=True)
+    assert "3 courrier(s) envoyé(s) : 4 message(s)" in _text(response)
 
     for application, state in ((winner, "selected"), (waiting, "waitlisted"), (refused, "rejected")):
         db.session.refresh(application)
@@ -154,9 +159,11 @@ def test_a_published_decision_can_no_longer_be_changed(app, call, staff, login_a
     winner, _, _ = _publishable(call)
     client = login_as(staff)
     client.post_form(_url(call, winner), {"outcome": "selected", "amount": "70000"})
-    client.post_form(f"/selection/appels/{call.id}/publier")
+    fs.publish(client, call)
     page = _text(client.get(_url(call, winner)))
-    assert "ne peut plus être modifiée" in page and 'name="outcome"' not in page
+    # The draft form is gone; a winner's grant is changed only through a new version
+    # (tests/test_waitlist_and_amendments.py).
+    assert 'name="outcome"' not in page and "Modifier le montant" in page
     client.post_form(_url(call, winner), {"outcome": "rejected", "reason": "Changement d'avis"})
     client.post_form(f"/selection/appels/{call.id}/decisions/lot",
                      {"outcome": "rejected", "reason": "x", "application_ids": [winner.id]})
@@ -165,42 +172,42 @@ def test_a_published_decision_can_no_longer_be_changed(app, call, staff, login_a
     assert (decision.outcome, decision.amount_cents) == ("selected", 70_000_00)
     with pytest.raises(DecisionError):
         services.set_decision(db.session.get(Application, winner.id), "rejected", staff, reason="x")
-    # Publishing again sends nothing more.
+    # Publishing again drafts and sends nothing more.
     assert services.publish_decisions(call, staff) == 0
-    assert len(factories.outbox()) == 2
+    assert db.session.scalar(db.select(db.func.count(DecisionMail.id))) == 1
+    assert factories.outbox() == []
 
 
 def test_publication_is_all_or_nothing(app, call, staff, monkeypatch):
+    from aap.selection import mails
+
     winner, waiting, refused = _publishable(call)
     services.set_decision(winner, "selected", staff, amount_cents=70_000_00)
     services.set_decision(waiting, "waitlisted", staff)
     services.set_decision(refused, "rejected", staff, reason="Hors champ.")
     events_before = db.session.scalar(db.select(db.func.count(Event.id)))
-    real_queue_mail = services.queue_mail
-    calls = []
+    real_draft_mails = mails.draft_mails
 
-    def failing_queue_mail(*args, **kwargs):
-        calls.append(args[0])
-        if len(calls) == 3:
-            raise RuntimeError("SMTP template exploded")
-        return real_queue_mail(*args, **kwargs)
+    def failing_draft_mails(call, decisions):
+        real_draft_mails(call, decisions[:2])  # two drafts written, then the third fails
+        raise RuntimeError("mail template exploded")
 
-    monkeypatch.setattr(services, "queue_mail", failing_queue_mail)
-    # Mail templates need a request context (the navigation context processor reads current_user).
+    monkeypatch.setattr(mails, "draft_mails", failing_draft_mails)
     with app.test_request_context(), pytest.raises(RuntimeError):
         services.publish_decisions(call, staff)
-    assert len(calls) == 3
     db.session.expire_all()
     for application in (winner, waiting, refused):
         assert db.session.get(Application, application.id).status == "reviewed"
         assert _decision(application).published_at is None
+    assert db.session.scalars(db.select(DecisionMail)).all() == []
     assert db.session.scalars(db.select(OutboxMessage)).all() == []
     assert db.session.scalar(db.select(db.func.count(Event.id))) == events_before
-    # Once the fault is gone, everything is published at once.
-    monkeypatch.setattr(services, "queue_mail", real_queue_mail)
+    # Once the fault is gone, everything is published at once, with one draft mail per decision.
+    monkeypatch.setattr(mails, "draft_mails", real_draft_mails)
     with app.test_request_context():
         assert services.publish_decisions(call, staff) == 3
-    assert len(factories.outbox()) == 4
+    assert db.session.scalar(db.select(db.func.count(DecisionMail.id))) == 3
+    assert factories.outbox() == []
 
 
 def test_proposal_page_and_applying_chosen_lines(app, call, staff, login_as):

@@ -21,8 +21,9 @@ def call(app):
 
 @pytest.fixture
 def own_file(call, applicant):
-    """A submitted file of the `applicant` fixture's association (Réussir Ensemble, Rhône)."""
-    return fi.submitted_file(call, applicant.association)
+    """A submitted file of the `applicant` fixture's association (Réussir Ensemble, Rhône), with
+    its mandatory pieces: it meets every admissibility condition."""
+    return fi.attach_pieces(fi.submitted_file(call, applicant.association))
 
 
 def list_url(call, **args):
@@ -203,7 +204,7 @@ def test_inadmissible_with_reason_is_mailed_and_recorded(client, login_as, staff
     login_as(staff)
     reason = "Les statuts fournis ne sont pas ceux de l'association.\nMerci de votre compréhension."
     response = client.post_form(f"/instruction/dossiers/{own_file.id}/irrecevable",
-                                {"inadmissible_reason": reason})
+                                {"inadmissible_reason": reason, "inadmissible_confirmed": "1"})
     assert response.status_code == 302
     db.session.refresh(own_file)
     assert own_file.status == "inadmissible"
@@ -240,9 +241,9 @@ def test_inadmissible_allowed_from_incomplete_not_from_admissible(client, login_
     admissible = fi.submitted_file(call, fi.association("Déjà recevable"), status="admissible")
     login_as(staff)
     client.post_form(f"/instruction/dossiers/{incomplete.id}/irrecevable",
-                     {"inadmissible_reason": "Pièces non fournies dans le délai."})
+                     {"inadmissible_reason": "Pièces non fournies dans le délai.", "inadmissible_confirmed": "1"})
     client.post_form(f"/instruction/dossiers/{admissible.id}/irrecevable",
-                     {"inadmissible_reason": "Changement d'avis."})
+                     {"inadmissible_reason": "Changement d'avis.", "inadmissible_confirmed": "1"})
     db.session.refresh(incomplete)
     db.session.refresh(admissible)
     assert incomplete.status == "inadmissible"

@@ -158,8 +158,7 @@ def test_file_backend_writes_eml(app):
     app.config["MAIL_BACKEND"] = "file"
     message = queue_convention(app)
     assert deliver_pending() == (1, 0)
-    path = Path(app.config["MAIL_FOLDER"]) / f"{message.id:06d}.eml"
-    assert path.exists()
+    [path] = Path(app.config["MAIL_FOLDER"]).glob(f"*-{message.id:06d}-*.eml")
     parsed = message_from_bytes(path.read_bytes(), policy=policy.default)
     assert parsed["To"] == "tresorerie@asso-exemple.fr"
     assert "« 1 jeune 1 mentor »" in parsed.get_body(preferencelist=("plain",)).get_content()

@@ -175,7 +175,7 @@ def test_nobody_but_staff_reaches_any_selection_url(app, call, applicant, review
 
     def urls():
         for rule in rules:
-            values = {"call_id": call.id, "application_id": application.id}
+            values = {"call_id": call.id, "application_id": application.id, "mail_id": 1}
             path = rule.rule
             for name in rule.arguments:
                 path = re.sub(r"<(?:[^:<>]+:)?" + name + ">", str(values[name]), path)

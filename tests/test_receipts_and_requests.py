@@ -387,7 +387,8 @@ def test_request_past_due_then_inadmissible(client, applicant, staff, login_as, 
     monkeypatch.setattr(timeutil, "now", lambda: request.due_at + timedelta(days=2))
     login_as(staff)
     response = client.post_form(f"/instruction/dossiers/{application.id}/irrecevable",
-                                {"inadmissible_reason": "Pièces non fournies dans le délai."})
+                                {"inadmissible_reason": "Pièces non fournies dans le délai.",
+                                 "inadmissible_confirmed": "1"})
     assert response.status_code == 302 and fresh(application).status == "inadmissible"
     page = html_of(client.get(f"/candidatures/{application.id}"))
     assert "Demande de pièces en cours" not in page and "Sans réponse" in page

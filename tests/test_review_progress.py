@@ -45,7 +45,8 @@ def test_progress_per_reviewer_and_per_file(app, client, staff, login_as):
     assigned(b, idle)
     login_as(staff)
     page = client.get(f"/instruction/appels/{call.id}/evaluations").get_data(as_text=True)
-    assert "Relancer les évaluateurs en retard (2)" in page
+    assert "Relancer les évaluateurs cochés" in page
+    assert page.count('name="reviewer_ids"') == 2  # the two late reviewers, checked, « done » has nothing
     rows = {line for line in page.split("<tr>") if "@example.org" in line}
     done_row = next(r for r in rows if "fini@example.org" in r)
     slow_row = next(r for r in rows if "lent@example.org" in r)
@@ -64,7 +65,8 @@ def test_reminders_one_mail_per_late_reviewer(app, client, staff, login_as):
     assigned(extra, finished)
     services.submit_review(extra, finished, scores(call), "favorable")
     login_as(staff)
-    response = client.post_form(f"/instruction/appels/{call.id}/evaluations/relancer")
+    response = client.post_form(f"/instruction/appels/{call.id}/evaluations/relancer",
+                                {"reviewer_ids": [r.id for r in reviewers] + [finished.id]})
     assert response.status_code == 302
     reminders = [m for m in factories.outbox() if m.subject.startswith("Rappel")]
     assert sorted(m.to for m in reminders) == sorted(r.email for r in reviewers)

@@ -83,6 +83,7 @@ def test_comment_required_for_lowest_and_highest_marks_at_submission(setup, clie
     assert own_review(application, reviewer).status == "draft"
     data.update({"action": "submit", f"comment_{c0.id}": "Aucun jeune en QPV", f"comment_{c1.id}": "Excellent"})
     assert client.post_form(url(application), data).status_code == 302
+    assert client.post_form(url(application) + "/envoi").status_code == 302  # « Confirmer l'envoi »
     review = own_review(application, reviewer)
     assert review.status == "submitted"
     assert {s.criterion_id: (s.value, s.comment) for s in review.scores} == {
@@ -112,6 +113,7 @@ def test_draft_then_submit_then_read_only(setup, client, reviewer, login_as):
     full = form_data(call, scores=(4, 3, 2), action="submit", recommendation="reserve", proposed_amount="40000",
                      comment="Projet intéressant")
     assert client.post_form(url(application), full).status_code == 302
+    assert client.post_form(url(application) + "/envoi").status_code == 302  # « Confirmer l'envoi »
     review = own_review(application, reviewer)
     assert review.status == "submitted" and review.submitted_at is not None
     assert review.recommendation == "reserve" and review.proposed_amount_cents == 4_000_000

@@ -63,8 +63,9 @@ def test_every_pair_of_application_states_through_change_state(app, people):
                 wrong.append(f"{source} → {target}: {events_before} events before, not one more")
         db.session.rollback()
     assert not wrong, "\n".join(wrong)
-    # The table holds what the services do today, no more: 25 moves, one made by two services.
-    assert len(APPLICATION.table) == 25 and len(list(APPLICATION)) == 26
+    # The table holds what the services do today, no more: 28 moves, two made by two services
+    # (incomplete → submitted; selected → withdrawn, by the association or by staff).
+    assert len(APPLICATION.table) == 28 and len(list(APPLICATION)) == 30
 
 
 def test_a_listed_move_is_refused_to_a_role_the_table_does_not_name(app, people):
@@ -96,17 +97,26 @@ def test_every_pair_of_decision_states_through_change_state(app, people):
     db.session.commit()
     published_at = timeutil.now() - timedelta(days=1)
     for source, target in _every_pair(DecisionState):
-        decision.published_at = published_at if source == DecisionState.PUBLISHED else None
+        decision.published_at = None if source == DecisionState.DRAFT else published_at
+        decision.version = 2 if source == DecisionState.AMENDED else 1
+        assert decision.state == source
         if DECISION.allowed(source, target):
             assert events.change_state(decision, target, people["staff"]) is None
             assert decision.state == target and decision.published_by_id == people["staff"].id
             assert decision.published_at > published_at
+            # A new version keeps the one it replaces.
+            kept = [(v.version, v.published_at) for v in decision.versions]
+            assert kept == ([] if target == DecisionState.PUBLISHED
+                            else [(decision.version - 1, published_at)])
         else:
             with pytest.raises(TransitionError):
                 events.change_state(decision, target, people["staff"])
-            assert decision.state == source
+            assert decision.state == source and decision.versions == []
         db.session.rollback()
-    assert [(t.source, t.target) for t in DECISION] == [(DecisionState.DRAFT, DecisionState.PUBLISHED)]
+    D = DecisionState
+    assert sorted({(t.source, t.target) for t in DECISION}) == sorted(
+        [(D.DRAFT, D.PUBLISHED), (D.PUBLISHED, D.AMENDED), (D.AMENDED, D.AMENDED)])
+    assert len(list(DECISION)) == 7  # publication; promotion, closing of the waiting list, amendment (×2)
 
 
 def test_every_pair_of_call_states_through_change_state(app, people):

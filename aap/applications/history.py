@@ -119,9 +119,14 @@ def staff_history(application):
         if about:
             names = [people[i].full_name if i in people else f"compte n° {i}" for i in about]
             detail = ("Évaluateurs : " if len(names) > 1 else "Évaluateur : ") + ", ".join(names)
+        text_label, text = ("Motif" if event.reason else ""), event.reason or ""
+        if event.action == "decision_mail_sent":  # the mail as it left, and to whom
+            mail = _decision_mail(event)
+            recipients = [r for r in (event.details or {}).get("recipients") or [] if isinstance(r, str)]
+            detail = mail["detail"] + (" — envoyé à " + ", ".join(recipients) if recipients else "")
+            text_label, text = mail["text_label"], mail["text"]
         rows.append(HistoryRow(at=event.at, label=action_label(event.action), actor=actor,
-                               states=_states(event), detail=detail,
-                               text_label="Motif" if event.reason else "", text=event.reason or ""))
+                               states=_states(event), detail=detail, text_label=text_label, text=text))
     return rows
 
 
@@ -204,6 +209,32 @@ def _decision(event):
     return row
 
 
+def _decision_changed(label):
+    """A published decision replaced by a new version (selection.amendments): its new amount and
+    the reason written for the association (it is in its e-mail)."""
+    def row(event):
+        details = event.details or {}
+        amount, previous = details.get("amount_cents"), details.get("previous_amount_cents")
+        detail = ""
+        if isinstance(amount, int):
+            detail = f"Montant accordé : {format_euros(amount)}"
+            if isinstance(previous, int) and previous != amount:
+                detail += f" (auparavant {format_euros(previous)})"
+        return {"label": label, "detail": detail, "text_label": "Motif" if event.reason else "",
+                "text": event.reason}
+    return row
+
+
+def _decision_mail(event):
+    """The decision mail as it was sent (written for the association: it received it)."""
+    details = event.details or {}
+    subject, body = details.get("subject"), details.get("body")
+    return {"label": "Courrier de décision envoyé",
+            "detail": f"Objet : {subject}" if isinstance(subject, str) else "",
+            "text_label": "Texte du courrier" if isinstance(body, str) and body else "",
+            "text": body if isinstance(body, str) else ""}
+
+
 # The review's own states are not named in the association's transitions (« → Retenu », not
 # « Évalué → Retenu »): nothing of the review's progress is told there.
 REVIEW_STATES = frozenset({IN_REVIEW, REVIEWED})
@@ -230,6 +261,12 @@ ASSOCIATION_EVENTS = {
     "piece_request_cancelled": _fixed("Demande de compléments annulée", reason_label="Message de la DJEPVA"),
     "message": _message,
     "decision_published": _decision,
+    "decision_mail_sent": _decision_mail,
+    "decision_promoted": _decision_changed("Décision modifiée : retenu après la liste d'attente"),
+    "waitlist_closed": _decision_changed("Liste d'attente close : non retenu"),
+    "decision_amended": _decision_changed("Décision modifiée"),
+    "grant_renounced": _fixed("Renoncement à la subvention", reason_label="Motif"),
+    "grant_withdrawn": _fixed("Subvention retirée par la DJEPVA", reason_label="Motif"),
 }
 
 

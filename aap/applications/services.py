@@ -24,7 +24,7 @@ from . import budget, files
 from . import sections as S
 
 # The states from which the association may withdraw its file (aap/transitions.py).
-WITHDRAWABLE = APPLICATION.sources(WITHDRAWN)
+WITHDRAWABLE = APPLICATION.sources(WITHDRAWN, service="applications.services.withdraw")
 
 
 class ApplicationError(Exception):

@@ -414,3 +414,30 @@ def withdraw(application_id):
             flash("Votre candidature est retirée.", "success")
         return redirect(url_for(".show", application_id=application.id), 303)
     return render_template("applications/withdraw.html", application=application, form=form)
+
+
+@bp.route("/<int:application_id>/renoncer", methods=["GET", "POST"])
+@login_required
+def renounce(application_id):
+    """« Renoncer à la subvention »: a winner's association renounces its grant, before its
+    convention is signed, with its reason (selection.amendments.renounce)."""
+    from ..selection import amendments
+    from ..selection.forms import ReasonForm
+
+    application = get_application_or_404(application_id, check=_member)
+    refusal = amendments.grant_refusal(application)
+    if refusal:
+        flash("Ce dossier n'a pas de subvention à laquelle renoncer.", "error")
+        return redirect(url_for(".show", application_id=application.id), 303)
+    form = ReasonForm(reason_label="Pourquoi votre association renonce-t-elle à la subvention ?",
+                      confirm_label="Je confirme, au nom de l'association, renoncer à la subvention accordée.",
+                      reason_message="Indiquez pourquoi votre association renonce à la subvention.")
+    if form.validate_on_submit():
+        try:
+            amendments.renounce(application, current_user, form.reason.data)
+        except amendments.DecisionError as refusal:
+            flash(str(refusal), "error")
+        else:
+            flash("Votre association a renoncé à la subvention : la DJEPVA en est informée.", "success")
+        return redirect(url_for(".show", application_id=application.id), 303)
+    return render_template("applications/renounce.html", application=application, form=form)

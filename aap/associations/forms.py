@@ -185,6 +185,23 @@ class InviteMemberForm(AppForm):
         Email(services.EMAIL_INVALID, check_deliverability=False)])
 
 
+class ConfirmMemberActionForm(AppForm):
+    """Removing a member or cancelling an invitation: the confirmation page's button (its page
+    says what will happen)."""
+
+
+class RepresentativeForm(AppForm):
+    member = SelectField("Membre qui devient le représentant légal", choices=[], coerce=str,
+                         validators=[DataRequired("Choisissez le membre qui devient le représentant légal.")])
+    function = StringField("Sa fonction dans l'association", validators=[
+        DataRequired(services.REPRESENTATIVE_FUNCTION_REQUIRED), too_long(120), no_formula])
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.member.choices = choices([("", "— Choisir un membre —")] + [(str(m.id), f"{m.full_name} ({m.email})")
+                                                                       for m in members])
+
+
 class JoinForm(AppForm):
     first_name = StringField("Prénom", validators=[DataRequired("Saisissez votre prénom."), too_long(100), no_formula])
     last_name = StringField("Nom", validators=[DataRequired("Saisissez votre nom."), too_long(100), no_formula])

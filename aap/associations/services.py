@@ -6,6 +6,7 @@ Each public function validates its input again (the forms do it first, with the 
 messages) so that it is safe to call from anywhere, and commits.
 """
 import re
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from flask import current_app, url_for
@@ -48,6 +49,11 @@ LINK_ACCOUNT_EXISTS = ("Un compte existe déjà avec l'adresse {email} : ce lien
                        "servir. Connectez-vous avec ce compte (ou utilisez « Mot de passe oublié »).")
 LINK_EXPIRED = ("Ce lien d'invitation a expiré. Demandez à un membre de votre association de vous "
                 "inviter à nouveau.")
+LINK_CANCELLED = ("Cette invitation a été annulée par l'association. Demandez à l'un de ses membres de vous "
+                  "inviter à nouveau si besoin.")
+LAST_MEMBER = ("{name} est le seul membre de l'association : invitez d'abord un collègue, sans quoi plus "
+               "personne ne pourrait gérer l'association et ses candidatures.")
+REPRESENTATIVE_FUNCTION_REQUIRED = "Saisissez la fonction du représentant légal, par exemple Président."
 LINK_INVALID = ("Ce lien d'invitation n'est pas valide. Vérifiez qu'il a été copié en entier, ou "
                 "demandez une nouvelle invitation.")
 
@@ -235,6 +241,11 @@ def update_identity(association, data, actor):
         if getattr(association, key) != value:
             setattr(association, key, value)
             changed.append(key)
+    if "representative_name" in changed:
+        # Someone else is named: the member marked as the representative no longer is.
+        for member in members_of(association):
+            if member.legal_representative and member.full_name != association.representative_name:
+                member.legal_representative = False
     if changed:
         record("association_updated", actor=actor, association_id=association.id, fields=changed)
     db.session.commit()
@@ -276,13 +287,32 @@ def _max_age():
     return current_app.config["TOKEN_MAX_AGE"]["member"]
 
 
-def make_member_token(association, email):
-    return _serializer().dumps({"a": association.id, "e": normalise_email(email)})
+def make_member_token(association, email, invitation_id=0):
+    """The link of an invitation; `invitation_id`, the id of its « member_invited » event, lets a
+    later cancellation (or the removal of the member) void it."""
+    return _serializer().dumps({"a": association.id, "e": normalise_email(email), "i": invitation_id})
+
+
+def _ended_since(association, email, event_id):
+    """True when an invitation of `email` to the association was cancelled, or that member
+    removed, after the event `event_id`: the links sent before no longer work."""
+    return db.session.scalar(
+        db.select(func.count(Event.id)).where(
+            Event.association_id == association.id, Event.id > event_id,
+            Event.action.in_(("member_invitation_cancelled", "member_removed")),
+            Event.details["email"].as_string() == email)) > 0
+
+
+def _rejoining(user, association):
+    """A member removed from this association, whom it invited again: the link reopens the account."""
+    return (user is not None and user.role == APPLICANT and user.association_id == association.id
+            and not user.active)
 
 
 def check_member_token(token):
-    """(association, email) of a valid invitation link for an address without an account yet.
-    Raises AssociationError (expired, tampered, already used)."""
+    """(association, email) of a valid invitation link for an address without an account yet
+    (or of a member removed earlier and invited again). Raises AssociationError (expired,
+    tampered, already used, cancelled)."""
     try:
         data = _serializer().loads(token, max_age=_max_age())
     except SignatureExpired:
@@ -295,31 +325,47 @@ def check_member_token(token):
     if association is None:
         raise AssociationError(LINK_INVALID)
     email = data["e"]
-    if find_user(email) is not None:
+    invitation_id = data.get("i") if isinstance(data.get("i"), int) else 0
+    if _ended_since(association, email, invitation_id):
+        raise AssociationError(LINK_CANCELLED)
+    user = find_user(email)
+    if user is not None and not _rejoining(user, association):
         raise AssociationError(LINK_ACCOUNT_EXISTS.format(email=email))
     return association, email
 
 
 def members_of(association):
+    """The association's members (a member removed keeps its account, closed, and its history)."""
     return db.session.scalars(
-        db.select(User).where(User.association_id == association.id, User.role == APPLICANT)
+        db.select(User).where(User.association_id == association.id, User.role == APPLICANT,
+                              User.active.is_(True))
         .order_by(User.last_name, User.first_name, User.id)).all()
 
 
+@dataclass(frozen=True)
+class PendingInvitation:
+    id: int  # its « member_invited » event
+    email: str
+    at: object
+    inviter: object
+
+
 def pending_invitations(association, members):
-    """Invitations still valid whose invitee has not joined: [(email, at, inviter)], newest first."""
+    """Invitations still valid whose invitee has not joined, nor were cancelled: newest first."""
     since = timeutil.now() - timedelta(seconds=_max_age())
     events = db.session.scalars(
         db.select(Event).options(joinedload(Event.actor))
-        .where(Event.association_id == association.id, Event.action == "member_invited", Event.at >= since)
-        .order_by(Event.at.desc(), Event.id.desc())).all()
+        .where(Event.association_id == association.id, Event.at >= since,
+               Event.action.in_(("member_invited", "member_invitation_cancelled", "member_removed")))
+        .order_by(Event.id.desc())).all()
     joined = {member.email for member in members}
     seen, pending = set(), []
-    for event in events:
+    for event in events:  # the newest event of each address says whether its invitation is pending
         email = (event.details or {}).get("email")
-        if email and email not in joined and email not in seen:
+        if email and email not in seen:
             seen.add(email)
-            pending.append((email, event.at, event.actor))
+            if event.action == "member_invited" and email not in joined:
+                pending.append(PendingInvitation(event.id, email, event.at, event.actor))
     return pending
 
 
@@ -344,23 +390,27 @@ def invite_member(association, inviter, email):
         message = TOO_MANY_INVITATIONS.format(n=recent)
         raise AssociationError(message, {"email": message})
     existing = find_user(email)
-    if existing is not None and existing.association_id == association.id and existing.role == APPLICANT:
+    rejoining = _rejoining(existing, association)
+    if (existing is not None and existing.association_id == association.id and existing.role == APPLICANT
+            and not rejoining):
         message = ALREADY_MEMBER.format(email=email)  # the members are listed on the same page
         raise AssociationError(message, {"email": message})
     if mail_limit_reached(email, "member_invite"):
         message = INVITED_RECENTLY.format(email=email)
         raise AssociationError(message, {"email": message})
     subject = f"Invitation à rejoindre {association.name} sur AAP « 1 jeune 1 mentor »"
-    if existing is not None:
+    invitation = record("member_invited", actor=inviter, association_id=association.id, email=email)
+    db.session.flush()
+    if existing is not None and not rejoining:
         queue_mail(email, subject, "member_invite_existing", kind="member_invite", user=existing,
                    association=association, inviter=inviter,
                    login_link=url_for("auth.login", _external=True),
                    reset_link=url_for("auth.forgot", _external=True))
     else:
-        link = url_for("associations.join", token=make_member_token(association, email), _external=True)
+        link = url_for("associations.join", token=make_member_token(association, email, invitation.id),
+                       _external=True)
         queue_mail(email, subject, "member_invite", association=association, inviter=inviter, link=link,
                    days=_max_age() // 86400)
-    record("member_invited", actor=inviter, association_id=association.id, email=email)
     db.session.commit()
     return email
 
@@ -380,8 +430,13 @@ def accept_member_invitation(token, first_name, last_name, password):
         errors["password"] = str(error)
     if errors:
         raise AssociationError("Le formulaire contient des erreurs.", errors)
-    user = User(email=email, role=APPLICANT, first_name=first_name[:100], last_name=last_name[:100],
-                association_id=association.id, email_confirmed_at=timeutil.now())
+    user = find_user(email)
+    if _rejoining(user, association):  # a member removed earlier, invited again: its account reopens
+        user.first_name, user.last_name, user.active = first_name[:100], last_name[:100], True
+        user.email_confirmed_at = user.email_confirmed_at or timeutil.now()
+    else:
+        user = User(email=email, role=APPLICANT, first_name=first_name[:100], last_name=last_name[:100],
+                    association_id=association.id, email_confirmed_at=timeutil.now())
     user.set_password(password)
     db.session.add(user)
     try:
@@ -392,3 +447,112 @@ def accept_member_invitation(token, first_name, last_name, password):
     record("member_joined", actor=user, association_id=association.id, email=email)
     db.session.commit()
     return user
+
+
+def _member_of(association, member):
+    if member is None or member.role != APPLICANT or member.association_id != association.id or not member.active:
+        raise AssociationError("Cette personne n'est pas membre de votre association.")
+
+
+def _check_actor(association, actor):
+    if actor.role != APPLICANT or actor.association_id != association.id or not actor.active:
+        raise AssociationError("Seuls les membres de l'association peuvent gérer ses membres.")
+
+
+def removal_refusal(association, member):
+    """Why this member cannot be removed (French), or None: the last member stays."""
+    if len(members_of(association)) <= 1:
+        return LAST_MEMBER.format(name=member.full_name)
+    return None
+
+
+def remove_member(association, actor, member):
+    """Remove a member (oneself included, unless the last one): the account is closed at once
+    (its sessions end, its links stop working: the User listener), keeps its history, no longer
+    receives the association's e-mails; it may be invited again. The person is told by e-mail."""
+    _check_actor(association, actor)
+    _member_of(association, member)
+    problem = removal_refusal(association, member)
+    if problem:
+        raise AssociationError(problem)
+    was_representative = member.legal_representative
+    member.active = False
+    member.legal_representative = False
+    record("member_removed", actor=actor, association_id=association.id, member_id=member.id, email=member.email,
+           was_representative=was_representative)
+    queue_mail(member.email, f"Vous n'êtes plus membre de {association.name} sur AAP", "member_removed",
+               member=member, association=association, actor=actor, by_self=actor.id == member.id)
+    db.session.commit()
+
+
+def cancel_member_invitation(association, actor, invitation_id):
+    """Cancel a pending invitation: its link stops working (check_member_token). Returns the address."""
+    _check_actor(association, actor)
+    invitation = next((p for p in pending_invitations(association, members_of(association))
+                       if p.id == invitation_id), None)
+    if invitation is None:
+        raise AssociationError("Cette invitation n'est plus en attente.")
+    record("member_invitation_cancelled", actor=actor, association_id=association.id, email=invitation.email)
+    db.session.commit()
+    return invitation.email
+
+
+def representative_of(association):
+    return next((m for m in members_of(association) if m.legal_representative), None)
+
+
+def hand_over_representative(association, actor, member, function):
+    """Mark `member` as the legal representative: the association's identity takes its name and
+    the function given; the previous one (if a member) is no longer marked. Recorded, and both
+    are told by e-mail."""
+    _check_actor(association, actor)
+    _member_of(association, member)
+    function = (function or "").strip()
+    if not function:
+        raise AssociationError(REPRESENTATIVE_FUNCTION_REQUIRED, {"function": REPRESENTATIVE_FUNCTION_REQUIRED})
+    if len(function) > TEXT_LIMITS["representative_function"]:
+        message = f"Ce champ ne peut pas dépasser {TEXT_LIMITS['representative_function']} caractères."
+        raise AssociationError(message, {"function": message})
+    previous = representative_of(association)
+    if previous is not None and previous.id == member.id and association.representative_function == function:
+        raise AssociationError(f"{member.full_name} est déjà le représentant légal, avec cette fonction.",
+                               {"member": f"{member.full_name} est déjà le représentant légal."})
+    if previous is not None:
+        previous.legal_representative = False
+    member.legal_representative = True
+    old_name = association.representative_name
+    association.representative_name = member.full_name[:TEXT_LIMITS["representative_name"]]
+    association.representative_function = function
+    record("representative_changed", actor=actor, association_id=association.id, member_id=member.id,
+           previous_id=previous.id if previous is not None else None, person=member.full_name,
+           old_name=old_name, function=function)
+    subject = f"Représentant légal de {association.name} sur AAP"
+    for person in {member.id: member, **({previous.id: previous} if previous is not None else {})}.values():
+        queue_mail(person.email, subject, "representative_changed", person=person, member=member,
+                   previous=previous, old_name=old_name, association=association, actor=actor, function=function)
+    db.session.commit()
+
+
+MEMBER_EVENTS = {
+    "member_invited": "Invitation envoyée à {email}",
+    "member_invitation_cancelled": "Invitation de {email} annulée",
+    "member_joined": "{email} a rejoint l'association",
+    "member_removed": "{email} a été retiré de l'association",
+    "representative_changed": "{person} est désormais le représentant légal ({function})",
+}
+
+
+def member_history(association, limit=20):
+    """The latest changes of the association's members, worded for its members: [(at, text, actor)]."""
+    events = db.session.scalars(
+        db.select(Event).options(joinedload(Event.actor))
+        .where(Event.association_id == association.id, Event.action.in_(tuple(MEMBER_EVENTS)))
+        .order_by(Event.id.desc()).limit(limit)).all()
+    rows = []
+    for event in events:
+        details = {key: "" for key in ("email", "person", "function")}
+        details.update({k: v for k, v in (event.details or {}).items() if isinstance(v, str)})
+        actor = event.actor.full_name if event.actor is not None and event.actor.association_id == association.id \
+            else ""
+        rows.append((event.at, MEMBER_EVENTS[event.action].format(**details), actor))
+    return rows

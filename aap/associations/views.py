@@ -9,14 +9,14 @@ from ..applications.services import AttachmentError, size_label
 from ..database import writing
 from ..documents import services as documents
 from ..extensions import db
-from ..models import Association, AssociationDocument, BankChangeRequest
+from ..models import Association, AssociationDocument, BankChangeRequest, User
 from ..permissions import (applicant_required, can_read_association_document, can_read_bank_request,
                            staff_required)
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
 from . import bank as bank_details
 from . import bp, services
-from .forms import (BankForm, IdentityForm, InviteMemberForm, JoinForm, RefuseBankRequestForm,
-                    ValidateBankRequestForm)
+from .forms import (BankForm, ConfirmMemberActionForm, IdentityForm, InviteMemberForm, JoinForm, RefuseBankRequestForm,
+                    RepresentativeForm, ValidateBankRequestForm)
 
 # Service error keys that are not the name of a form field.
 FIELD_OF = {"annual_budget_cents": "annual_budget", "region_code": "departement_code"}
@@ -193,7 +193,90 @@ def members():
             return redirect(url_for("associations.members"))
     people = services.members_of(association)
     return render_template("associations/members.html", form=form, association=association, members=people,
-                           pending=services.pending_invitations(association, people))
+                           pending=services.pending_invitations(association, people),
+                           history=services.member_history(association))
+
+
+def _member_of_own(member_id):
+    """A member of the user's own association (404 for anyone else: another association's
+    member, a member already removed)."""
+    association = _own_association()
+    member = db.session.get(User, member_id)
+    if (member is None or member.role != "applicant" or member.association_id != association.id
+            or not member.active):
+        abort(404)
+    return association, member
+
+
+@bp.route("/association/membres/<int:member_id>/retirer", methods=["GET", "POST"])
+@applicant_required
+def remove_member(member_id):
+    association, member = _member_of_own(member_id)
+    form = ConfirmMemberActionForm()
+    error, status = None, 200
+    if form.validate_on_submit():
+        himself = member.id == current_user.id
+        try:
+            services.remove_member(association, current_user, member)
+        except services.AssociationError as refusal:
+            error, status = str(refusal), 422
+        else:
+            if himself:  # (the session is already ended: User.end_sessions)
+                logout_user()
+                session.clear()
+                flash(f"Vous avez quitté l'association {association.name} : votre compte est fermé.", "info")
+                return redirect(url_for("main.index"))
+            flash(f"{member.full_name} n'est plus membre de l'association : son compte est fermé.", "success")
+            return redirect(url_for("associations.members"))
+    elif request.method == "POST":
+        status = 422
+    return render_template("associations/member_action.html", form=form, association=association, member=member,
+                           kind="remove", error=error, blocked=services.removal_refusal(association, member),
+                           representative=member.legal_representative), status
+
+
+@bp.route("/association/membres/invitations/<int:invitation_id>/annuler", methods=["GET", "POST"])
+@applicant_required
+def cancel_member_invitation(invitation_id):
+    association = _own_association()
+    invitation = next((p for p in services.pending_invitations(association, services.members_of(association))
+                       if p.id == invitation_id), None)
+    if invitation is None:
+        abort(404)
+    form = ConfirmMemberActionForm()
+    if form.validate_on_submit():
+        email = services.cancel_member_invitation(association, current_user, invitation.id)
+        flash(f"L'invitation de {email} est annulée : son lien ne fonctionne plus.", "success")
+        return redirect(url_for("associations.members"))
+    return render_template("associations/member_action.html", form=form, association=association,
+                           invitation=invitation, kind="cancel", error=None, blocked=None,
+                           days=current_app.config["TOKEN_MAX_AGE"]["member"] // 86400), \
+        422 if request.method == "POST" else 200
+
+
+@bp.route("/association/membres/representant", methods=["GET", "POST"])
+@applicant_required
+def representative():
+    association = _own_association()
+    people = services.members_of(association)
+    current = services.representative_of(association)
+    form = RepresentativeForm(members=people)
+    if request.method == "GET":
+        form.function.data = association.representative_function
+    if form.validate_on_submit():
+        member = next((m for m in people if str(m.id) == form.member.data), None)
+        try:
+            services.hand_over_representative(association, current_user, member, form.function.data)
+        except services.AssociationError as refusal:
+            _show_refusal(form, refusal, "member")
+        else:
+            told = (f"{member.full_name} et {current.full_name} en sont prévenus"
+                    if current is not None and current.id != member.id else f"{member.full_name} en est prévenu")
+            flash(f"{member.full_name} est désormais le représentant légal de l'association ({form.function.data.strip()}) ; "
+                  f"{told} par e-mail.", "success")
+            return redirect(url_for("associations.members"))
+    return render_template("associations/representative.html", form=form, association=association,
+                           current=current), 422 if form.errors else 200
 
 
 @bp.route("/association/rejoindre/<token>", methods=["GET", "POST"])

@@ -1,4 +1,5 @@
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from ..forms import AppForm
@@ -87,3 +88,16 @@ class InviteForm(EmailMixin, AppForm):
         if allow_admin:
             self.role.choices = self.role.choices + [("admin", "Administrateur")]
         self.region_code.choices = [("", "— Aucune —")] + region_choices()
+
+
+class TeamActionForm(AppForm):
+    """The confirmation of an action on a team account: `confirmation` is the fingerprint of what
+    the page announced (aap/auth/team.fingerprint)."""
+    confirmation = HiddenField()
+
+
+class RoleForm(TeamActionForm):
+    role = SelectField("Nouveau rôle", choices=[SelectChoice("reviewer", "Évaluateur"),
+                                                SelectChoice("staff", "Instructeur DJEPVA"),
+                                                SelectChoice("admin", "Administrateur")],
+                       validators=[DataRequired("Choisissez le nouveau rôle.")])

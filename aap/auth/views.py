@@ -1,13 +1,15 @@
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, login_manager
 from ..models import User
-from ..permissions import staff_required
-from . import bp, services
-from .forms import EmailOnlyForm, InvitationAcceptForm, InviteForm, LoginForm, NewPasswordForm, SignupForm
+from ..models.users import ROLE_LABELS
+from ..permissions import admin_required, staff_required
+from . import bp, services, team
+from .forms import (EmailOnlyForm, InvitationAcceptForm, InviteForm, LoginForm, NewPasswordForm, RoleForm, SignupForm,
+                    TeamActionForm)
 from .tokens import read_token
 
 
@@ -169,9 +171,100 @@ def invite():
             # The same answer when the address already has an account (its owner is told by e-mail).
             flash(f"Invitation envoyée à {services.normalise_email(form.email.data)}.", "success")
             return redirect(url_for("auth.invite"))
-    invited = db.session.scalars(
-        db.select(User).where(User.role != "applicant").order_by(User.created_at.desc()).limit(50)).all()
-    return render_template("auth/invite.html", form=form, invited=invited, error=error)
+    return render_template("auth/invite.html", form=form, accounts=team.team_accounts(), error=error,
+                           may_manage_invitation=team.may_manage_invitation)
+
+
+# --- managing the team's accounts (aap/auth/team.py): a confirmation page, then a POST -----------
+
+TEAM_ACTIONS = {
+    "deactivate": ("Désactiver le compte", "Désactiver le compte", team.deactivate),
+    "reactivate": ("Réactiver le compte", "Réactiver le compte", team.reactivate),
+    "role": ("Changer le rôle", "Changer le rôle", team.change_role),
+    "resend": ("Renvoyer l'invitation", "Renvoyer l'invitation", team.resend_invitation),
+    "cancel": ("Annuler l'invitation", "Annuler l'invitation", team.cancel_invitation),
+}
+
+
+def _team_action(user_id, action):
+    user = team.team_account(user_id)
+    if user is None:
+        abort(404)
+    if action in ("resend", "cancel"):
+        if not team.may_manage_invitation(current_user, user):
+            abort(404)
+        form = TeamActionForm()
+    elif action == "role":
+        form = RoleForm()
+    else:
+        form = TeamActionForm()
+    title, button, service = TEAM_ACTIONS[action]
+    error, status = None, 200
+    if form.validate_on_submit():
+        name, email = user.full_name, user.email  # (a cancelled invitation's account is deleted)
+        try:
+            if action == "role":
+                freed = service(user, current_user, form.role.data, form.confirmation.data)
+            else:
+                freed = service(user, current_user, form.confirmation.data)
+        except team.TeamError as refusal:
+            error, status = str(refusal), 409 if isinstance(refusal, team.StaleConfirmation) else 422
+        else:
+            flash(_done_message(action, name, email, freed, form), "success")
+            return redirect(url_for("auth.invite", _anchor="equipe"))
+    elif request.method == "POST":
+        status = 422
+    pending = team.pending_reviews(user)
+    form.confirmation.data = team.fingerprint(user, pending)
+    if action == "role" and request.method == "GET":
+        form.role.data = user.role
+    return render_template("auth/team_action.html", form=form, user=user, action=action, title=title, button=button,
+                           pending=pending, error=error, blocked=team.refusal(user, action, current_user),
+                           pending_invitation=team.is_pending(user),
+                           invite_days=current_app.config["TOKEN_MAX_AGE"]["invite"] // 86400), status
+
+
+def _done_message(action, name, email, freed, form):
+    freed_text = (f" {len(freed)} dossier{'s' if len(freed) > 1 else ''} sans son évaluation "
+                  f"{'sont' if len(freed) > 1 else 'est'} à réaffecter : {', '.join(freed)}." if freed else "")
+    return {
+        "deactivate": f"Le compte de {name} est désactivé : ses sessions sont fermées.{freed_text}",
+        "reactivate": f"Le compte de {name} est réactivé : {name} peut de nouveau se connecter.",
+        "role": (f"{name} a désormais le rôle « {ROLE_LABELS.get(getattr(form, 'role', None) and form.role.data, '')} » : "
+                 f"ses sessions sont fermées.{freed_text}"),
+        "resend": f"Une nouvelle invitation est envoyée à {email} ; le lien précédent ne fonctionne plus.",
+        "cancel": f"L'invitation de {name} ({email}) est annulée : son lien ne fonctionne plus.",
+    }[action]
+
+
+@bp.route("/equipe/comptes/<int:user_id>/desactiver", methods=["GET", "POST"])
+@admin_required
+def deactivate_user(user_id):
+    return _team_action(user_id, "deactivate")
+
+
+@bp.route("/equipe/comptes/<int:user_id>/reactiver", methods=["GET", "POST"])
+@admin_required
+def reactivate_user(user_id):
+    return _team_action(user_id, "reactivate")
+
+
+@bp.route("/equipe/comptes/<int:user_id>/role", methods=["GET", "POST"])
+@admin_required
+def change_role(user_id):
+    return _team_action(user_id, "role")
+
+
+@bp.route("/equipe/comptes/<int:user_id>/invitation/renvoyer", methods=["GET", "POST"])
+@staff_required
+def resend_invitation(user_id):
+    return _team_action(user_id, "resend")
+
+
+@bp.route("/equipe/comptes/<int:user_id>/invitation/annuler", methods=["GET", "POST"])
+@staff_required
+def cancel_invitation(user_id):
+    return _team_action(user_id, "cancel")
 
 
 @bp.route("/compte")

@@ -227,6 +227,8 @@ class CriterionForm(Form):
         Length(max=5_000, message="La description ne peut pas dépasser 5 000 caractères.")])
     weight = FrDecimalField("Poids", default=Decimal("1"))
     scale_max = FrIntegerField("Note maximale", default=5)
+    descriptors = TextAreaField("Signification des notes", filters=[_strip], render_kw={"rows": 6}, validators=[
+        Length(max=5_000, message="Le texte ne peut pas dépasser 5 000 caractères.")])
     remove = BooleanField("Supprimer ce critère")
 
     @property
@@ -257,6 +259,11 @@ class CriterionForm(Form):
             self.scale_max.errors.append(
                 f"La note maximale va de {services.SCALE_MIN} à {services.SCALE_MAX}.")
             ok = False
+        try:
+            self.parsed_descriptors = services.parse_descriptors(self.descriptors.data, scale)
+        except services.CallError as error:
+            self.descriptors.errors.append(str(error))
+            ok = False
         self._errors = None
         return ok
 
@@ -273,7 +280,8 @@ class CriteriaForm(AppForm):
                 continue
             items.append({"id": _id(sub.id.data),
                           "label": sub.label.data, "description": sub.description.data,
-                          "weight": sub.weight.data, "scale_max": sub.scale_max.data})
+                          "weight": sub.weight.data, "scale_max": sub.scale_max.data,
+                          "descriptors": sub.parsed_descriptors})
         return items
 
 
@@ -284,7 +292,8 @@ def criteria_form(call, formdata=None):
     for criterion in call.criteria:
         form.criteria.append_entry({"id": str(criterion.id), "label": criterion.label,
                                     "description": criterion.description, "weight": criterion.weight,
-                                    "scale_max": criterion.scale_max})
+                                    "scale_max": criterion.scale_max,
+                                    "descriptors": services.format_descriptors(criterion.descriptors)})
     form.criteria.append_entry({"weight": Decimal("1"), "scale_max": 5})
     return form
 
@@ -370,3 +379,44 @@ def documents_form(call, formdata=None):
 
 class ConfirmForm(AppForm):
     """Only the CSRF token: publish and close buttons."""
+
+
+class WordingForm(Form):
+    """One kind of decision mail: its subject and text (the rules: mail_templates.check_wording)."""
+    subject = StringField("Objet", validators=[Length(max=200, message="L'objet ne doit pas dépasser 200 caractères.")])
+    body = TextAreaField("Texte du courrier", render_kw={"rows": 18},
+                         validators=[Length(max=20_000, message="Le texte ne doit pas dépasser 20 000 caractères.")])
+    reset = BooleanField("Revenir au texte par défaut (l'objet et le texte ci-dessus sont alors ignorés)")
+
+    def validate_subject(self, field):
+        if self.reset.data:
+            return
+        from .mail_templates import check_wording
+        message = check_wording(field.data, "-").get("subject")
+        if message:
+            raise ValidationError(message)
+
+    def validate_body(self, field):
+        if self.reset.data:
+            return
+        from .mail_templates import check_wording
+        message = check_wording("-", field.data).get("body")
+        if message:
+            raise ValidationError(message)
+
+
+class MailTemplatesForm(AppForm):
+    """The call's four wordings (retenu, liste d'attente, non retenu, irrecevable)."""
+    selected = FormField(WordingForm, label="Projet retenu")
+    waitlisted = FormField(WordingForm, label="Liste d'attente")
+    rejected = FormField(WordingForm, label="Projet non retenu")
+    inadmissible = FormField(WordingForm, label="Dossier irrecevable")
+
+    def fill(self, wordings):
+        for kind, wording in wordings.items():
+            self[kind].subject.data, self[kind].body.data = wording.subject, wording.body
+
+    def values(self):
+        from .mail_templates import DEFAULTS
+        return {kind: DEFAULTS[kind] if self[kind].reset.data
+                else (self[kind].subject.data or "", self[kind].body.data or "") for kind in DEFAULTS}

@@ -84,17 +84,19 @@ def status_counts(calls):
     return counts
 
 
-def phase(call, counts=None, now=None):
+def phase(call, counts=None, now=None, as_published=False):
     """Where the call stands (CallPhase): draft; published but not yet open; open; closed (by
     staff or by its deadline); under review (files in review or reviewed); decided (decisions
     published and no file left in review). `counts` is {application status: number} of the
-    call's files, when the page already has it (else one query)."""
+    call's files, when the page already has it (else one query). `as_published`: a draft is
+    taken as published (the preview of its public page: what applicants will see)."""
     now = now or timeutil.now()
-    if call.status == CALL_DRAFT:
+    status = CALL_PUBLISHED if as_published and call.status == CALL_DRAFT else call.status
+    if status == CALL_DRAFT:
         return CallPhase.DRAFT
-    if call.status == CALL_PUBLISHED and now < call.opens_at:
+    if status == CALL_PUBLISHED and now < call.opens_at:
         return CallPhase.UPCOMING
-    if call.status == CALL_PUBLISHED and now <= call.closes_at:
+    if status == CALL_PUBLISHED and now <= call.closes_at:
         return CallPhase.OPEN
     if counts is None:
         counts = status_counts([call])[call.id]
@@ -313,10 +315,44 @@ def _check_weight(weight):
     return weight, None
 
 
+DESCRIPTOR_LINE = re.compile(r"\s*(\d{1,2})\s*[:=—–-]\s*(.*)")
+DESCRIPTOR_MAX = 500
+
+
+def parse_descriptors(text, scale_max):
+    """« 0 : Absent », one line per score, into {"0": "Absent"}: what each score of the criterion
+    means, shown to reviewers beside the score. Levels outside 0..scale_max, twice the same
+    level or a line without its level are refused (CallError, French)."""
+    descriptors = {}
+    for line in (text or "").splitlines():
+        if not line.strip():
+            continue
+        match = DESCRIPTOR_LINE.fullmatch(line)
+        if match is None or not match.group(2).strip():
+            raise CallError(f"Écrivez une note par ligne, suivie de sa signification, par exemple « 3 : Solide » "
+                            f"(ligne « {line.strip()[:60]} »).")
+        level, meaning = int(match.group(1)), match.group(2).strip()
+        if scale_max is not None and level > scale_max:
+            raise CallError(f"La note {level} dépasse la note maximale du critère ({scale_max}).")
+        if str(level) in descriptors:
+            raise CallError(f"La note {level} est décrite deux fois.")
+        if len(meaning) > DESCRIPTOR_MAX:
+            raise CallError(f"La signification de la note {level} ne peut pas dépasser {DESCRIPTOR_MAX} caractères.")
+        descriptors[str(level)] = meaning
+    return dict(sorted(descriptors.items(), key=lambda item: int(item[0])))
+
+
+def format_descriptors(descriptors):
+    """{"0": "Absent", ...} as the criteria editor shows it: « 0 : Absent », one line per score."""
+    return "\n".join(f"{level} : {text}" for level, text in
+                     sorted((descriptors or {}).items(), key=lambda item: int(item[0])))
+
+
 def set_criteria(call, items, actor):
     """Replace the call's criteria by `items`, in order.
 
-    Each item: {"id": existing id or None, "label", "description", "weight", "scale_max"}.
+    Each item: {"id": existing id or None, "label", "description", "weight", "scale_max",
+    "descriptors" (optional: {"level": meaning}, levels of the scale)}.
     Existing criteria missing from `items` are removed (with the scores of draft reviews).
     Refused (CriteriaLocked) once a review of the call has been submitted.
     """
@@ -338,10 +374,13 @@ def set_criteria(call, items, actor):
         scale = item.get("scale_max")
         if not isinstance(scale, int) or not SCALE_MIN <= scale <= SCALE_MAX:
             errors[f"{index}.scale_max"] = f"La note maximale va de {SCALE_MIN} à {SCALE_MAX}."
+        descriptors = {str(k): str(v).strip() for k, v in (item.get("descriptors") or {}).items()}
+        if isinstance(scale, int) and any(not k.isdigit() or int(k) > scale for k in descriptors):
+            errors[f"{index}.descriptors"] = "La signification d'une note hors de l'échelle ne peut pas être enregistrée."
         criterion_id = item.get("id")
         if criterion_id is not None and criterion_id not in existing:
             errors[f"{index}.id"] = "Ce critère n'appartient pas à cet appel à projets."
-        cleaned.append((criterion_id, label, (item.get("description") or "").strip(), weight, scale))
+        cleaned.append((criterion_id, label, (item.get("description") or "").strip(), weight, scale, descriptors))
     if errors:
         raise CallError("Les critères n'ont pas été enregistrés : corrigez les erreurs signalées.", errors)
 
@@ -351,17 +390,19 @@ def set_criteria(call, items, actor):
         removed_ids = [c.id for c in removed]
         db.session.execute(db.delete(Score).where(Score.criterion_id.in_(removed_ids)))
     criteria = []
-    for position, (criterion_id, label, description, weight, scale) in enumerate(cleaned):
+    for position, (criterion_id, label, description, weight, scale, descriptors) in enumerate(cleaned):
         criterion = existing[criterion_id] if criterion_id is not None else Criterion()
         criterion.position = position
         criterion.label = label
         criterion.description = description
         criterion.weight = weight
         criterion.scale_max = scale
+        criterion.descriptors = descriptors
         criteria.append(criterion)
     call.criteria = criteria  # delete-orphan removes the others
     record("call_criteria_updated", actor, call_id=call.id,
-           criteria=[{"label": c.label, "weight": str(c.weight), "scale_max": c.scale_max} for c in criteria],
+           criteria=[{"label": c.label, "weight": str(c.weight), "scale_max": c.scale_max,
+                      "descriptors": c.descriptors} for c in criteria],
            removed=[c.label for c in removed])
     db.session.commit()
     return criteria

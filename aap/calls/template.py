@@ -9,6 +9,14 @@ DEFAULT_CRITERIA = [
                        "du mentorat et résultats obtenus.",
         "weight": Decimal("1"),
         "scale_max": 5,
+        "descriptors": {
+            "0": "Absente : ni gouvernance active, ni comptes, ni équipe identifiée.",
+            "1": "Très fragile : structure naissante, sans comptes approuvés ni expérience du mentorat.",
+            "2": "Fragile : fonctionnement réel mais dépendant d'une personne ou d'un financeur unique.",
+            "3": "Solide : gouvernance et comptes en ordre, équipe en place, premiers résultats mesurés.",
+            "4": "Très solide : financements diversifiés, équipe stable, plusieurs années de résultats.",
+            "5": "Exemplaire : structure reconnue, résultats évalués, capable de porter le projet à grande échelle.",
+        },
     },
     {
         "label": "Capacité à toucher les jeunes les plus éloignés",
@@ -17,6 +25,14 @@ DEFAULT_CRITERIA = [
                        "de handicap ou en décrochage scolaire.",
         "weight": Decimal("1"),
         "scale_max": 5,
+        "descriptors": {
+            "0": "Absente : aucun jeune des publics prioritaires visé ni compté.",
+            "1": "Marginale : publics prioritaires cités sans action ni chiffre.",
+            "2": "Limitée : une part faible de jeunes de QPV, ZRR, ASE, en situation de handicap ou décrocheurs.",
+            "3": "Solide : une part importante de jeunes éloignés, avec un repérage et des partenaires identifiés.",
+            "4": "Forte : la majorité des jeunes vient des publics prioritaires, avec un accompagnement adapté.",
+            "5": "Exemplaire : le projet est construit pour les jeunes les plus éloignés et le démontre chiffres à l'appui.",
+        },
     },
     {
         "label": "Diversité territoriale",
@@ -24,6 +40,14 @@ DEFAULT_CRITERIA = [
                        "ultramarins.",
         "weight": Decimal("1"),
         "scale_max": 5,
+        "descriptors": {
+            "0": "Absente : aucun territoire précisé.",
+            "1": "Très limitée : une seule commune ou un seul quartier.",
+            "2": "Limitée : un département, sans territoire rural ni ultramarin.",
+            "3": "Solide : plusieurs départements, dont des territoires ruraux ou ultramarins.",
+            "4": "Large : plusieurs régions, avec des territoires ruraux et ultramarins.",
+            "5": "Exemplaire : couverture nationale équilibrée, territoires ruraux et ultramarins compris.",
+        },
     },
 ]
 
@@ -48,7 +72,8 @@ def apply_template(call):
     """Give a new call the default criteria and required documents."""
     from ..models import Criterion, RequiredDocument
 
-    call.criteria = [Criterion(position=i, **c) for i, c in enumerate(DEFAULT_CRITERIA)]
+    call.criteria = [Criterion(position=i, **dict(c, descriptors=dict(c["descriptors"])))
+                     for i, c in enumerate(DEFAULT_CRITERIA)]
     call.documents = [RequiredDocument(position=i, code=code, label=label, mandatory=mandatory,
                                        reserved=code in RESERVED_CODES)
                       for i, (code, label, mandatory) in enumerate(DEFAULT_DOCUMENTS)]

@@ -8,11 +8,11 @@ from .. import timeutil
 from ..extensions import db
 from ..models import Application, Call
 from ..models.applications import STATUS_BADGES, STATUS_LABELS, Status
-from ..models.calls import CALL_DRAFT
+from ..models.calls import CALL_DRAFT, CallPhase
 from ..navigation import call_tabs
 from ..permissions import staff_required
-from . import bp, services
-from .forms import CallForm, ConfirmForm, criteria_form, documents_form
+from . import bp, mail_templates as templates_module, services
+from .forms import CallForm, ConfirmForm, MailTemplatesForm, criteria_form, documents_form
 
 
 @bp.context_processor
@@ -134,6 +134,27 @@ def documents(call_id):
                            format_labels=services.FORMAT_LABELS)
 
 
+@bp.route("/instruction/appels/<int:call_id>/courriers", methods=["GET", "POST"])
+@staff_required
+def mail_templates(call_id):
+    """The wording of the call's decision mails, with the placeholders they may use."""
+    call = db.get_or_404(Call, call_id)
+    wordings = templates_module.wordings(call)
+    form = MailTemplatesForm()
+    if request.method == "GET":
+        form.fill(wordings)
+    if form.validate_on_submit():
+        try:
+            changed = templates_module.save_wordings(call, current_user, form.values())
+        except templates_module.TemplateError as error:
+            flash(str(error), "error")
+        else:
+            flash("Les modèles de courriers sont enregistrés." if changed else "Aucun modèle n'a changé.", "success")
+            return redirect(url_for("calls.mail_templates", call_id=call.id))
+    return render_template("calls/mail_templates.html", call=call, form=form, wordings=wordings,
+                           placeholders=templates_module.PLACEHOLDERS, kinds=templates_module.KINDS)
+
+
 @bp.route("/instruction/appels/<int:call_id>/publier", methods=["POST"])
 @staff_required
 def publish(call_id):
@@ -186,10 +207,12 @@ def public_detail(slug):
         if existing is None:
             from ..applications.reuse import source_for
             reuse_source = source_for(current_user.association_id, call)
+    # A draft previewed by staff reads as it will once published (its phase by its dates).
+    phase = services.phase(call, now=now, as_published=preview)
+    open_now = phase == CallPhase.OPEN
     return render_template("calls/public_detail.html", call=call, preview=preview, now=now,
-                           open_now=services.is_open(call, now), existing=existing,
-                           phase=services.phase(call, now=now), reuse_source=reuse_source,
-                           closes_soon=services.is_open(call, now) and call.closes_at - now < timedelta(days=7))
+                           open_now=open_now, existing=existing, phase=phase, reuse_source=reuse_source,
+                           closes_soon=open_now and call.closes_at - now < timedelta(days=7))
 
 
 DEFAULT_DESCRIPTION = """\

@@ -332,9 +332,12 @@ def build_demo(seed=2025):
         db.session.execute(insert(model), rows)
     review_ids = {(a, r): i for i, a, r in db.session.execute(
         db.select(Review.id, Review.application_id, Review.reviewer_id))}
+    # Each review is scored on the criteria of its own call (the 2025 call's or the top-up call's).
+    call_of = dict(db.session.execute(db.select(Application.id, Application.call_id)).all())
+    criteria_of = {c.id: c.criteria for c in db.session.scalars(db.select(Call))}
     score_rows = []
     for key, values in sorted(scores.items()):
-        for i, (criterion, value) in enumerate(zip(criteria, values)):
+        for i, (criterion, value) in enumerate(zip(criteria_of[call_of[key[0]]], values)):
             level = "low" if value <= 1 else "high" if value >= criterion.scale_max - 1 else "mid"
             score_rows.append(dict(review_id=review_ids[key], criterion_id=criterion.id, value=value,
                                    comment=COMMENTS[i][level]))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..models import Application, Call, Criterion, Decision, Review, Score
 from ..models.review import FAVORABLE, RESERVED, REVIEW_SUBMITTED, UNFAVORABLE
+from ..models.applications import SELECTED
 from ..models.selection import OUTCOME_SELECTED
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
 from ..timeutil import to_paris
@@ -79,8 +80,11 @@ def scores_by_application(application_ids):
 # --- Winners ------------------------------------------------------------------------------
 
 def winners_condition(call_id):
-    return and_(Application.call_id == call_id, Decision.outcome == OUTCOME_SELECTED,
-                Decision.published_at.is_not(None))
+    """A winner: a published « selected » decision (its current version: a file promoted from the
+    waiting list is one) on a file still « Retenu » (a winner who renounced, or whose grant was
+    withdrawn, is « Retiré »: no convention, no export as a winner)."""
+    return and_(Application.call_id == call_id, Application.status == SELECTED,
+                Decision.outcome == OUTCOME_SELECTED, Decision.published_at.is_not(None))
 
 
 def winners(call_id):
@@ -98,7 +102,7 @@ def winners(call_id):
 
 def is_winner(application):
     decision = application.decision
-    return (decision is not None and decision.outcome == OUTCOME_SELECTED
+    return (application.status == SELECTED and decision is not None and decision.outcome == OUTCOME_SELECTED
             and decision.published_at is not None)
 
 

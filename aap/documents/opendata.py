@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Application, Association, Decision
-from ..models.applications import DRAFT, INADMISSIBLE
+from ..models.applications import DRAFT, INADMISSIBLE, WITHDRAWN
 from ..models.selection import OUTCOME_LABELS, OUTCOME_REJECTED, OUTCOME_SELECTED, OUTCOME_WAITLISTED
 from ..textrules import csv_text
 from ..timeutil import now, to_paris
@@ -99,8 +99,10 @@ MIN_GROUP = 3
 WINNERS = OUTCOME_LABELS[OUTCOME_SELECTED]
 INADMISSIBLE_LABEL = "Irrecevable"
 UNDECIDED_LABEL = "Sans décision publiée"
+# A winner who renounced its grant, or whose grant was withdrawn (selection.amendments): no grant.
+WITHDRAWN_LABEL = "Subvention abandonnée après la décision"
 OUTCOME_ORDER = [WINNERS, OUTCOME_LABELS[OUTCOME_WAITLISTED], OUTCOME_LABELS[OUTCOME_REJECTED],
-                 INADMISSIBLE_LABEL, UNDECIDED_LABEL]
+                 WITHDRAWN_LABEL, INADMISSIBLE_LABEL, UNDECIDED_LABEL]
 OTHER_REGIONS_CODE = "autres"
 OTHER_REGIONS = f"Autres régions (moins de {MIN_GROUP} dossiers : secret statistique)"
 UNKNOWN_REGION_CODE = "nr"
@@ -122,6 +124,8 @@ def _euros(cents):
 
 def _outcome(row):
     """The published outcome of a file, in words; « sans décision publiée » while unpublished."""
+    if row.published_at is not None and row.status == WITHDRAWN:
+        return WITHDRAWN_LABEL
     if row.published_at is not None and row.outcome in OUTCOME_LABELS:
         return OUTCOME_LABELS[row.outcome]
     if row.status == INADMISSIBLE:

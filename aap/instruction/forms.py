@@ -1,5 +1,5 @@
 """Forms of the instruction: list filters, admissibility, requests for pieces, messages."""
-from wtforms import DateField, MultipleFileField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, MultipleFileField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -51,9 +51,48 @@ class FilterForm(AppForm):
 
 
 class InadmissibleForm(AppForm):
+    """Two steps: the reason, then its confirmation (`inadmissible_confirmed`, set by the page that
+    shows what will happen)."""
     inadmissible_reason = TextAreaField("Motif d'irrecevabilité", validators=[
         DataRequired("Indiquez le motif d'irrecevabilité : il est transmis à l'association."),
         Length(max=REASON_MAX_LENGTH, message=f"Le motif ne doit pas dépasser {REASON_MAX_LENGTH} caractères.")])
+    inadmissible_confirmed = HiddenField()
+
+    @property
+    def confirmed(self):
+        return self.inadmissible_confirmed.data == "1"
+
+
+class AdmissibleForm(AppForm):
+    """The staff's confirmation of the admissibility checklist: a reason for each failing
+    condition (`failing`: the conditions of aap/instruction/admissibility.py not met), internal."""
+    _limit = [Length(max=REASON_MAX_LENGTH, message=f"Le motif ne doit pas dépasser {REASON_MAX_LENGTH} caractères.")]
+    override_pieces = TextAreaField(validators=_limit)
+    override_identity = TextAreaField(validators=_limit)
+    override_legal_form = TextAreaField(validators=_limit)
+    override_amount = TextAreaField(validators=_limit)
+    override_on_time = TextAreaField(validators=_limit)
+
+    def __init__(self, *args, failing=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.failing = list(failing)
+        for condition in self.failing:
+            field = self["override_" + condition.code]
+            field.label.text = f"Motif pour passer outre : {condition.label}"
+            field.flags.required = True
+
+    def validate(self, extra_validators=None):
+        ok = super().validate(extra_validators)
+        for condition in self.failing:
+            field = self["override_" + condition.code]
+            if not (field.data or "").strip() and not field.errors:
+                field.errors = list(field.errors) + ["Indiquez pourquoi vous passez outre à cette condition."]
+                self._errors = None
+                ok = False
+        return ok
+
+    def overrides(self):
+        return {condition.code: self["override_" + condition.code].data for condition in self.failing}
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -14,10 +14,11 @@ from .. import events, timeutil
 from ..applications import files
 from ..database import lock, writing
 from ..extensions import db
-from ..mail import queue_mail
+from ..mail import queue_mail, queue_text
 from ..models import Application, Message, MessageAttachment, PieceRequest, RequiredDocument, User
 from ..models.applications import ADMISSIBLE, INADMISSIBLE, INCOMPLETE, SUBMITTED
 from ..models.users import ADMIN, APPLICANT, STAFF
+from . import admissibility
 
 # The sections of the application form that staff may reopen (codes shared with aap/applications).
 SECTIONS = {
@@ -128,12 +129,29 @@ def item_labels(items, call=None, documents=None):
 
 # --- admissibility -------------------------------------------------------------------------
 
-def mark_admissible(application, actor):
+def mark_admissible(application, actor, overrides=None):
+    """Declare a deposited file admissible. The admissibility checklist is computed again here
+    (aap/instruction/admissibility.py): each failing condition needs a reason in `overrides`
+    ({condition code: reason}) or nothing changes. The reasons are internal: recorded in the
+    file's journal for staff (the event's reason), never shown to the association (its history
+    shows this event without its reason) nor sent to it."""
     application = lock(application)
     if application.status != SUBMITTED:
         raise InstructionError(
             f"Ce dossier est « {application.status_label} » : seul un dossier déposé peut être déclaré recevable.")
-    events.change_state(application, ADMISSIBLE, actor, reason="", action="admissibility")
+    overrides = {code: (text or "").strip() for code, text in (overrides or {}).items()}
+    conditions = admissibility.for_application(application)
+    unjustified = [c.label for c in admissibility.failing(conditions) if not overrides.get(c.code)]
+    if unjustified:
+        raise InstructionError(
+            "Le dossier ne remplit pas toutes les conditions de recevabilité : pour passer outre, indiquez "
+            "un motif pour chacune (" + " ; ".join(unjustified) + ").")
+    if any(len(overrides.get(c.code, "")) > REASON_MAX_LENGTH for c in conditions):
+        raise InstructionError(f"Un motif ne doit pas dépasser {REASON_MAX_LENGTH} caractères.")
+    reason = "\n".join(f"Condition non remplie, passée outre — {c.label} ({c.detail}) : {overrides[c.code]}"
+                       for c in conditions if not c.ok)
+    events.change_state(application, ADMISSIBLE, actor, reason=reason, action="admissibility",
+                        checklist={c.code: "ok" if c.ok else "override" for c in conditions})
     _mail_members(application, _subject(application, "Votre dossier est recevable"),
                   "instruction_admissible")
     db.session.commit()
@@ -152,10 +170,20 @@ def mark_inadmissible(application, actor, reason):
             f"Ce dossier est « {application.status_label} » : seul un dossier déposé ou à compléter "
             "peut être déclaré irrecevable.")
     events.change_state(application, INADMISSIBLE, actor, reason=reason, action="admissibility")
-    _mail_members(application, _subject(application, "Votre dossier n'est pas recevable"),
-                  "instruction_inadmissible", reason=reason)
+    _mail_inadmissible(application, reason)
     db.session.commit()
     return application
+
+
+def _mail_inadmissible(application, reason):
+    """The inadmissibility mail, in the call's wording (calls.mail_templates), with its reason."""
+    from ..calls import mail_templates
+    wording = mail_templates.wordings(application.call)[mail_templates.INADMISSIBLE]
+    values = mail_templates.values_for(application.call, application, application.association,
+                                       application_link(application), reason=reason)
+    subject, body = mail_templates.compose(wording, values)
+    for member in members_of(application.association_id):
+        queue_text(member.email, subject, body, kind="instruction_inadmissible")
 
 
 # --- requests for missing pieces -------------------------------------------------------------

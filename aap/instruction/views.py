@@ -11,7 +11,8 @@ from ..permissions import get_application_or_404, staff_required
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
 from ..web import page_number
 from . import bp, queries, services
-from .forms import (ORDERS, SORTS, CancelRequestForm, ExtendRequestForm, FilterForm, InadmissibleForm, MessageForm,
+from . import admissibility
+from .forms import (ORDERS, SORTS, AdmissibleForm, CancelRequestForm, ExtendRequestForm, FilterForm, InadmissibleForm, MessageForm,
                     PieceRequestForm, WidenRequestForm)
 
 
@@ -55,15 +56,25 @@ def applications(call_id):
 @bp.route("/instruction/dossiers/<int:application_id>/recevable", methods=["POST"])
 @staff_required
 def admissible(application_id):
-    application = get_application_or_404(application_id)  # CSRF is checked by CSRFProtect
-    try:
-        services.mark_admissible(application, current_user)
-    except services.InstructionError as refusal:
-        flash(str(refusal), "error")
-    else:
-        flash(f"Le dossier {application.reference} est déclaré recevable ; l'association en est informée.",
-              "success")
-    return _back(application)
+    """The checklist confirmed, each failing condition overridden with a reason; an invalid form
+    is shown back on a page of its own with the checklist."""
+    application = get_application_or_404(application_id)
+    conditions = admissibility.for_application(application)
+    form = AdmissibleForm(failing=admissibility.failing(conditions))
+    if form.validate_on_submit():
+        try:
+            services.mark_admissible(application, current_user, form.overrides())
+        except services.InstructionError as refusal:
+            flash(str(refusal), "error")
+        else:
+            overridden = len(form.failing)
+            flash(f"Le dossier {application.reference} est déclaré recevable ; l'association en est informée."
+                  + (f" {overridden} condition{'s' if overridden > 1 else ''} passée{'s' if overridden > 1 else ''} "
+                     "outre : le motif figure dans l'historique du dossier (interne)." if overridden else ""),
+                  "success")
+        return _back(application)
+    return render_template("instruction/admissible.html", application=application, form=form,
+                           conditions=conditions)
 
 
 @bp.route("/instruction/dossiers/<int:application_id>/irrecevable", methods=["POST"])
@@ -71,7 +82,7 @@ def admissible(application_id):
 def inadmissible(application_id):
     application = get_application_or_404(application_id)
     form = InadmissibleForm()
-    if form.validate_on_submit():
+    if form.validate_on_submit() and form.confirmed:
         try:
             services.mark_inadmissible(application, current_user, form.inadmissible_reason.data)
         except services.InstructionError as refusal:
@@ -80,7 +91,10 @@ def inadmissible(application_id):
             flash(f"Le dossier {application.reference} est déclaré irrecevable ; le motif a été envoyé à "
                   "l'association.", "success")
         return _back(application)
-    return render_template("instruction/inadmissible.html", application=application, form=form)
+    # The first step (a valid reason, not confirmed yet) shows what will happen; an invalid one, the form again.
+    return render_template("instruction/inadmissible.html", application=application, form=form,
+                           confirming=not form.errors and request.method == "POST",
+                           recipients=services.members_of(application.association_id))
 
 
 @bp.route("/instruction/dossiers/<int:application_id>/demande-pieces", methods=["GET", "POST"])
@@ -218,8 +232,12 @@ def piece_item_labels(items, call):
 @bp.app_template_global()
 def instruction_forms(application):
     """Blank forms of the staff panel and the message thread (not bound to the request)."""
+    conditions = admissibility.for_application(application)
+    failing = admissibility.failing(conditions)
     forms = {
-        Status.INADMISSIBLE: InadmissibleForm(formdata=None),
+        Status.INADMISSIBLE: InadmissibleForm(formdata=None, inadmissible_reason=_suggested_reason(failing)),
+        Status.ADMISSIBLE: AdmissibleForm(formdata=None, failing=failing),
+        "conditions": conditions,
         "pieces": PieceRequestForm(formdata=None, choices=services.item_choices(application.call)),
         "open_request": None,
     }
@@ -230,6 +248,13 @@ def instruction_forms(application):
                      widen=WidenRequestForm(formdata=None, choices=_widen_choices(application, request_)),
                      cancel=CancelRequestForm(formdata=None))
     return forms
+
+
+def _suggested_reason(failing):
+    """The inadmissibility reason offered to staff: the conditions not met, as the association will read them."""
+    if not failing:
+        return ""
+    return "Conditions de recevabilité non remplies :\n" + "\n".join(f"- {c.label} : non remplie ({c.detail[:1].lower() + c.detail[1:]})." for c in failing)
 
 
 @bp.app_template_global()

@@ -35,6 +35,11 @@ ACTION_LABELS = {
     "password_reset": "Mot de passe réinitialisé",
     "invitation_accepted": "Invitation acceptée",
     "user_invited": "Personne invitée dans l'équipe",
+    "invitation_resent": "Invitation dans l'équipe renvoyée (nouveau lien)",
+    "invitation_cancelled": "Invitation dans l'équipe annulée",
+    "user_deactivated": "Compte désactivé (sessions fermées)",
+    "user_reactivated": "Compte réactivé",
+    "user_role_changed": "Rôle changé (sessions fermées)",
     # associations
     "association_updated": "Identité de l'association modifiée",
     "bank_details_changed": "Coordonnées bancaires modifiées",
@@ -45,6 +50,9 @@ ACTION_LABELS = {
     "bank_rib_downloaded": "RIB d'une demande de coordonnées bancaires téléchargé",
     "member_invited": "Membre de l'association invité",
     "member_joined": "Membre ayant rejoint l'association",
+    "member_removed": "Membre retiré de l'association",
+    "member_invitation_cancelled": "Invitation d'un membre de l'association annulée",
+    "representative_changed": "Représentant légal de l'association transmis",
     # calls
     "call_created": "Appel à projets créé",
     "call_updated": "Appel à projets modifié",
@@ -90,6 +98,16 @@ ACTION_LABELS = {
     "decision_drafted": "Décision enregistrée en brouillon",
     "decision_draft_removed": "Brouillon de décision supprimé",
     "decision_published": "Décision publiée",
+    "decision_promoted": "Dossier retenu sur la liste d'attente",
+    "waitlist_closed": "Liste d'attente close : non retenu",
+    "decision_amended": "Décision modifiée",
+    "grant_renounced": "Renoncement de l'association à la subvention",
+    "grant_withdrawn": "Subvention retirée",
+    "decision_mail_edited": "Courrier de décision modifié",
+    "decision_mail_held": "Courrier de décision mis de côté",
+    "decision_mail_released": "Courrier de décision remis dans l'envoi",
+    "decision_mail_sent": "Courrier de décision envoyé",
+    "mail_templates_changed": "Modèles de courriers de l'appel modifiés",
     "conventions_bulk_started": "Génération des conventions lancée",
     "convention_downloaded": "Convention téléchargée",
     "convention_reissued": "Convention réémise avec les coordonnées bancaires actuelles",
@@ -115,8 +133,10 @@ DETAIL_LABELS = {
     "old_holder": "Ancien titulaire", "new_holder": "Nouveau titulaire", "removed": "Retirés",
     "job_id": "Travail", "version": "Version", "due_at": "Date limite", "output": "Fichier écrit",
     "via": "Saisie", "number": "Convention",
+    "user_id": "Compte", "member_id": "Membre", "previous_id": "Représentant précédent", "person": "Personne",
+    "old_role": "Ancien rôle", "freed": "Dossiers libérés pour réaffectation",
 }
-USER_KEYS = ("reviewer_id", "reviewer_ids", "invited_user_id")
+USER_KEYS = ("reviewer_id", "reviewer_ids", "invited_user_id", "user_id", "member_id", "previous_id")
 
 
 def _sort_key(label):
@@ -265,7 +285,7 @@ def _value(key, value, people):
         return EXPORT_FORMATS.get(value, str(value))
     if key == "outcome":
         return OUTCOME_LABELS.get(value, str(value))
-    if key == "role":
+    if key in ("role", "old_role"):
         return ROLE_LABELS.get(value, str(value))
     if key == "recommendation":
         return RECOMMENDATIONS.get(value, str(value or "—"))

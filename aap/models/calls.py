@@ -1,5 +1,5 @@
 """Calls for projects, their criteria and required documents."""
-from sqlalchemy import BigInteger, ForeignKey, Numeric, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, BigInteger, ForeignKey, Numeric, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import EnumString, LabelledEnum, Model, UTCDateTime, utcnow
@@ -83,6 +83,9 @@ class Criterion(Model):
     description: Mapped[str] = mapped_column(Text, default="")
     weight = mapped_column(Numeric(6, 2), nullable=False, default=1)
     scale_max: Mapped[int] = mapped_column(default=5)
+    # What each score means, written by staff and shown to reviewers beside each score:
+    # {"0": "Absent", "3": "Solide", "5": "Exemplaire"} (levels of the scale as strings; any may be missing).
+    descriptors: Mapped[dict] = mapped_column(JSON, default=dict)
 
     call = relationship("Call", back_populates="criteria")
 
@@ -109,3 +112,19 @@ class RequiredDocument(Model):
     @property
     def visibility_label(self):
         return VISIBILITY_LABELS[self.reserved]
+
+
+class CallMailTemplate(Model):
+    """The wording of one kind of decision mail for one call, as staff edited it (plain text with
+    {placeholders}: aap.calls.mail_templates). A kind without a row uses the default wording."""
+
+    __tablename__ = "call_mail_templates"
+    __table_args__ = (UniqueConstraint("call_id", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # selected, waitlisted, rejected, inadmissible
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    updated_at = mapped_column(UTCDateTime, default=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -9,16 +9,29 @@ OUTCOME_LABELS = {OUTCOME_SELECTED: "Retenu", OUTCOME_WAITLISTED: "Liste d'atten
                   OUTCOME_REJECTED: "Non retenu"}
 
 
+# Why a published decision was replaced by a new version (Decision.change; None: the original).
+CHANGE_PROMOTED, CHANGE_AMENDED, CHANGE_CLOSED = "promoted", "amended", "waitlist_closed"
+CHANGE_LABELS = {CHANGE_PROMOTED: "Retenu après la liste d'attente", CHANGE_AMENDED: "Décision modifiée",
+                 CHANGE_CLOSED: "Liste d'attente close"}
+
+
 class DecisionState(LabelledEnum):
-    """A decision is a draft (staff may change or remove it) until published, then final.
-    Stored as Decision.published_at (None: a draft); transitions in aap/transitions.py."""
+    """A decision is a draft (staff may change or remove it) until published; a published
+    decision may then be replaced by a new version (a file promoted from the waiting list, the
+    waiting list closed, a winner's grant amended): it is then « amended », its earlier versions
+    kept in DecisionVersion. Stored as Decision.published_at (None: a draft) and
+    Decision.version (above 1: amended); transitions in aap/transitions.py."""
 
     DRAFT = "draft", "Brouillon", "new"
     PUBLISHED = "published", "Publiée", "success"
+    AMENDED = "amended", "Modifiée", "info"
 
 
 class Decision(Model):
-    """The committee's decision on one file: a draft until published."""
+    """The committee's decision on one file, in its current version: a draft until published.
+    A published decision replaced later (promotion, closing of the waiting list, amendment) keeps
+    this row as its current version (`application.decision`); each earlier version is a
+    DecisionVersion row, written by `supersede` (events.change_state to AMENDED)."""
 
     __tablename__ = "decisions"
 
@@ -32,16 +45,101 @@ class Decision(Model):
     decided_at = mapped_column(UTCDateTime, default=utcnow)
     published_at = mapped_column(UTCDateTime)
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    version: Mapped[int] = mapped_column(default=1, server_default="1")
+    change: Mapped[str | None] = mapped_column(String(20))  # CHANGE_LABELS (None: the original)
 
     application = relationship("Application", back_populates="decision")
+    versions = relationship("DecisionVersion", back_populates="decision", order_by="DecisionVersion.version",
+                            cascade="all, delete-orphan", passive_deletes=True)
 
     @property
     def state(self):
-        return DecisionState.DRAFT if self.published_at is None else DecisionState.PUBLISHED
+        if self.published_at is None:
+            return DecisionState.DRAFT
+        return DecisionState.AMENDED if (self.version or 1) > 1 else DecisionState.PUBLISHED
+
+    @property
+    def change_label(self):
+        return CHANGE_LABELS.get(self.change, "")
+
+    def supersede(self, actor=None, at=None):
+        """Keep the current version in the history (a DecisionVersion) and number the next one;
+        the caller then writes the new version's outcome, amounts and reason on this row."""
+        at = at or utcnow()
+        self.versions.append(DecisionVersion(
+            version=self.version or 1, change=self.change, outcome=self.outcome, amount_cents=self.amount_cents,
+            amount_per_year=list(self.amount_per_year or []), reason=self.reason or "",
+            decided_by_id=self.decided_by_id, decided_at=self.decided_at, published_at=self.published_at,
+            published_by_id=self.published_by_id, superseded_at=at,
+            superseded_by_id=getattr(actor, "id", None)))
+        self.version = (self.version or 1) + 1
 
     @property
     def outcome_label(self):
         return OUTCOME_LABELS[self.outcome]
+
+
+class DecisionMail(Model):
+    """The mail of a published decision: a draft that staff read, edit (subject and body, plain
+    text) or hold back, until they send it (selection.mails.send_mails). Sending queues one outbox
+    message per member of the association: the outbox (aap/mail.py) stays the only sender.
+    `held` and `sent_at` are flags of the draft, not states of a state machine: a held mail is
+    simply left out of the next sending, and a sent mail is never changed again."""
+
+    __tablename__ = "decision_mails"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), index=True)
+    outcome: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(255))
+    body: Mapped[str] = mapped_column(Text)
+    held: Mapped[bool] = mapped_column(default=False)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    edited_at = mapped_column(UTCDateTime)
+    edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    sent_at = mapped_column(UTCDateTime)
+    sent_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recipients: Mapped[list] = mapped_column(JSON, default=list)  # the addresses it was sent to
+
+    application = relationship("Application")
+
+    @property
+    def outcome_label(self):
+        return OUTCOME_LABELS[self.outcome]
+
+
+class DecisionVersion(Model):
+    """An earlier version of a published decision, as it stood until `superseded_at`."""
+
+    __tablename__ = "decision_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    decision_id: Mapped[int] = mapped_column(ForeignKey("decisions.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int]
+    change: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20))
+    amount_cents: Mapped[int | None] = mapped_column(BigInteger)
+    amount_per_year: Mapped[list] = mapped_column(JSON, default=list)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at = mapped_column(UTCDateTime)
+    published_at = mapped_column(UTCDateTime)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    superseded_at = mapped_column(UTCDateTime, nullable=False)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    decision = relationship("Decision", back_populates="versions")
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+    superseded_by = relationship("User", foreign_keys=[superseded_by_id])
+
+    @property
+    def outcome_label(self):
+        return OUTCOME_LABELS[self.outcome]
+
+    @property
+    def change_label(self):
+        return CHANGE_LABELS.get(self.change, "")
 
 
 class Convention(Model):

@@ -1,7 +1,7 @@
 """Accounts, roles and login attempts."""
 from flask import current_app, has_app_context
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, Index, String, event, inspect
+from sqlalchemy import ForeignKey, Index, String, event, false, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.orm.base import NO_VALUE
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -49,6 +49,9 @@ class User(UserMixin, Model):
     invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at = mapped_column(UTCDateTime, default=utcnow)
     last_login_at = mapped_column(UTCDateTime)
+    # A member of an association marked as its legal representative (at most one per association:
+    # handed over on the members page, which copies the name into the association's identity).
+    legal_representative: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     association = relationship("Association", back_populates="members")
 

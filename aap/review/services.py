@@ -5,6 +5,7 @@ events and queues its e-mails in the same transaction, then commits. No HTTP her
 """
 import re
 from collections import defaultdict
+from datetime import timedelta
 
 from flask import url_for
 from sqlalchemy import func
@@ -131,11 +132,37 @@ def declare_conflict(reviewer, association, reason="", application=None):
         record("conflict_declared", actor=reviewer, application=target, reason=conflict.reason,
                reviewer_id=reviewer.id, assignment_removed=True, review_withdrawn=withdrawn)
         refresh_state(target, reviewer)
+    if affected:
+        db.session.flush()
+        _alert_staff_of_conflict(reviewer, conflict, [a.application for a in affected])
     if not affected:
         record("conflict_declared", actor=reviewer, association_id=association.id, reason=conflict.reason,
                reviewer_id=reviewer.id, application_id_declared=application.id if application else None)
     db.session.commit()
     return conflict
+
+
+def _alert_staff_of_conflict(reviewer, conflict, applications):
+    """Mail the staff: these files lost their reviewer through a conflict; for each, the least
+    loaded reviewer who may take it (the one the progress page offers to assign)."""
+    from ..associations.bank import staff_recipients
+    from .queries import conflict_alerts
+
+    files = []
+    for call in {a.call for a in applications}:
+        alerts = {alert.application.id: alert for alert in conflict_alerts(call)}
+        for application in applications:
+            if application.call_id == call.id:
+                alert = alerts.get(application.id)
+                files.append((application, alert.missing if alert else 0, alert.suggestion if alert else None,
+                              url_for("review.progress", call_id=call.id, _external=True)))
+    files.sort(key=lambda item: item[0].reference or "")
+    subject = (f"Lien d'intérêts déclaré : le dossier {applications[0].reference} a perdu un évaluateur"
+               if len(applications) == 1 else
+               f"Lien d'intérêts déclaré : {len(applications)} dossiers ont perdu un évaluateur")
+    for person in staff_recipients():
+        queue_mail(person.email, subject, "review_conflict_staff", kind="review_conflict_staff", user=person,
+                   reviewer=reviewer, association=conflict.association, reason=conflict.reason, files=files)
 
 
 def remove_conflict(reviewer, conflict_id, reason=""):
@@ -224,6 +251,10 @@ def unassign(application, reviewer, actor):
                           "rouvrez-la d'abord si elle doit être retirée.")
     if review is not None:
         db.session.delete(review)
+    if assignment.notified_at is not None:  # told of the file, so told it is no longer theirs
+        queue_mail(reviewer.email, f"Le dossier {application.reference} ne vous est plus affecté",
+                   "review_unassigned", reviewer=reviewer, application=application, call=application.call,
+                   draft_deleted=review is not None, dashboard_link=url_for("main.dashboard", _external=True))
     db.session.delete(assignment)
     record("reviewer_unassigned", actor=actor, application=application, reviewer_id=reviewer.id,
            draft_deleted=review is not None)
@@ -421,11 +452,45 @@ def save_review(application, reviewer, scores, recommendation=None, proposed_amo
     review.comment = (comment or "").strip()
     review.updated_at = now
     if submit:
-        review.status = REVIEW_SUBMITTED
-        review.submitted_at = now
-        record("review_submitted", actor=reviewer, application=application, reviewer_id=reviewer.id,
-               recommendation=recommendation)
-        refresh_state(application, reviewer)
+        _send(review, application, reviewer)
+    db.session.commit()
+    return review
+
+
+def _send(review, application, reviewer):
+    review.status = REVIEW_SUBMITTED
+    review.submitted_at = review.updated_at = timeutil.now()
+    record("review_submitted", actor=reviewer, application=application, reviewer_id=reviewer.id,
+           recommendation=review.recommendation)
+    refresh_state(application, reviewer)
+
+
+def own_review(application, reviewer):
+    """The reviewer's review of the file (draft or sent), or None."""
+    return _review(application, reviewer)
+
+
+def draft_problems(review):
+    """What the stored draft lacks to be sent: {field name: French message}."""
+    scores = {s.criterion_id: (s.value, s.comment) for s in review.scores}
+    return submission_problems(review.application.call.criteria, scores, review.recommendation)
+
+
+def send_draft(application, reviewer):
+    """Send the reviewer's stored draft, as shown on the confirmation page (« Confirmer l'envoi »):
+    refused (IncompleteReview) when it lacks anything; the reviewer can no longer change it."""
+    if not can_review(reviewer, application):
+        raise ReviewError("Vous ne pouvez pas évaluer ce dossier.")
+    review = _review(application, reviewer)
+    if review is None:
+        raise ReviewError("Enregistrez d'abord votre évaluation.")
+    review = lock(review)
+    if review.status == REVIEW_SUBMITTED:
+        raise ReviewError("Cette évaluation a déjà été envoyée : elle n'est plus modifiable.")
+    problems = draft_problems(review)
+    if problems:
+        raise IncompleteReview(problems)
+    _send(review, application, reviewer)
     db.session.commit()
     return review
 
@@ -470,17 +535,57 @@ def outstanding_by_reviewer(call):
     return result
 
 
-def send_reminders(call, actor):
-    """One reminder e-mail per reviewer who still has reviews to submit. Returns the reviewers."""
+# Never two reminders to the same reviewer within this time, whatever the call and whoever clicks.
+REMINDER_INTERVAL = timedelta(hours=24)
+
+
+def last_reminders(reviewer_ids):
+    """{reviewer id: when staff last reminded them (of any call)}, for those ever reminded."""
+    if not reviewer_ids:
+        return {}
+    return dict(db.session.execute(
+        db.select(Assignment.reviewer_id, func.max(Assignment.reminded_at))
+        .where(Assignment.reviewer_id.in_(list(reviewer_ids)), Assignment.reminded_at.is_not(None))
+        .group_by(Assignment.reviewer_id)).all())
+
+
+def next_reminder_at(last):
+    """When a reviewer last reminded at `last` (or None) may be reminded again (None: now)."""
+    return last + REMINDER_INTERVAL if last is not None and last + REMINDER_INTERVAL > timeutil.now() else None
+
+
+def send_reminders(call, actor, reviewer_ids=None):
+    """One reminder e-mail to each chosen reviewer (every one when `reviewer_ids` is None) who
+    still has reviews to send for the call, listing those files. A reviewer reminded less than
+    REMINDER_INTERVAL ago (of any call) is skipped: a second click, or a colleague's, sends
+    nothing. Returns (reminded, skipped): lists of reviewers."""
     outstanding = outstanding_by_reviewer(call)
-    late = call.review_deadline is not None and call.review_deadline < timeutil.now()
+    if reviewer_ids is not None:
+        chosen = set(reviewer_ids)
+        outstanding = {r: apps for r, apps in outstanding.items() if r.id in chosen}
+    if outstanding:  # concurrent clicks wait here, then see the reminders just sent (SQLite: BEGIN IMMEDIATE)
+        db.session.execute(db.select(User.id).where(User.id.in_([r.id for r in outstanding]))
+                           .order_by(User.id).with_for_update())
+    last = last_reminders([r.id for r in outstanding])
+    now = timeutil.now()
+    late = call.review_deadline is not None and call.review_deadline < now
+    reminded, skipped = [], []
     for reviewer, applications in outstanding.items():
+        if next_reminder_at(last.get(reviewer.id)) is not None:
+            skipped.append(reviewer)
+            continue
         files = [(a, _review_link(a)) for a in applications]
         queue_mail(reviewer.email, f"Rappel : {len(files)} évaluation{'s' if len(files) > 1 else ''} "
                    f"à envoyer — {call.title}", "review_reminder",
                    reviewer=reviewer, call=call, files=files, late=late)
-    if outstanding:
+        reminded.append(reviewer)
+    for reviewer in reminded:
+        db.session.execute(
+            db.update(Assignment).where(Assignment.reviewer_id == reviewer.id,
+                                        Assignment.application_id.in_([a.id for a in outstanding[reviewer]]))
+            .values(reminded_at=now))
+    if reminded:
         record("review_reminders_sent", actor=actor, call_id=call.id,
-               reviewer_ids=sorted(r.id for r in outstanding))
+               reviewer_ids=sorted(r.id for r in reminded), skipped_ids=sorted(r.id for r in skipped))
     db.session.commit()
-    return list(outstanding)
+    return reminded, skipped

@@ -1,8 +1,9 @@
 """Review pages: reviewers (conflicts, scoring) and staff (assignment, progress, conflicts)."""
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import timeutil
 from ..extensions import db
 from ..navigation import call_tabs
 from ..models import Application, Assignment, Association, Call, Conflict, Review, User
@@ -12,10 +13,11 @@ from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
 from ..permissions import downloadable_attachments, has_conflict, reviewer_required, staff_required
 from ..web import page_number
 from . import bp, queries, services
-from .forms import (AssignForm, ConfirmProposalForm, DeclareConflictForm, FileConflictForm, RemoveConflictForm,
-                    ReopenForm, review_form)
+from .forms import (AssignForm, ConfirmProposalForm, ConfirmSubmissionForm, DeclareConflictForm, FileConflictForm,
+                    RemindForm, RemoveConflictForm, ReopenForm, review_form)
 
 MISSING_ONLY = "a-completer"  # ?filtre= of the assignment board: only the files lacking reviewers
+PROGRESS = "suivi"  # retour= of an assignment made from the progress page
 
 
 # --- Reviewers: conflicts of interest -----------------------------------------------------
@@ -121,23 +123,20 @@ def review(application_id):
             flash("Cette évaluation a déjà été envoyée : elle n'est plus modifiable.", "error")
             return redirect(url_for("review.review", application_id=application.id))
         submit = request.form.get("action") == "submit"
-        if form.validate_on_submit():
-            scores = form.scores()
+        valid = form.validate_on_submit()
+        if submit:  # what the review lacks to be sent, shown with the fields' own errors
+            valid = form.add_submission_problems() and valid
+        if valid:
             try:
-                services.save_review(application, current_user, scores, form.recommendation_value(),
-                                     form.amount_cents(), form.comment.data, submit=submit)
-            except services.IncompleteReview as error:
-                for name, message in error.problems.items():
-                    form[name].errors.append(message)
+                services.save_review(application, current_user, form.scores(), form.recommendation_value(),
+                                     form.amount_cents(), form.comment.data)
             except services.ReviewError as error:
                 flash(str(error), "error")
                 return redirect(url_for("review.review", application_id=application.id))
-            else:
-                if submit:
-                    flash("Votre évaluation est envoyée. Merci !", "success")
-                else:
-                    flash("Brouillon enregistré. Vous pourrez le compléter avant de l'envoyer.", "success")
-                return redirect(url_for("review.review", application_id=application.id))
+            if submit:  # saved as a draft: sent only once confirmed
+                return redirect(url_for("review.confirm_submission", application_id=application.id))
+            flash("Brouillon enregistré. Vous pourrez le compléter avant de l'envoyer.", "success")
+            return redirect(url_for("review.review", application_id=application.id))
         status = 400
     others_visible = submitted or not call.hide_other_reviews
     others = []
@@ -151,6 +150,59 @@ def review(application_id):
                            form=form, review=own, submitted=submitted, others=others,
                            others_visible=others_visible, attachments=_attachment_links(application),
                            recommendations=RECOMMENDATION_LABELS), status
+
+
+@bp.route("/evaluation/dossiers/<int:application_id>/envoi", methods=["GET", "POST"])
+@reviewer_required
+def confirm_submission(application_id):
+    """« Envoyer l'évaluation » leads here: the saved draft as it will be sent, and « Confirmer
+    l'envoi » (the reviewer cannot change a sent review)."""
+    application, assignment = _reviewer_application(application_id)
+    back = url_for("review.review", application_id=application.id)
+    own = services.own_review(application, current_user)
+    if assignment.no_conflict_confirmed_at is None or own is None or own.status == REVIEW_SUBMITTED:
+        return redirect(back)
+    form = ConfirmSubmissionForm()
+    if request.method == "POST":
+        if not form.validate():
+            abort(400)
+        try:
+            services.send_draft(application, current_user)
+        except services.IncompleteReview:
+            flash("L'évaluation n'est pas complète : complétez-la avant de l'envoyer.", "error")
+            return redirect(back)
+        except services.ReviewError as error:
+            flash(str(error), "error")
+            return redirect(back)
+        flash("Votre évaluation est envoyée. Merci !", "success")
+        return redirect(back)
+    return render_template("review/confirm_submission.html", application=application, call=application.call,
+                           review=own, problems=services.draft_problems(own), form=form,
+                           recommendations=RECOMMENDATION_LABELS)
+
+
+@bp.route("/evaluation/dossiers/<int:application_id>/brouillon", methods=["POST"])
+@reviewer_required
+def autosave(application_id):
+    """The review page's autosave (aap/static/app/review.js): saves the valid fields as a draft,
+    keeps the stored value of the invalid ones, and answers in JSON."""
+    application, assignment = _reviewer_application(application_id)
+    own = services.own_review(application, current_user)
+    if assignment.no_conflict_confirmed_at is None:
+        return jsonify(error="Indiquez d'abord si vous avez un lien avec cette association."), 409
+    if own is not None and own.status == REVIEW_SUBMITTED:
+        return jsonify(error="Cette évaluation a déjà été envoyée : elle n'est plus modifiable."), 409
+    form = review_form(application.call.criteria, own, formdata=request.form)
+    form.validate()
+    try:
+        saved = services.save_review(application, current_user, *form.draft_values(own))
+    except services.ReviewError as error:
+        return jsonify(error=str(error)), 409
+    errors = {name: messages[0] for name, messages in form.errors.items() if name != "csrf_token"}
+    time = timeutil.format_time(saved.updated_at)
+    message = (f"Brouillon enregistré automatiquement à {time}, sauf les champs signalés." if errors
+               else f"Brouillon enregistré automatiquement à {time}.")
+    return jsonify(saved_at=saved.updated_at.isoformat(), message=message, errors=errors)
 
 
 # --- Staff: conflicts, assignment ---------------------------------------------------------
@@ -219,6 +271,8 @@ def assign(call_id):
     else:
         flash(f"{reviewer.full_name} est affecté au dossier {application.reference}. Pensez à prévenir "
               "les évaluateurs une fois vos affectations terminées.", "success")
+    if request.form.get("retour") == PROGRESS:  # « Affecter X » of the progress page's conflict alerts
+        return redirect(url_for("review.progress", call_id=call.id))
     return _back_to_board(call, application)
 
 
@@ -305,11 +359,19 @@ def progress(call_id):
 @staff_required
 def remind(call_id):
     call = db.get_or_404(Call, call_id)
-    reminded = services.send_reminders(call, current_user)
+    form = RemindForm()
+    if not form.validate():
+        flash("Cochez au moins un évaluateur à relancer.", "error")
+        return redirect(url_for("review.progress", call_id=call.id))
+    reminded, skipped = services.send_reminders(call, current_user, form.reviewer_ids.data)
     if reminded:
-        flash(f"Rappel envoyé à {len(reminded)} évaluateur(s).", "success")
-    else:
-        flash("Aucun évaluateur n'a d'évaluation en attente.", "info")
+        flash(f"Rappel envoyé à {len(reminded)} évaluateur{'s' if len(reminded) > 1 else ''} : "
+              + ", ".join(r.full_name for r in reminded) + ".", "success")
+    if skipped:
+        flash("Déjà relancé" + ("s" if len(skipped) > 1 else "") + " depuis moins de 24 heures, donc pas de "
+              "nouveau rappel : " + ", ".join(r.full_name for r in skipped) + ".", "warning")
+    if not reminded and not skipped:
+        flash("Aucun des évaluateurs cochés n'a d'évaluation en attente.", "info")
     return redirect(url_for("review.progress", call_id=call.id))
 
 

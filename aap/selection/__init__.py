@@ -10,4 +10,4 @@ def _register_cli(state):
     state.app.cli.add_command(propose_command)
 
 
-from . import views  # noqa: E402,F401
+from . import amendment_views, publication_views, views  # noqa: E402,F401

@@ -36,6 +36,8 @@ class Summary:
     young_count: int = 0
     qpv_percent: float | None = None
     zrr_percent: float | None = None
+    freed_cents: int = 0      # granted, then renounced or withdrawn (no longer in granted_cents)
+    freed_files: int = 0
 
     @property
     def remaining_cents(self):

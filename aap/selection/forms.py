@@ -1,6 +1,6 @@
 """Forms of the selection pages (French messages next to the fields)."""
-from wtforms import BooleanField, FieldList, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import Length, Optional, ValidationError
+from wtforms import BooleanField, FieldList, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..forms import AppForm
 from ..models.selection import OUTCOME_LABELS, OUTCOME_REJECTED, OUTCOME_SELECTED
@@ -140,3 +140,74 @@ class ProposalForm(AppForm):
 
 class ConfirmForm(AppForm):
     """A POST with nothing but its CSRF token (publish, apply, cancel a draft)."""
+
+
+class GrantForm(DecisionForm):
+    """A winner's grant set after publication (selection.amendments): a file promoted from the
+    waiting list, or a grant amended. The decision form with « Retenu » fixed (whatever is posted);
+    the reason is required for an amendment."""
+
+    def __init__(self, *args, reason_required=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outcome.data = OUTCOME_SELECTED
+        self.reason_required = reason_required
+
+    def fill(self, decision, application):
+        super().fill(decision, application)
+        self.reason.data = ""  # (the new version's reason is written for it)
+
+    def validate_reason(self, field):
+        if self.reason_required and not (field.data or "").strip():
+            raise ValidationError("Indiquez le motif de la modification : il sera communiqué à l'association.")
+
+    def validate(self, extra_validators=None):
+        valid = super().validate(extra_validators)
+        if not (self.amount.data or "").strip():  # (Optional() stops the field's own checks)
+            self.amount.errors = [*self.amount.errors, "Indiquez le montant accordé."]
+            self._errors = None
+            valid = False
+        return valid
+
+
+class ReasonForm(AppForm):
+    """A change that cannot be undone, with its reason and an explicit confirmation (the waiting
+    list closed, a grant renounced or withdrawn). The labels are set per use."""
+
+    reason = TextAreaField("Motif", validators=[Length(max=5000)])
+    confirm = BooleanField("Je confirme")
+
+    def __init__(self, *args, reason_label="Motif", confirm_label="Je confirme", reason_message="Indiquez le motif.",
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.reason.label.text = reason_label
+        self.confirm.label.text = confirm_label
+        self.reason_message = reason_message
+
+    def validate_reason(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError(self.reason_message)
+
+    def validate_confirm(self, field):
+        if not field.data:
+            raise ValidationError("Cochez la case pour confirmer.")
+
+
+class PublishForm(AppForm):
+    """The confirmation of a publication: the fingerprint of the drafts the page showed; the
+    warnings acknowledged are the checked values of `ack` (read by the view, checked by the service)."""
+    fingerprint = HiddenField()
+
+
+class MailForm(AppForm):
+    """One decision mail, as staff rewrite it (plain text, sent as written)."""
+    subject = StringField("Objet", validators=[
+        DataRequired("Indiquez l'objet du courrier."),
+        Length(max=200, message="L'objet ne doit pas dépasser 200 caractères.")])
+    body = TextAreaField("Texte du courrier", render_kw={"rows": 24}, validators=[
+        DataRequired("Rédigez le texte du courrier."),
+        Length(max=20_000, message="Le texte ne doit pas dépasser 20 000 caractères.")])
+
+
+class SendMailsForm(AppForm):
+    """« Envoyer les N messages »: the fingerprint of the drafts the confirmation listed."""
+    fingerprint = HiddenField()

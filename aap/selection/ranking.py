@@ -14,7 +14,7 @@ from sqlalchemy.orm import aliased
 from ..extensions import db
 from ..models import Application, Association, Conflict, Criterion, Decision, Event, Review, Score
 from ..models.applications import (ADMISSIBLE, IN_REVIEW, REJECTED, REVIEWED, SELECTED, STATUS_BADGES,
-                                   STATUS_LABELS, WAITLISTED)
+                                   STATUS_LABELS, WAITLISTED, WITHDRAWN)
 from ..models.review import FAVORABLE, RECOMMENDATION_LABELS, RESERVED, REVIEW_SUBMITTED, UNFAVORABLE
 from ..models.selection import OUTCOME_LABELS, OUTCOME_REJECTED, OUTCOME_SELECTED, OUTCOME_WAITLISTED
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
@@ -204,6 +204,9 @@ class CallData:
     call: object
     criteria: list
     rows: list = field(default_factory=list)
+    # Winners who renounced their grant or whose grant was withdrawn (selection.amendments): not
+    # ranked any more; their amounts, freed, are shown apart in the budget.
+    withdrawn: list = field(default_factory=list)
 
     def row(self, application_id):
         for row in self.rows:
@@ -216,7 +219,16 @@ class CallData:
         return [row for row in self.rows if row.current_outcome == OUTCOME_SELECTED]
 
     def budget(self):
-        return budget.summarise(self.call.budget_cents, [row.as_winner() for row in self.winners()])
+        summary = budget.summarise(self.call.budget_cents, [row.as_winner() for row in self.winners()])
+        summary.freed_files = len(self.withdrawn)
+        summary.freed_cents = sum(row.decision.amount_cents or 0 for row in self.withdrawn)
+        return summary
+
+    @property
+    def waitlisted(self):
+        """Rows still on the waiting list (published), best ranked first."""
+        return sorted((row for row in self.rows if row.state == WAITLISTED and row.decision_published),
+                      key=lambda row: (row.scores.rank is None, row.scores.rank or 0, row.reference))
 
     @property
     def draft_count(self):
@@ -260,13 +272,17 @@ def conflict_application_ids(call_id):
 
 
 def load(call, disagreement_threshold=DEFAULT_DISAGREEMENT, application_ids=None):
-    """The call's ranking data: every file in a ranked state, scored, with its decision."""
+    """The call's ranking data: every file in a ranked state, scored, with its decision (and,
+    apart, the winners withdrawn after their decision, for the budget)."""
     criteria = db.session.scalars(
         db.select(Criterion).where(Criterion.call_id == call.id).order_by(Criterion.position, Criterion.id)).all()
     query = (db.select(*APPLICATION_COLUMNS, *ASSOCIATION_COLUMNS, *DECISION_COLUMNS)
              .join(Association, Association.id == Application.association_id)
              .outerjoin(Decision, Decision.application_id == Application.id)
-             .where(Application.call_id == call.id, Application.status.in_(RANKED_STATES))
+             .where(Application.call_id == call.id,
+                    Application.status.in_(RANKED_STATES)
+                    | ((Application.status == WITHDRAWN) & (Decision.outcome == OUTCOME_SELECTED)
+                       & Decision.published_at.is_not(None)))
              .order_by(Application.id))
     if application_ids is not None:
         query = query.where(Application.id.in_(list(application_ids)))
@@ -279,14 +295,18 @@ def load(call, disagreement_threshold=DEFAULT_DISAGREEMENT, application_ids=None
         decision = DecisionInfo(*decision_values) if decision_values[0] is not None else None
         loaded.append((file, association, decision))
     specs = criterion_specs(criteria)
-    files = scoring.score_files(specs, load_reviews(call.id, [c.id for c in criteria]),
-                                [file.id for file, _, _ in loaded])
+    reviews = load_reviews(call.id, [c.id for c in criteria])
+    files = scoring.score_files(specs, reviews, [file.id for file, _, _ in loaded if file.status != WITHDRAWN])
+    # (the withdrawn winners take no rank among the others: they count in the budget only)
+    files.update({file.id: scoring.FileScores(application_id=file.id) for file, _, _ in loaded
+                  if file.status == WITHDRAWN})
     conflicts = conflict_application_ids(call.id)
     data = CallData(call=call, criteria=criteria)
     for file, association, decision in loaded:
-        data.rows.append(Row(application=file, association=association, scores=files[file.id],
-                             decision=decision, expected_reviews=call.reviewers_per_file,
-                             conflict=file.id in conflicts, disagreement_threshold=disagreement_threshold))
+        row = Row(application=file, association=association, scores=files[file.id], decision=decision,
+                  expected_reviews=call.reviewers_per_file, conflict=file.id in conflicts,
+                  disagreement_threshold=disagreement_threshold)
+        (data.withdrawn if file.status == WITHDRAWN else data.rows).append(row)
     return data
 
 

@@ -163,7 +163,8 @@ def score_files(criteria, reviews, application_ids=None):
         file.spread = spread(file.totals)
         file.criterion_means = {cid: mean_or_none(values) for cid, values in per_criterion[app_id].items()}
         amounts = proposed[app_id]
-        file.proposed_mean_cents = round(sum(amounts) / len(amounts)) if amounts else None
+        # The mean of the amounts proposed, to the euro (a mean's cents tell nothing).
+        file.proposed_mean_cents = round(sum(amounts) / len(amounts) / 100) * 100 if amounts else None
     raw_ranks = competition_ranks({k: f.mean for k, f in files.items()})
     cal_ranks = competition_ranks({k: f.calibrated_mean for k, f in files.items()})
     for app_id, file in files.items():

@@ -4,28 +4,23 @@ The only place of the selection package that changes the database. Knows nothing
 """
 from __future__ import annotations
 
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import joinedload
 
 from .. import timeutil
 from ..events import change_state, record
 from ..extensions import db
-from ..instruction.services import application_link
-from ..mail import queue_mail
-from ..models import Application, Decision, User
+from ..models import Application, Decision
 from ..models.applications import REJECTED, SELECTED, WAITLISTED
 from ..models.selection import (OUTCOME_LABELS, OUTCOME_REJECTED, OUTCOME_SELECTED, OUTCOME_WAITLISTED,
                                 DecisionState)
-from ..models.users import APPLICANT
 from ..money import format_euros
 from ..transitions import APPLICATION
 from .ranking import FINAL_STATES
 
 # The states of a file waiting for its decision (those from which publishing may move it).
-AWAITING_DECISION = APPLICATION.sources(SELECTED)
+AWAITING_DECISION = APPLICATION.sources(SELECTED, service="selection.services.publish_decisions")
 
 STATE_OF_OUTCOME = {OUTCOME_SELECTED: SELECTED, OUTCOME_WAITLISTED: WAITLISTED, OUTCOME_REJECTED: REJECTED}
-MAIL_TEMPLATES = {OUTCOME_SELECTED: "decision_selected", OUTCOME_WAITLISTED: "decision_waitlisted",
-                  OUTCOME_REJECTED: "decision_rejected"}
 PUBLISH_REASON = "Décision du comité de sélection"
 LOCKED_MESSAGE = "La décision sur ce dossier est publiée : elle ne peut plus être modifiée."
 
@@ -226,62 +221,34 @@ def apply_proposal(call, actor, entering_ids=(), leaving_ids=()):
     return entered, left, skipped, warnings
 
 
-def _recipients(application, members):
-    emails = [user.email for user in members.get(application.association_id, [])]
-    if not emails and application.association.contact_email:
-        emails = [application.association.contact_email]
-    return emails
-
-
-def publish_decisions(call, actor):
+def publish_decisions(call, actor, acknowledged=None, fingerprint=None):
     """Publish every draft decision of the call, in ONE transaction: lock each decision and its
-    file, publish the decision and move the file to its outcome (recorded in its history), and
-    queue one e-mail per member of the association. If anything fails, nothing is published.
-    Returns the number published."""
+    file, check again what the confirmation page showed (selection.mails.check_confirmation:
+    nothing blocking; the same drafts when `fingerprint` is given; every warning's key in
+    `acknowledged` when given: the confirmation page always gives both, a caller without a page
+    (the demo, a test) gives none), publish each decision and move its file to its outcome (recorded in its
+    history: the association sees the decision on its file from now on), and draft one mail per
+    decision (nothing is sent: staff send the drafts later, selection.mails.send_mails).
+    If anything fails, nothing is published. Returns the number published."""
+    from . import mails
     try:
-        decisions = db.session.scalars(
-            db.select(Decision)
-            .join(Application, Application.id == Decision.application_id)
-            .options(contains_eager(Decision.application).joinedload(Application.association))
-            .where(Application.call_id == call.id, Decision.published_at.is_(None))
-            .order_by(Application.reference, Application.id)
-            .with_for_update(of=(Decision, Application))
-            .execution_options(populate_existing=True)).unique().all()
+        decisions = mails.draft_decisions(call, lock=True)
         if not decisions:
             return 0
-        association_ids = {d.application.association_id for d in decisions}
-        members = {}
-        for user in db.session.scalars(
-                db.select(User).where(User.association_id.in_(association_ids), User.role == APPLICANT,
-                                      User.active.is_(True)).order_by(User.id)):
-            members.setdefault(user.association_id, []).append(user)
+        summary = mails.publication(call, decisions)
+        mails.check_confirmation(summary, acknowledged, fingerprint)
         now = timeutil.now()
         for decision in decisions:
             application = decision.application
-            if decision_refusal(application):
-                raise DecisionError(
-                    f"Le dossier {application.reference} n'est plus en attente de décision "
-                    f"({application.status_label}) : supprimez son brouillon de décision, puis publiez.")
             change_state(decision, DecisionState.PUBLISHED, actor=actor, at=now)
             reason = decision.reason if decision.outcome == OUTCOME_REJECTED else PUBLISH_REASON
             change_state(application, STATE_OF_OUTCOME[decision.outcome], actor=actor, reason=reason,
                          action="decision_published", outcome=decision.outcome,
                          amount_cents=decision.amount_cents)
-            subject = f"Appel à projets « 1 jeune 1 mentor » : décision sur votre dossier {application.reference}"
-            for email in _recipients(application, members):
-                queue_mail(email, subject, MAIL_TEMPLATES[decision.outcome], call=call,
-                           application=application, association=application.association,
-                           decision=decision, amount_years=_amount_years(call, decision),
-                           link=application_link(application))
+        db.session.flush()
+        mails.draft_mails(call, decisions)
         db.session.commit()
     except Exception:
         db.session.rollback()
         raise
     return len(decisions)
-
-
-def _amount_years(call, decision):
-    """[(label, cents)] for a multi-year winner (empty otherwise)."""
-    if decision.outcome != OUTCOME_SELECTED or call.years <= 1:
-        return []
-    return [(str(call.year + i), cents) for i, cents in enumerate(decision.amount_per_year or [])]

@@ -24,6 +24,24 @@ def note_fr(value, digits=2):
     return f"{value:.{digits}f}".replace(".", ",")
 
 
+@bp.app_template_filter("short_labels")
+def short_labels(labels, limit=12):
+    """Column headers of the criteria that fit a narrow column: a label of `limit` characters or
+    fewer as it is, else its first word when no other criterion starts with it, else « C2 ».
+    The page shows the full label in the <abbr> title."""
+    labels = list(labels)
+    firsts = [label.split()[0].strip(",.;:") if label.split() else label for label in labels]
+    shorts = []
+    for number, (label, first) in enumerate(zip(labels, firsts), start=1):
+        if len(label) <= limit:
+            shorts.append(label)
+        elif firsts.count(first) == 1 and len(first) <= limit + 2:
+            shorts.append(first)
+        else:
+            shorts.append(f"C{number}")
+    return shorts
+
+
 def _application_or_404(call, application_id):
     application = db.session.get(Application, application_id)
     if application is None or application.call_id != call.id:
@@ -64,7 +82,7 @@ def ranking_page(call_id):
     rows = ranking.apply_filters(data.rows, filters)
     return render_template(
         "selection/ranking.html", call=call, data=data, rows=rows, filters=filters,
-        summary=data.budget(), bulk_form=BulkDecisionForm(), publish_form=ConfirmForm(),
+        summary=data.budget(), bulk_form=BulkDecisionForm(),
         region_choices=region_choices(), departement_choices=departement_choices(),
         state_choices=[(s, label) for s, label in _state_labels()], sorts=SORTS,
         recommendation_choices=list(RECOMMENDATION_LABELS.items()),
@@ -200,23 +218,4 @@ def apply_proposal(call_id):
             flash("Lignes non appliquées (décision déjà publiée ou montant manquant) : "
                   + ", ".join(skipped) + ".", "warning")
         _flash_all(warnings, "warning")
-    return redirect(url_for("selection.ranking", call_id=call.id))
-
-
-@bp.route("/appels/<int:call_id>/publier", methods=["POST"])
-@staff_required
-def publish(call_id):
-    call = db.get_or_404(Call, call_id)
-    form = ConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        count = services.publish_decisions(call, current_user)
-    except services.DecisionError as error:
-        flash(str(error), "error")
-    else:
-        if count:
-            flash(f"{count} décision(s) publiée(s) : les associations sont prévenues par e-mail.", "success")
-        else:
-            flash("Aucune décision en brouillon à publier.", "info")
     return redirect(url_for("selection.ranking", call_id=call.id))

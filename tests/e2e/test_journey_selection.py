@@ -111,10 +111,29 @@ def staff_applies_the_proposal(page, references):
 
 
 def staff_publishes(page):
-    page.get_by_role("button", name="Publier les décisions (3 en brouillon)").click()
-    page.get_by_text("3 décision(s) publiée(s) : les associations sont prévenues par e-mail.").wait_for()
+    """Through the confirmation page (nothing happens before it), then the mails: drafts first,
+    sent in a second step with their own confirmation."""
+    page.get_by_role("link", name="Publier les décisions (3 en brouillon)…").click()
+    page.get_by_role("heading", name="Publier les décisions").wait_for()
+    main = plain(page.locator("main").inner_text())
+    assert "3 décisions seront publiées : 3 « Retenu »." in main, main
+    assert "Des dossiers restent sans décision" in main and "Aucun courrier ne part maintenant" in main
+    assert "Montant de la subvention accordée : 100 000 €." in main  # the preview of the mail
+    page.shots("publication-confirmation")
+    page.get_by_role("button", name="Publier les 3 décisions").click()
+    page.get_by_text("Cochez chaque avertissement").wait_for()  # a warning not acknowledged: refused
+    for key in page.locator("input[name=ack]").evaluate_all("inputs => inputs.map(i => i.value)"):
+        page.locator(f"label[for=ack-{key}]").click()
+    page.get_by_role("button", name="Publier les 3 décisions").click()
+    page.get_by_text("3 décision(s) publiée(s). Les courriers sont prêts en brouillon").wait_for()
+    page.shots("courriers-brouillons")
+    page.get_by_role("link", name=re.compile(r"Envoyer les \d+ messages?…")).click()
+    page.get_by_role("heading", name="Envoyer les courriers de décision").wait_for()
+    page.get_by_role("button", name=re.compile(r"Envoyer les \d+ messages?")).click()
+    page.get_by_text(re.compile(r"3 courrier\(s\) envoyé\(s\)")).wait_for()
+    page.shots("courriers-envoyes")
+    page.get_by_role("link", name="Retour au classement").click()
     assert page.get_by_role("button", name="Publier les décisions (0 en brouillon)").is_disabled()
-    page.shots("decisions-publiees")
 
 
 def staff_downloads_documents(page, base, references, winners):
@@ -202,6 +221,8 @@ def test_staff_select_publish_export_and_the_association_downloads_its_conventio
     association = open_page("association")
     association_reads_its_decision(association, base)
 
-    for page in (staff, association):
-        assert unexpected_errors(page) == [], page.js_errors
-        assert page.http_errors == [], page.http_errors
+    # The one refusal the journey provokes: publishing before acknowledging a warning (422).
+    publish_url = f"{base}/selection/appels/{call_id}/publier"
+    for page, expected in ((staff, [(422, publish_url)]), (association, [])):
+        assert unexpected_errors(page, allowed_statuses=(422,) if expected else ()) == [], page.js_errors
+        assert page.http_errors == expected, page.http_errors

@@ -6,7 +6,7 @@ import re
 from aap.extensions import db
 from aap.models import Application, Assignment, Call, Conflict, Review
 
-from .. import factories, factories_review
+from .. import factories, factories_instruction, factories_review
 from .conftest import login, mail_link, unexpected_errors
 
 REVIEWER = "evaluatrice@example.org"
@@ -35,6 +35,8 @@ def submit_files(app, call_id):
                  for name, title in [("Mentorat Solidaire", "Des mentors pour la Guillotière"),
                                      ("Jeunes d'Avenir", "Un mentor pour chaque décrocheur"),
                                      ("Passerelles", "Mentorat en lycée professionnel")]]
+        for application in files:  # deposited with their pieces: the admissibility checklist passes
+            factories_instruction.attach_pieces(application)
         return [(f.id, f.reference, f.association.name) for f in files]
 
 
@@ -118,28 +120,37 @@ def reviewer_scores_a_file(page, scored, criteria):
     page.shots("evaluation-vide")
 
     # Sent too early: refused, the missing parts listed in the error summary and next to the fields.
+    # Scores are chosen from the scale, each with what it means.
     first = criteria[0]
-    page.locator(f"#score_{first[0]}").fill("4")
+    page.get_by_text("4 — Très solide : financements diversifiés").wait_for()
+    page.locator(f"label[for=score_{first[0]}-4]").click()
     page.get_by_role("button", name="Envoyer l'évaluation").click()
     summary = page.locator("#resume-erreurs")
     summary.wait_for()
     assert summary.get_attribute("role") == "alert"
     assert f"Notez le critère « {criteria[1][1]} »." in summary.inner_text()
     assert "Choisissez un avis global" in summary.inner_text()
-    assert page.locator(f"#score_{first[0]}").input_value() == "4"  # what was typed is kept
+    assert page.locator(f"#score_{first[0]}-4").is_checked()  # what was chosen is kept
     page.shots("evaluation-incomplete")
 
     for (criterion_id, _label), (value, comment) in zip(criteria, [("4", "Gouvernance solide."),
                                                                    ("5", "Public très éloigné de l'emploi."),
                                                                    ("3", "Deux départements seulement.")]):
-        page.locator(f"#score_{criterion_id}").fill(value)
+        page.locator(f"label[for=score_{criterion_id}-{value}]").click()
         page.locator(f"#comment_{criterion_id}").fill(comment)
+    # The draft saves itself as the reviewer goes.
+    page.get_by_text("Brouillon enregistré automatiquement à").wait_for()
     page.locator("label[for=recommendation-0]").click()
     page.get_by_label("Montant proposé (facultatif)").fill("80 000")
     page.get_by_role("button", name="Enregistrer le brouillon").click()
     page.get_by_text("Brouillon enregistré.").wait_for()
     assert page.locator(f"#comment_{criteria[1][0]}").input_value() == "Public très éloigné de l'emploi."
     page.get_by_role("button", name="Envoyer l'évaluation").click()
+    # Sending asks for a confirmation, the review shown as it will be sent.
+    page.get_by_role("heading", name="Confirmer l'envoi de votre évaluation").wait_for()
+    assert "Public très éloigné de l'emploi." in page.locator("main").inner_text()
+    page.shots("evaluation-confirmation")
+    page.get_by_role("button", name="Confirmer l'envoi").click()
     page.get_by_text("Votre évaluation est envoyée. Merci !").wait_for()
     # Sent: shown read-only, no form any more.
     assert page.get_by_role("button", name="Envoyer l'évaluation").count() == 0
