@@ -106,7 +106,7 @@ def test_each_warning_is_shown_and_must_be_acknowledged(app, call, drafts, staff
     for warning in WARNINGS:
         assert warning in page
     assert "1 évaluation attendue n'est pas encore rendue (sur 1 dossier)" in page
-    assert f"1 dossier en attente de décision n'a pas de décision en brouillon" in page and pending.reference in page
+    assert "1 dossier en attente de décision n'a pas de décision en brouillon" in page and pending.reference in page
     assert "Le total accordé (240\u202f000\u00a0€" in page and "de 40\u202f000\u00a0€" in page
     html = _text(client.get(url))
     assert html.count('name="ack"') == 3

@@ -176,7 +176,7 @@ def editor_data(call, **changes):
 
 def test_call_editor_shows_and_saves_the_visibility(app, client, staff, login_as):
     call = factories.call(status="draft")
-    statuts, rib = document(call, "statuts"), document(call, "rib")
+    rib = document(call, "rib")
     login_as(staff)
     html = client.get(f"/instruction/appels/{call.id}/pieces").get_data(as_text=True)
     assert "Qui lit cette pièce ?" in html

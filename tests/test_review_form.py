@@ -62,7 +62,7 @@ def test_a_large_scale_is_a_select(setup, client, reviewer, login_as):
     db.session.commit()
     login_as(reviewer)
     page = client.get(url(application)).get_data(as_text=True)
-    select = page.split(f'<select')[1].split("</select>")[0]
+    select = page.split('<select')[1].split("</select>")[0]
     assert f'name="score_{criterion.id}"' in select
     assert select.count("<option") == 22  # « Choisir une note », then 0 to 20
     assert "10 — Moyen" in select and "20 — Parfait" in select

@@ -17,7 +17,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, func
-from sqlalchemy.orm import contains_eager, joinedload
+from sqlalchemy.orm import contains_eager
 
 from .. import timeutil
 from ..calls import mail_templates
