@@ -213,6 +213,7 @@ def test_demo_applicant_has_identity_and_a_draft(demo):
     user = db.session.scalar(db.select(User).where(User.email == "association@demo.aap.fr"))
     association = user.association
     assert association.siret and association.iban and association.rna and association.representative_name
+    assert user.legal_representative and user.full_name == association.representative_name
     statuses = {a.call.slug: a.status for a in db.session.scalars(
         db.select(Application).where(Application.association_id == association.id))}
     assert statuses == {"aap-2025": "selected", "aap-2026": "draft"}

@@ -126,6 +126,7 @@ def build_demo(seed=2025):
         else:
             user = b.account(association.contact_email, "applicant", first, last, association.created_at,
                              association=association)
+        user.legal_representative = True  # each association's first member is its legal representative
         members.append(user)
 
     db.session.add_all([staff, admin, colleague, call25, call26, *reviewers, *associations, *members])
