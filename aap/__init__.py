@@ -40,6 +40,10 @@ def create_app(overrides=None, instance_path=None):
 
     from .mail import init_mail
     init_mail(app)
+    from .documents import init_app as init_documents
+    init_documents(app)
+    from .worker import init_worker
+    init_worker(app)
 
     from .cli import register_cli
     register_cli(app)

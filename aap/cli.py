@@ -1,17 +1,10 @@
 """flask --app aap commands (besides Flask-Migrate's `db` and the mail sender)."""
 import click
 
+from .demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from .extensions import db
 from .models import User
 from .models.users import ROLES
-
-DEMO_PASSWORD = "demo-aap-2026!"
-DEMO_ACCOUNTS = [
-    ("association@demo.aap.fr", "applicant"),
-    ("evaluateur@demo.aap.fr", "reviewer"),
-    ("instructeur@demo.aap.fr", "staff"),
-    ("admin@demo.aap.fr", "admin"),
-]
 
 
 def print_demo_accounts():

@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_INSTANCE = ROOT / "instance"
+# Room in a request for the fields of a form beside its file, and the multipart framing.
+REQUEST_OVERHEAD = 2 * 1024 * 1024
 
 
 def _bool(name, default=False):
@@ -50,8 +52,8 @@ def _secret_key(env, instance_path, overrides):
 
 def _trusted_hosts(env, base_url):
     """Host names the app answers to. In production, requests for any other Host are refused
-    (400): links put in e-mails (url_for(..., _external=True)) are built from the request's
-    host, and a forged Host header would otherwise send a password reset link to another site."""
+    (400). Links put in e-mails are built from BASE_URL (aap/urls.py), never from the request's
+    host; refusing a forged Host header keeps it so for any link built from the request."""
     configured = os.environ.get("AAP_TRUSTED_HOSTS")
     if configured:
         return [host.strip() for host in configured.split(",") if host.strip()]
@@ -81,7 +83,11 @@ def load(instance_path, overrides=None):
         "DOCUMENTS_FOLDER": os.environ.get("AAP_DOCUMENTS_FOLDER", str(instance_path / "documents")),
         "MAX_FILE_SIZE": int(os.environ.get("AAP_MAX_FILE_SIZE", 10 * 1024 * 1024)),
         "MAX_APPLICATION_FILES_SIZE": int(os.environ.get("AAP_MAX_APPLICATION_SIZE", 50 * 1024 * 1024)),
-        "MAX_CONTENT_LENGTH": 12 * 1024 * 1024,
+        "DOCUMENTS_WORKERS": int(os.environ.get("AAP_DOCUMENTS_WORKERS", 2)),
+        # The grantor printed on conventions and in the open data (SCDL idAttribuant, nomAttribuant).
+        "AAP_GRANTOR_SIRET": os.environ.get("AAP_GRANTOR_SIRET", "11000007200014"),
+        "AAP_GRANTOR_NAME": os.environ.get(
+            "AAP_GRANTOR_NAME", "Direction de la jeunesse, de l'éducation populaire et de la vie associative (DJEPVA)"),
         # Mail: "file" (instance/mail/*.eml), "console" or "smtp".
         "MAIL_BACKEND": os.environ.get("MAIL_BACKEND", "smtp" if env == "production" else "file"),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
@@ -93,8 +99,13 @@ def load(instance_path, overrides=None):
         "MAIL_FROM": os.environ.get("MAIL_FROM", "AAP 1 jeune 1 mentor <ne-pas-repondre@aap.jeunesse.gouv.fr>"),
         "MAIL_FOLDER": str(instance_path / "mail"),
         "MAIL_MAX_ATTEMPTS": int(os.environ.get("MAIL_MAX_ATTEMPTS", 5)),
-        # Deliver queued mail right after each request (development convenience).
+        # The worker (`flask --app aap worker`) always delivers the outbox; in development the web
+        # process also delivers right after each request, so that `flask run` alone sends mail.
         "MAIL_SEND_AFTER_REQUEST": _bool("MAIL_SEND_AFTER_REQUEST", env == "development"),
+        # Jobs (aap/jobs.py): a worker renews its lease on a job under way every third of it; a job
+        # whose lease ran out (its worker died) is taken again by another worker.
+        "JOB_LEASE_SECONDS": int(os.environ.get("AAP_JOB_LEASE_SECONDS", 60)),
+        "WORKER_POLL_SECONDS": float(os.environ.get("AAP_WORKER_POLL_SECONDS", 2)),
         "BASE_URL": base_url,
         "TRUSTED_HOSTS": _trusted_hosts(env, overrides.get("BASE_URL", base_url)),
         # Number of reverse proxies in front of the app (nginx…): their X-Forwarded-For and
@@ -135,7 +146,7 @@ def load(instance_path, overrides=None):
             "member_invite": (3, 3600),
             "instruction_message": (5, 3600),
             "login_alert": (1, 24 * 3600),
-            # Backs review.services.REMINDER_INTERVAL: never two reminders to a reviewer within 24 hours.
+            # Backs review.reminders.REMINDER_INTERVAL: never two reminders to a reviewer within 24 hours.
             "review_reminder": (1, 24 * 3600),
         },
         "TESTING": env == "testing",
@@ -147,4 +158,7 @@ def load(instance_path, overrides=None):
         config["MAIL_SEND_AFTER_REQUEST"] = False
         config["WTF_CSRF_ENABLED"] = True
     config.update(overrides)
+    # One uploaded file, plus room for the other fields of its form and the multipart framing:
+    # a larger request is refused (413) before it is read.
+    config.setdefault("MAX_CONTENT_LENGTH", config["MAX_FILE_SIZE"] + REQUEST_OVERHEAD)
     return config

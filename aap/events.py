@@ -63,3 +63,102 @@ def change_state(subject, to_state, actor=None, reason="", action="state_change"
     if at is not None:
         event.at = at
     return event
+
+
+# The staff wording of every recorded action: the administrators' journal (its filter groups them
+# as here) and the staff history of a file. The association reads its own wording, from the
+# allow-list in aap/applications/history.py.
+ACTION_LABELS = {
+    # accounts
+    "account_created": "Compte créé",
+    "email_confirmed": "Adresse e-mail confirmée",
+    "login": "Connexion",
+    "logout": "Déconnexion (toutes les sessions fermées)",
+    "password_reset": "Mot de passe réinitialisé",
+    "invitation_accepted": "Invitation acceptée",
+    "user_invited": "Personne invitée dans l'équipe",
+    "invitation_resent": "Invitation dans l'équipe renvoyée (nouveau lien)",
+    "invitation_cancelled": "Invitation dans l'équipe annulée",
+    "user_deactivated": "Compte désactivé (sessions fermées)",
+    "user_reactivated": "Compte réactivé",
+    "user_role_changed": "Rôle changé (sessions fermées)",
+    # associations
+    "association_updated": "Identité de l'association modifiée",
+    "bank_details_changed": "Coordonnées bancaires modifiées",
+    "bank_change_requested": "Modification des coordonnées bancaires demandée",
+    "bank_change_validated": "Demande de coordonnées bancaires validée",
+    "bank_change_refused": "Demande de coordonnées bancaires refusée",
+    "bank_password_refused": "Mot de passe erroné à la modification des coordonnées bancaires",
+    "bank_rib_downloaded": "RIB d'une demande de coordonnées bancaires téléchargé",
+    "member_invited": "Membre de l'association invité",
+    "member_joined": "Membre ayant rejoint l'association",
+    "member_removed": "Membre retiré de l'association",
+    "member_invitation_cancelled": "Invitation d'un membre de l'association annulée",
+    "representative_changed": "Représentant légal de l'association transmis",
+    # calls
+    "call_created": "Appel à projets créé",
+    "call_updated": "Appel à projets modifié",
+    "call_criteria_updated": "Critères d'évaluation modifiés",
+    "call_documents_updated": "Pièces demandées modifiées",
+    "call_published": "Appel à projets publié",
+    "call_closed": "Appel à projets clos",
+    # applications
+    "application_created": "Brouillon de candidature créé",
+    "application_reused": "Brouillon repris d'une candidature précédente",
+    "association_document_added": "Document de l'association envoyé (« Mes documents »)",
+    "association_document_downloaded": "Document de l'association téléchargé",
+    "message_attachment_downloaded": "Pièce jointe d'un message téléchargée",
+    "draft_saved": "Brouillon enregistré",
+    "attachment_added": "Pièce jointe ajoutée",
+    "attachment_replaced": "Pièce jointe remplacée",
+    "attachment_deleted": "Pièce jointe supprimée",
+    "attachment_downloaded": "Pièce jointe téléchargée",
+    "application_submitted": "Dossier déposé",
+    "application_resubmitted": "Dossier complété et déposé à nouveau",
+    "application_withdrawn": "Candidature retirée",
+    "receipt_downloaded": "Récépissé de dépôt téléchargé",
+    # instruction
+    "admissibility": "Décision de recevabilité",
+    "piece_request": "Demande de pièces complémentaires",
+    "piece_request_widened": "Demande de pièces élargie",
+    "piece_request_extended": "Délai de la demande de pièces prolongé",
+    "piece_request_cancelled": "Demande de pièces annulée",
+    "message": "Message échangé",
+    # review
+    "conflict_declared": "Lien d'intérêts déclaré",
+    "conflict_removed": "Lien d'intérêts retiré",
+    "no_conflict_confirmed": "Absence de lien d'intérêts confirmée",
+    "reviewer_assigned": "Évaluateur affecté",
+    "reviewer_unassigned": "Évaluateur retiré",
+    "auto_assignment_applied": "Affectation automatique appliquée",
+    "reviewers_notified": "Évaluateurs prévenus de leurs dossiers",
+    "review_submitted": "Évaluation envoyée",
+    "review_reopened": "Évaluation rouverte",
+    "review_reminders_sent": "Rappels envoyés aux évaluateurs",
+    "state_change": "Changement d'état du dossier",
+    # selection and documents
+    "decision_drafted": "Décision enregistrée en brouillon",
+    "decision_draft_removed": "Brouillon de décision supprimé",
+    "robustness_computed": "Robustesse de la sélection calculée",
+    "grey_zone_draw": "Tirage au sort dans la zone grise",
+    "decision_published": "Décision publiée",
+    "decision_promoted": "Dossier retenu sur la liste d'attente",
+    "waitlist_closed": "Liste d'attente close : non retenu",
+    "decision_amended": "Décision modifiée",
+    "grant_renounced": "Renoncement de l'association à la subvention",
+    "grant_withdrawn": "Subvention retirée",
+    "decision_mail_edited": "Courrier de décision modifié",
+    "decision_mail_held": "Courrier de décision mis de côté",
+    "decision_mail_released": "Courrier de décision remis dans l'envoi",
+    "decision_mail_sent": "Courrier de décision envoyé",
+    "mail_templates_changed": "Modèles de courriers de l'appel modifiés",
+    "conventions_bulk_started": "Génération des conventions lancée",
+    "convention_downloaded": "Convention téléchargée",
+    "convention_reissued": "Convention réémise avec les coordonnées bancaires actuelles",
+    "export": "Export téléchargé",
+}
+
+
+def action_label(action):
+    """The staff wording of an action (a readable fallback for one missing from the table)."""
+    return ACTION_LABELS.get(action, action.replace("_", " ").capitalize())

@@ -9,8 +9,15 @@ every form of the application derives from AppForm.
 """
 from flask_wtf import FlaskForm
 from wtforms import FieldList, FormField
+from wtforms.fields.choices import SelectChoice
 
 from .validators import control_character_error
+
+
+def select_choices(pairs):
+    """The options of a select, radio or checkbox field from (value, label) pairs (WTForms
+    deprecates tuples: SelectChoice is the declared form)."""
+    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def _text_fields(fields):
@@ -67,8 +74,15 @@ def field_kind(field):
     textarea or input. By class, not by name, so that a subclass (OptionalRadioField) gets the
     markup of its parent."""
     from flask_wtf.file import FileField as WtfFileField
-    from wtforms import (BooleanField, FileField, MultipleFileField, RadioField, SelectField,
-                         SelectMultipleField, TextAreaField)
+    from wtforms import (
+        BooleanField,
+        FileField,
+        MultipleFileField,
+        RadioField,
+        SelectField,
+        SelectMultipleField,
+        TextAreaField,
+    )
     from wtforms.widgets import CheckboxInput
 
     if isinstance(field, BooleanField):

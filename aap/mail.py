@@ -22,6 +22,16 @@ from .textrules import header_text
 
 RETRY_DELAYS = [60, 5 * 60, 30 * 60, 2 * 3600, 12 * 3600]  # seconds after each failure
 
+# The renderers of the attachments that are rendered when the e-mail is built rather than stored
+# (an outbox attachment {"kind": ..., ...} without a "path"), by kind. Filled at app init by the
+# packages that produce them (aap/documents/__init__.py: « receipt »): the outbox imports no domain.
+ATTACHMENT_RENDERERS = {}
+
+
+def register_attachment_renderer(kind, render):
+    """`render(item)` -> the bytes of an outbox attachment {"kind": kind, ...}."""
+    ATTACHMENT_RENDERERS[kind] = render
+
 
 def mail_limit_reached(to, kind):
     """True when `to` has already been sent as many e-mails of this kind as MAIL_LIMITS allows
@@ -53,7 +63,6 @@ def queue_mail(to, subject, template, attachments=None, kind=None, **context):
     if mail_limit_reached(to, kind):
         current_app.logger.info("e-mail %r to %s not queued: limit reached", kind, to)
         return None
-    context.setdefault("base_url", current_app.config["BASE_URL"])
     body = render_template(f"mail/{template}.txt", **context)
     return _add(to, subject, body, kind, attachments)
 
@@ -89,9 +98,11 @@ def build_email(message, config, instance_path):
     for item in message.attachments or []:
         if "path" in item:
             data = (Path(instance_path) / item["path"]).read_bytes()
-        else:  # rendered now ({"kind": "receipt", ...}: see applications.services.receipt_attachment)
-            from .applications.services import attachment_content
-            data = attachment_content(item)
+        else:  # rendered now by the renderer registered for its kind (e.g. {"kind": "receipt", ...})
+            render = ATTACHMENT_RENDERERS.get(item.get("kind"))
+            if render is None:
+                raise ValueError(f"unknown attachment kind {item.get('kind')!r}")
+            data = render(item)
         maintype, _, subtype = item.get("content_type", "application/octet-stream").partition("/")
         email.add_attachment(data, maintype=maintype, subtype=subtype, filename=header_text(item["filename"]))
     return email

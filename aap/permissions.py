@@ -1,7 +1,9 @@
 """Role and object checks. Views use these so that the safe way is the easy way.
 
 Role checks answer 403; object checks answer 404, so that nobody learns whether
-another association's file exists.
+another association's file exists. Every object rule lives here, and views load objects through
+the get_…_or_404(check=…) helpers at the end; tests/test_rules.py tables each rule (role ×
+state of the file → allowed).
 """
 from functools import wraps
 
@@ -9,7 +11,7 @@ from flask import abort
 from flask_login import current_user, login_required
 
 from .extensions import db
-from .models.applications import Status
+from .models.applications import EDITABLE_STATES, Status
 from .models.users import ADMIN, APPLICANT, REVIEWER, STAFF
 
 
@@ -40,16 +42,33 @@ def is_member(user, association_id):
     return user.is_authenticated and user.role == APPLICANT and user.association_id == association_id
 
 
+def is_member_or_staff(user, association_id):
+    """The one « member or staff » rule: what belongs to an association is read by its own
+    members and by the staff, never by a reviewer nor another association."""
+    return user.is_authenticated and (user.is_staff or is_member(user, association_id))
+
+
+def is_application_member(user, application):
+    """A member of the file's association: the only one who fills, deposits or withdraws it."""
+    return is_member(user, application.association_id)
+
+
+def can_follow_application(user, application):
+    """The association's side of a file (its page, receipts, printable summary, convention, the
+    message thread and its files): the association's members and staff."""
+    return is_member_or_staff(user, application.association_id)
+
+
 def can_read_bank_request(user, request):
     """A request to change bank details and its RIB: the association's own members and staff,
     never a reviewer (DESIGN.md section 2: bank details and the RIB are « réservés »)."""
-    return user.is_authenticated and (user.is_staff or is_member(user, request.association_id))
+    return is_member_or_staff(user, request.association_id)
 
 
 def can_read_association_document(user, document):
     """A piece kept in an association's documents (« Mes documents »: statuts, list of the board,
     RIB): the association's own members and staff, never a reviewer."""
-    return user.is_authenticated and (user.is_staff or is_member(user, document.association_id))
+    return is_member_or_staff(user, document.association_id)
 
 
 def has_conflict(user, application):
@@ -72,23 +91,38 @@ def is_assigned(user, application, confirmed=False):
     return db.session.query(query.exists()).scalar()
 
 
+# A reviewer never opens a file that was not deposited, or that its association withdrew.
+HIDDEN_FROM_REVIEWERS = frozenset({Status.DRAFT, Status.WITHDRAWN})
+# The states in which an assigned reviewer scores the file (and saves a draft of the review).
+REVIEWABLE_STATES = frozenset({Status.IN_REVIEW, Status.REVIEWED})
+
+
+def _reviewer_may_open(user, application, confirmed):
+    return (user.is_authenticated and user.role == REVIEWER and application.status not in HIDDEN_FROM_REVIEWERS
+            and is_assigned(user, application, confirmed=confirmed) and not has_conflict(user, application))
+
+
 def can_view_application(user, application):
     """Members of the association, staff, and assigned reviewers without a conflict who have
     confirmed, on opening the file, that they have no link with the association."""
-    if not user.is_authenticated:
-        return False
-    if user.is_staff:
-        return True
-    if user.role == APPLICANT:
-        return user.association_id == application.association_id
-    if user.role == REVIEWER:
-        return (application.status not in (Status.DRAFT, Status.WITHDRAWN)
-                and is_assigned(user, application, confirmed=True) and not has_conflict(user, application))
-    return False
+    return (is_member_or_staff(user, application.association_id)
+            or _reviewer_may_open(user, application, confirmed=True))
+
+
+def can_open_for_review(user, application):
+    """The review pages of a file: its assigned reviewer without a conflict, before the
+    confirmation of having no link too (the review page asks the question first)."""
+    return _reviewer_may_open(user, application, confirmed=False)
+
+
+def can_review(user, application):
+    """Score the file (save or send the review): its assigned reviewer, without a conflict, who
+    has confirmed having no link, while the file is in review."""
+    return application.status in REVIEWABLE_STATES and _reviewer_may_open(user, application, confirmed=True)
 
 
 def _attachment_open_to(user, attachment):
-    """The rule of the pieces « réservé à l'instruction » (RequiredDocument.reserved: the RIB,
+    """The rule of the pieces « réservé à l'instruction » (RequiredPiece.reserved: the RIB,
     personal data), for a user who may view the file: its association and the staff read every
     piece; a reviewer only those of a required document visible to reviewers (a file attached
     to no required document counts as reserved). Callers check can_view_application first."""
@@ -115,13 +149,37 @@ def downloadable_attachments(user, application):
 
 
 def can_edit_application(user, application):
-    from .models.applications import EDITABLE_STATES
-    return is_member(user, application.association_id) and application.status in EDITABLE_STATES
+    return is_application_member(user, application) and application.status in EDITABLE_STATES
+
+
+# --- Loading an object for the current user: 404 when it is missing or not theirs ----------
+
+def _get_or_404(model, object_id, check):
+    found = db.session.get(model, object_id) if object_id is not None and 0 < object_id < 2**31 else None
+    if found is None or not check(current_user, found):
+        abort(404)
+    return found
 
 
 def get_application_or_404(application_id, check=can_view_application):
     from .models import Application
-    application = db.session.get(Application, application_id)
-    if application is None or not check(current_user, application):
+    return _get_or_404(Application, application_id, check)
+
+
+def get_attachment_or_404(application_id, attachment_id, check=can_download_attachment):
+    """An attachment of that file (404 for one of another file, whatever the check)."""
+    from .models import Attachment
+    attachment = _get_or_404(Attachment, attachment_id, check)
+    if attachment.application_id != application_id:
         abort(404)
-    return application
+    return attachment
+
+
+def get_bank_request_or_404(bank_request_id, check=can_read_bank_request):
+    from .models import BankChangeRequest
+    return _get_or_404(BankChangeRequest, bank_request_id, check)
+
+
+def get_association_document_or_404(association_document_id, check=can_read_association_document):
+    from .models import AssociationDocument
+    return _get_or_404(AssociationDocument, association_document_id, check)

@@ -93,19 +93,19 @@ def _moves(sources, targets, service, roles):
 S = Status
 APPLICATION = Machine("un dossier", Status, [
     # The association deposits its file, again after a request for pieces, or withdraws it.
-    *_moves([S.DRAFT, S.INCOMPLETE], [S.SUBMITTED], "applications.services.submit", ASSOCIATION),
+    *_moves([S.DRAFT, S.INCOMPLETE], [S.SUBMITTED], "applications.submission.submit", ASSOCIATION),
     # Withdrawing stays open until the decision: an association may always renounce.
     *_moves([S.SUBMITTED, S.INCOMPLETE, S.ADMISSIBLE, S.IN_REVIEW, S.REVIEWED], [S.WITHDRAWN],
-            "applications.services.withdraw", ASSOCIATION),
+            "applications.submission.withdraw", ASSOCIATION),
     # Staff check admissibility, or ask for missing pieces.
     Transition(S.SUBMITTED, S.ADMISSIBLE, "instruction.services.mark_admissible", STAFF_ROLES),
     *_moves([S.SUBMITTED, S.INCOMPLETE], [S.INADMISSIBLE], "instruction.services.mark_inadmissible", STAFF_ROLES),
     Transition(S.SUBMITTED, S.INCOMPLETE, "instruction.services.request_pieces", STAFF_ROLES),
     Transition(S.INCOMPLETE, S.SUBMITTED, "instruction.services.cancel_request", STAFF_ROLES),
     # Assigning the first reviewer starts the review; then the file follows its reviews.
-    Transition(S.ADMISSIBLE, S.IN_REVIEW, "review.services.start_review", STAFF_ROLES),
-    *_moves([S.IN_REVIEW], [S.REVIEWED, S.ADMISSIBLE], "review.services.refresh_state", REVIEW_ROLES),
-    *_moves([S.REVIEWED], [S.IN_REVIEW, S.ADMISSIBLE], "review.services.refresh_state", REVIEW_ROLES),
+    Transition(S.ADMISSIBLE, S.IN_REVIEW, "review.states.start_review", STAFF_ROLES),
+    *_moves([S.IN_REVIEW], [S.REVIEWED, S.ADMISSIBLE], "review.states.refresh_state", REVIEW_ROLES),
+    *_moves([S.REVIEWED], [S.IN_REVIEW, S.ADMISSIBLE], "review.states.refresh_state", REVIEW_ROLES),
     # Publishing the decisions gives each file its outcome.
     *_moves([S.ADMISSIBLE, S.IN_REVIEW, S.REVIEWED], [S.SELECTED, S.WAITLISTED, S.REJECTED],
             "selection.services.publish_decisions", STAFF_ROLES),

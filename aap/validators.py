@@ -57,6 +57,13 @@ def clean_iban(value):
     return compact
 
 
+def group_iban(iban):
+    """« fr7630006000011234567890189 » -> « FR76 3000 6000 0112 3456 7890 189 » (pages, forms,
+    conventions); "" for none."""
+    compact = (iban or "").replace(" ", "").upper()
+    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
+
+
 def clean_bic(value):
     compact = (value or "").replace(" ", "").upper()
     try:

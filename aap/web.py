@@ -1,16 +1,17 @@
 """Request-level concerns: security headers, error pages, template filters, navigation."""
-from flask import Request, abort, has_request_context, render_template, request
-from flask_login import current_user
+from flask import Request, abort, current_app, has_request_context, render_template, request
 from flask.globals import request_ctx
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
 from markupsafe import Markup, escape
 from werkzeug.datastructures import ImmutableMultiDict, MultiDict
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
-from flask_wtf import FlaskForm
-from flask_wtf.csrf import CSRFError
 
-from . import money, numbers, timeutil
+from . import money, numbers, timeutil, validators
 from .extensions import db
+from .urls import absolute_url
 
 CSP = "; ".join([
     "default-src 'self'",
@@ -82,16 +83,25 @@ def _security_headers(response):
 
 
 def _error(code, title, message):
+    """An error page; `message` may be a function, called when the error happens."""
     def handler(error):
         if code == 500:
             db.session.rollback()
+        text = message() if callable(message) else message
         if request_ctx.url_adapter is None:
             # No URL can be built (e.g. a Host that is not trusted): a bare page, no layout.
             page = (f'<!doctype html><html lang="fr"><head><meta charset="utf-8"><title>{escape(title)}</title>'
-                    f"</head><body><h1>{escape(title)}</h1><p>{escape(message)}</p></body></html>")
+                    f"</head><body><h1>{escape(title)}</h1><p>{escape(text)}</p></body></html>")
             return page, code
-        return render_template("errors/error.html", code=code, title=title, message=message), code
+        return render_template("errors/error.html", code=code, title=title, message=text), code
     return handler
+
+
+def _too_large_message():
+    """The 413 page's message, from the configured limit of one file (MAX_CONTENT_LENGTH follows it)."""
+    from .applications.attachments import size_label
+    limit = size_label(current_app.config["MAX_FILE_SIZE"])
+    return f"Le fichier envoyé dépasse la taille autorisée ({limit} par fichier)."
 
 
 def page_number():
@@ -123,21 +133,25 @@ def init_web(app):
     app.register_error_handler(403, _error(403, "Accès refusé",
                                            "Vous n'avez pas les droits nécessaires pour accéder à cette page."))
     app.register_error_handler(404, _error(404, "Page non trouvée",
-                                           "La page que vous cherchez est introuvable. Vérifiez l'adresse ou revenez à l'accueil."))
+                                           "La page que vous cherchez est introuvable. "
+                                           "Vérifiez l'adresse ou revenez à l'accueil."))
     app.register_error_handler(405, _error(405, "Méthode non autorisée",
                                            "Cette action n'est pas possible à cette adresse."))
-    app.register_error_handler(413, _error(413, "Fichier trop volumineux",
-                                           "Le fichier envoyé dépasse la taille autorisée (10 Mo par fichier)."))
+    app.register_error_handler(413, _error(413, "Fichier trop volumineux", _too_large_message))
     app.register_error_handler(500, _error(500, "Erreur inattendue",
-                                           "Une erreur inattendue s'est produite. L'équipe technique en a été informée ; réessayez dans quelques instants."))
+                                           "Une erreur inattendue s'est produite. L'équipe technique en a été "
+                                           "informée ; réessayez dans quelques instants."))
     app.register_error_handler(CSRFError, _error(400, "Session expirée",
-                                                 "Le formulaire a expiré ou n'est pas valide. Rechargez la page et recommencez."))
+                                                 "Le formulaire a expiré ou n'est pas valide. "
+                                                 "Rechargez la page et recommencez."))
 
     app.jinja_env.filters["euros"] = money.format_euros
+    app.jinja_env.filters["iban"] = validators.group_iban
     app.jinja_env.filters["date_fr"] = timeutil.format_date
     app.jinja_env.filters["datetime_fr"] = timeutil.format_datetime
     app.jinja_env.filters["time_fr"] = timeutil.format_time
     app.jinja_env.filters["nl2br"] = _nl2br
+    app.jinja_env.globals["absolute_url"] = absolute_url  # the links of e-mails (templates/mail)
     app.jinja_env.filters["decimal_fr"] = numbers.format_decimal  # 25.5 -> « 25,5 » (percentages)
     # The form macro (templates/macros/forms.html) draws each field by its class and limit.
     from .forms import field_kind, group_digits, text_limit

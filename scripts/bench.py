@@ -15,6 +15,8 @@ from 8,000 associations, 500 reviewers and 30,000 reviews, then measures:
 - one convention PDF against WeasyPrint rendering a one-page document (≤ 3×), and the 67
   conventions of a call in bulk against one after another (speed-up ≥ 1.6 on two cores);
 - the optimal selection on 1,000 files (< 2 s);
+- the robustness of that selection: 300 re-samplings of the reviews, each followed by a
+  selection (< 10 s), also given as a ratio to one selection;
 - the number of SQL queries of each staff and reviewer list page at 100 and at 1,000 files
   (they must be equal).
 
@@ -211,11 +213,22 @@ def build_dataset(app, sizes, seed=2025):
     from sqlalchemy import select
 
     from aap import timeutil
-    from aap.applications.services import fingerprint as snapshot_fingerprint
+    from aap.applications.deposits import fingerprint as snapshot_fingerprint
     from aap.calls.template import apply_template
     from aap.extensions import db
-    from aap.models import (Application, Assignment, Association, Call, Conflict, Criterion, Decision,
-                            Event, Review, Score, User)
+    from aap.models import (
+        Application,
+        Assignment,
+        Association,
+        Call,
+        Conflict,
+        Criterion,
+        Decision,
+        Event,
+        Review,
+        Score,
+        User,
+    )
     from aap.models.users import hash_password
     from aap.referentiel import DEPARTEMENTS
 
@@ -638,8 +651,8 @@ def measure_ranking(app, data, table, repeat):
     from sqlalchemy import text
 
     from aap.extensions import db
-    from aap.money import format_euros
     from aap.models import Criterion
+    from aap.money import format_euros
 
     client = login(app.test_client(), data.staff_email)
     url = f"/selection/appels/{data.ranking_call}"
@@ -746,7 +759,7 @@ def excel_memory_in_fresh_process(app, data):
 
 # -- Conventions --------------------------------------------------------------------------------
 
-ONE_PAGE = """{% extends "documents/_base.html" %}{% block title %}Document d'une page{% endblock %}
+ONE_PAGE = """{% extends "documents/pdf/_base.html" %}{% block title %}Document d'une page{% endblock %}
 {% block reference %}Réf. BANC-0001{% endblock %}
 {% block body %}<h1>Attestation</h1>
 <p>La direction de la jeunesse, de l'éducation populaire et de la vie associative atteste que l'association
@@ -756,7 +769,7 @@ ONE_PAGE = """{% extends "documents/_base.html" %}{% block title %}Document d'un
 {% endblock %}"""
 
 
-PLAIN_PAGES = """{% extends "documents/_base.html" %}{% block title %}Texte{% endblock %}
+PLAIN_PAGES = """{% extends "documents/pdf/_base.html" %}{% block title %}Texte{% endblock %}
 {% block body %}<h1>Texte courant</h1>{% for i in range(n) %}<p>Paragraphe {{ i }}. L'association s'engage à mettre en
 œuvre le projet décrit à l'annexe I, conforme à son objet statutaire, et à informer l'administration de toute
 modification de ses statuts, de sa direction ou de ses coordonnées bancaires, dans un délai d'un mois ; elle
@@ -815,7 +828,8 @@ def measure_conventions(app, data, table, repeat, bulk_rounds):
 
     own_pages = len(PdfReader(io.BytesIO(particular())).pages)
     paragraphs = 10 * own_pages
-    while len(PdfReader(io.BytesIO(HTML(string=plain(paragraphs), base_url=str(STATIC)).write_pdf())).pages) > own_pages:
+    while len(PdfReader(io.BytesIO(HTML(string=plain(paragraphs), base_url=str(STATIC)).write_pdf())).pages) \
+            > own_pages:
         paragraphs -= 3
     same_length = plain(paragraphs)
 
@@ -881,6 +895,33 @@ def measure_optimiser(app, data, table, repeat):
                   ms(total), f"solver {ms(statistics.median(solve))}", "—", "< 2 s", total < 2)
 
 
+def measure_robustness(app, data, table):
+    from aap.extensions import db
+    from aap.models import Call
+    from aap.selection import optimizer, ranking, robustness
+    from aap.selection import proposal as proposal_module
+
+    with app.app_context():
+        call = db.session.get(Call, data.ranking_call)
+        loaded = ranking.load(call)
+        settings = proposal_module.ProposalSettings(keep_published=False, min_per_region=1)
+        candidates = proposal_module.candidates(loaded.rows, settings)
+        selection_settings = proposal_module.optimiser_settings(call, settings)
+        reviews = {row.id: robustness.FileReviews(row.id, tuple(row.scores.totals),
+                                                  tuple(row.scores.calibrated_totals)) for row in loaded.rows}
+    one = []
+    for _ in range(5):
+        started = time.perf_counter()
+        assert optimizer.select(candidates, selection_settings).feasible
+        one.append(time.perf_counter() - started)
+    single = statistics.median(one)
+    result = robustness.retention(candidates, reviews, selection_settings, n_resamples=robustness.DEFAULT_RESAMPLES,
+                                  seed=2025, toggle_calibration=True)
+    table.add(f"robustness, {num(len(candidates))} files × {robustness.DEFAULT_RESAMPLES} re-samplings "
+              f"({len(result.grey_zone())} in the grey zone)", ms(result.seconds), f"1 selection {ms(single)}",
+              f"{result.seconds / single:.0f}", "< 10 s", result.seconds < 10)
+
+
 # -- SQL queries of the list pages ---------------------------------------------------------------
 
 def list_pages(data, call_id, reviewer, member):
@@ -891,7 +932,8 @@ def list_pages(data, call_id, reviewer, member):
         ("instruction: files, sorted by association, page 2", staff,
          f"/instruction/appels/{call_id}/dossiers?tri=association&page=2"),
         ("review: assignments", staff, f"/instruction/appels/{call_id}/affectations"),
-        ("review: assignments, lacking reviewers", staff, f"/instruction/appels/{call_id}/affectations?filtre=a-completer"),
+        ("review: assignments, lacking reviewers", staff,
+         f"/instruction/appels/{call_id}/affectations?filtre=a-completer"),
         ("review: progress", staff, f"/instruction/appels/{call_id}/evaluations"),
         ("review: conflicts of interest", staff, f"/instruction/appels/{call_id}/conflits"),
         ("selection: ranking", staff, f"/selection/appels/{call_id}"),
@@ -960,14 +1002,14 @@ def main(argv=None):
     parser.add_argument("--bulk-rounds", type=int, default=1, help="timed runs of the bulk conventions")
     parser.add_argument("--database-url", help="PostgreSQL URL (a schema of our own is created and dropped); "
                                                "default: a temporary SQLite file")
-    parser.add_argument("--only", help="comma-separated: ranking,excel,conventions,optimiser,queries")
+    parser.add_argument("--only", help="comma-separated: ranking,excel,conventions,optimiser,robustness,queries")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder (SQLite)")
     args = parser.parse_args(argv)
     sizes = Sizes(applications=args.applications,
                   associations=args.associations or max(1, args.applications * 4 // 5),
                   reviewers=args.reviewers, reviews=args.reviews if args.reviews is not None else args.applications * 3,
                   ranking_files=args.ranking_files, small_files=args.small_files)
-    only = set((args.only or "ranking,excel,conventions,optimiser,queries").split(","))
+    only = set((args.only or "ranking,excel,conventions,optimiser,robustness,queries").split(","))
 
     with scratch_space("aap-bench-", args.database_url, "aap_bench", args.keep) as (folder, url):
         app = make_app(url, folder / "instance")
@@ -987,7 +1029,8 @@ def main(argv=None):
         steps = [("ranking", lambda: measure_ranking(app, data, table, args.repeat)),
                  ("excel", lambda: measure_excel(app, data, table, max(3, args.repeat // 2))),
                  ("conventions", lambda: measure_conventions(app, data, table, args.repeat, args.bulk_rounds)),
-                 ("optimiser", lambda: measure_optimiser(app, data, table, 3))]
+                 ("optimiser", lambda: measure_optimiser(app, data, table, 3)),
+                 ("robustness", lambda: measure_robustness(app, data, table))]
         for name, step in steps:
             if name in only:
                 start = time.perf_counter()

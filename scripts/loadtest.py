@@ -1,25 +1,35 @@
 #!/usr/bin/env python3
-"""Deadline rush: many associations submitting at once to the app served by gunicorn.
+"""Load test of the deposit journey against the app served by gunicorn: its saturation point, or a deadline rush.
 
-    scripts/loadtest                                  # 200 associations, ~60 s, SQLite (temporary file)
+    scripts/loadtest                                  # saturation search, SQLite (temporary file), ~3 minutes
     scripts/loadtest --database-url postgresql://postgres@127.0.0.1:55432/aap_x   # a schema of its own
+    scripts/loadtest --rush                           # 200 associations submitting within ~60 s
 
 Builds its own database (the Alembic migrations, in a temporary SQLite file or in a fresh
 schema of the given PostgreSQL database, dropped at the end) and instance folder (uploads,
 mail, secret) in a temporary directory — never the repository's instance/ — with one open
 call and, for each simulated association, an account, a complete identity and a draft whose
 sections « Le projet » and « Les jeunes accompagnés » are empty and whose RIB is missing.
+Then starts gunicorn on loopback (--workers sync workers, production settings). Each simulated
+association, like a browser (redirects followed, CSRF token read from the page): opens the
+login page, logs in, opens its draft, saves the two sections, uploads its RIB (PDF), submits.
+Every request has a timeout and the whole run a deadline: it stops by itself.
 
-Then starts gunicorn on loopback (--workers sync workers, production settings) and runs the
-associations concurrently, their starts spread over --duration seconds. Each one, like a
-browser (redirects followed, CSRF token read from the page): opens the login page, logs in,
-opens its draft, saves the two sections, uploads its RIB (PDF), submits. Every request has a
-timeout and the whole run a deadline: it stops by itself.
+Saturation search (the default): 1, 2, 4, 6, 8, 12… users (--steps), each starting a new
+journey as soon as its last one ended (no pause), --step-seconds per step, until the p95
+latency of a step passes 500 ms or a request fails; the saturation point is the last step
+before. The same server's trivial page (/accessibilite: gunicorn, Flask, session, Jinja and
+the DSFR layout, no database) is measured the same way first; the ratio of the two request
+rates says how close the deposit journey runs to its stack's limit. Exit status 0 when both
+points were found and the database check is clean.
 
-It prints requests per second, p50 / p95 / p99 latency and the errors, then checks in the
-database that every submission that got a success answer is there, complete, with a valid
-fingerprint, and that none was recorded twice. Targets: 0 errors, 0 lost or duplicated
-submissions, p95 < 500 ms. Exit status 0 when every target is met.
+Deadline rush (--rush): --users associations start over --duration seconds, with pauses
+between steps. It prints requests per second, p50 / p95 / p99 latency and the errors.
+Targets: 0 errors, 0 lost or duplicated submissions, p95 < 500 ms; exit status 0 when every
+target is met.
+
+Both then check in the database that every submission that got a success answer is there,
+complete, with a valid fingerprint, and that none was recorded twice.
 """
 import argparse
 import hashlib
@@ -35,7 +45,7 @@ import sys
 import threading
 import time
 from collections import Counter, defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -86,8 +96,7 @@ def seed(app, users):
     from werkzeug.security import generate_password_hash
 
     from aap import timeutil
-    from aap.applications import files
-    from aap.applications import services as application_services
+    from aap.applications import completeness, files
     from aap.calls.template import apply_template
     from aap.extensions import db
     from aap.models import Application, Association, Attachment, Call, User
@@ -141,7 +150,7 @@ def seed(app, users):
             {f"jeunes:{name}" for name in YOUNG} | {f"pieces:doc:{documents[UPLOADED_DOCUMENT].id}"}
         with app.test_request_context():
             for application in db.session.scalars(db.select(Application).order_by(Application.id)):
-                missing = {f"{item.section}:{item.field}" for item in application_services.missing_items(application)}
+                missing = {f"{item.section}:{item.field}" for item in completeness.missing_items(application)}
                 assert missing == expected_missing, sorted(missing ^ expected_missing)
                 applicants.append(Applicant(application.association.members[0].email, application.id,
                                             documents[UPLOADED_DOCUMENT].id))
@@ -156,20 +165,26 @@ class Failure(Exception):
     pass
 
 
+class Stopped(Exception):
+    """The run ended while a journey was under way: abandoned, not failed."""
+
+
 @dataclass
 class Sample:
     step: str
     seconds: float
     status: int
     error: str = ""
+    at: float = field(default_factory=time.monotonic)  # when the answer came (or the request failed)
 
 
 class Browser:
-    def __init__(self, host, port, samples, deadline):
+    def __init__(self, host, port, samples, deadline, stop=None):
         self.host, self.port = host, port
         self.cookies = {}
         self.samples = samples  # shared list (list.append is atomic)
         self.deadline = deadline
+        self.stop = stop  # threading.Event: set when the run ends
         self.connection = None
         self.csrf = None
 
@@ -196,6 +211,8 @@ class Browser:
 
     def request(self, step, method, path, body=None, content_type=None, expect=(200,)):
         """One request (no redirect followed); returns (status, headers, text). Records a sample."""
+        if self.stop is not None and self.stop.is_set():
+            raise Stopped()
         if time.monotonic() > self.deadline:
             raise Failure("deadline of the run reached")
         headers = {"Host": f"{self.host}:{self.port}", "User-Agent": "aap-loadtest/1",
@@ -440,7 +457,8 @@ def check_database(app, outcomes):
     """What the database holds for the submissions: {problem: [details]} and counters."""
     from sqlalchemy import func
 
-    from aap.applications.services import fingerprint, missing_items
+    from aap.applications.completeness import missing_items
+    from aap.applications.deposits import fingerprint
     from aap.extensions import db
     from aap.models import Application, Call, Event, OutboxMessage
 
@@ -544,11 +562,198 @@ def report(samples, outcomes, elapsed, alive, problems, counters, args, database
     return all(r[3] for r in rows)
 
 
+# ---------------------------------------------------------------------------------------------
+# Saturation: users doing their journey back to back, more of them at each step
+
+TRIVIAL_PAGE = "/accessibilite"  # a page through the whole stack (gunicorn, Flask, session, Jinja, DSFR layout)
+SATURATION_USERS = (1, 2, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128)
+WARM_UP = 2.0  # seconds of each step not measured: the added users' first requests
+
+
+def trivial_journey(browser, applicant, rng, think):
+    browser.get("trivial page", TRIVIAL_PAGE)
+
+
+@dataclass
+class Step:
+    users: int
+    requests: int
+    seconds: float
+    p50: float
+    p95: float
+    errors: list
+    server_cpu: float
+    journeys: int
+    by_step: dict  # {step of the journey: p95}
+
+    @property
+    def rate(self):
+        return self.requests / self.seconds
+
+    @property
+    def cpu_per_request(self):
+        return self.server_cpu / max(1, self.requests)
+
+    @property
+    def saturated(self):
+        return self.p95 > TARGET_P95 or bool(self.errors)
+
+
+def find_saturation(port, server_pid, journey, applicants, levels, step_seconds, seed_value):
+    """Run `journey` with 1, 2, 4… users, each starting a new one as soon as one ends (no pause),
+    `step_seconds` per number of users, until the p95 latency of a step passes 500 ms or a
+    request fails. `applicants`: one per journey (None: journeys without an applicant).
+    Returns ([Step], outcomes, why the run stopped)."""
+    samples, outcomes, threads = [], [], []
+    supply = iter(applicants) if applicants is not None else None
+    supply_lock, stop = threading.Lock(), threading.Event()
+    run_deadline = time.monotonic() + step_seconds * len(levels) + 120
+    exhausted = threading.Event()
+
+    def user(user_seed):
+        rng = random.Random(user_seed)
+        while not stop.is_set():
+            applicant = None
+            if supply is not None:
+                with supply_lock:
+                    applicant = next(supply, None)
+                if applicant is None:
+                    exhausted.set()
+                    return
+            outcome = Outcome(applicant)
+            browser = Browser("127.0.0.1", port, samples, run_deadline, stop)
+            try:
+                outcome.reference = journey(browser, applicant, rng, (0, 0))
+            except Stopped:
+                continue
+            except Failure as failure:
+                outcome.error = str(failure)
+            except Exception as error:  # a bug of the load test itself: reported, never hidden
+                outcome.error = f"{type(error).__name__}: {error}"
+            finally:
+                browser.close()
+            outcome.finished = time.monotonic()
+            if applicant is not None:
+                outcomes.append(outcome)
+
+    steps, why = [], f"not reached with {levels[-1]} users"
+    rng = random.Random(seed_value)
+    for users in levels:
+        while len(threads) < users:
+            thread = threading.Thread(target=user, args=(rng.random(),), daemon=True)
+            threads.append(thread)
+            thread.start()
+        time.sleep(WARM_UP)
+        start, cpu_start = time.monotonic(), cpu_seconds(server_pid)
+        stop.wait(step_seconds - WARM_UP)
+        end, cpu_end = time.monotonic(), cpu_seconds(server_pid)
+        window = [s for s in samples if start <= s.at < end]
+        latencies = [s.seconds for s in window]
+        step = Step(users, len(window), end - start, percentile(latencies, 50), percentile(latencies, 95),
+                    [f"{s.step}: {s.error}" for s in window if s.error], cpu_end - cpu_start,
+                    sum(1 for o in outcomes if o.reference and start <= o.finished < end),
+                    {name: percentile([s.seconds for s in window if s.step == name], 95)
+                     for name in dict.fromkeys(s.step for s in window)})
+        steps.append(step)
+        print(f"  {users:>3} users  {step.rate:7.1f} requests/s  p50 {step.p50 * 1000:5.0f} ms  "
+              f"p95 {step.p95 * 1000:5.0f} ms  errors {len(step.errors)}", flush=True)
+        if exhausted.is_set():
+            why = f"out of drafts at {users} users (seed more: --users)"
+            break
+        if step.saturated:
+            why = (f"{users} users: " + (f"{len(step.errors)} errors ({Counter(step.errors).most_common(1)[0][0]})"
+                                         if step.errors else f"p95 {step.p95 * 1000:.0f} ms > 500 ms"))
+            break
+    stop.set()
+    for thread in threads:
+        thread.join(max(0.1, run_deadline - time.monotonic()))
+    return steps, outcomes, why
+
+
+def saturation_point(steps):
+    """The last step before the first saturated one (None when one user already saturates)."""
+    passed = [s for s in steps if not s.saturated]  # the run stops at the first saturated step
+    return passed[-1] if passed else None
+
+
+def describe(point, steps):
+    if point is None:
+        return "saturated from the first step"
+    return (f"{point.users} users, {point.rate:.1f} requests/s (p95 {point.p95 * 1000:.0f} ms, "
+            f"server CPU {point.cpu_per_request * 1000:.1f} ms per request)")
+
+
+def saturation_report(label, args, capacity, trivial, journey, problems, counters):
+    (trivial_steps, trivial_why), (journey_steps, journey_why) = trivial, journey
+    trivial_point, journey_point = saturation_point(trivial_steps), saturation_point(journey_steps)
+    print()
+    print(f"AAP saturation — {time.strftime('%Y-%m-%d %H:%M')} — {label}, gunicorn {args.workers} sync workers "
+          f"on 127.0.0.1, {os.cpu_count()} cores shared with other work (two busy processes got "
+          f"{capacity[0]:.2f} cores before, {capacity[1]:.2f} after; load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}); {args.step_seconds:.0f} s per step, no pause")
+    print(f"trivial page ({TRIVIAL_PAGE}): {describe(trivial_point, trivial_steps)}; stopped: {trivial_why}")
+    print(f"deposit journey: {describe(journey_point, journey_steps)}"
+          + (f", {journey_point.journeys / journey_point.seconds:.2f} submissions/s" if journey_point else "")
+          + f"; stopped: {journey_why}")
+    if trivial_point and journey_point:
+        print(f"ratio deposit journey / trivial page: {journey_point.rate / trivial_point.rate:.2f} of the "
+              f"requests per second; {journey_point.cpu_per_request / trivial_point.cpu_per_request:.1f}× "
+              f"the server CPU per request")
+    last = journey_steps[-1] if journey_steps else None
+    for point in (journey_point, last if last is not journey_point else None):
+        if point is not None:
+            print(f"p95 by step at {point.users} users: " + ", ".join(
+                f"{name} {p95 * 1000:.0f} ms" for name, p95 in point.by_step.items()))
+    print("submissions: " + "; ".join(f"{k} {v}" for k, v in counters.items()))
+    for problem, items in problems.items():
+        print(f"  PROBLEM: {problem}: {len(items)} ({', '.join(map(str, items[:5]))})")
+    if not problems:
+        print("database check: every success answer is in the database, submitted once, complete, "
+              "with a fingerprint matching its snapshot; references 1..n without gap")
+    return trivial_point is not None and journey_point is not None and not problems
+
+
+def run_saturation(app, url, instance, folder, label, args):
+    """Seed, start gunicorn, find the saturation of the trivial page then of the deposit journey."""
+    started = time.perf_counter()
+    applicants = seed(app, args.users or 1500)
+    print(f"» {len(applicants)} drafts ready in {time.perf_counter() - started:.1f} s; starting gunicorn", flush=True)
+    port, log_path = free_port(), folder / "gunicorn.log"
+    process = start_gunicorn(url, instance, port, args.workers, log_path)
+    try:
+        levels = [int(x) for x in args.steps.split(",")]
+        capacity = cpu_capacity()
+        print(f"» trivial page {TRIVIAL_PAGE} (two busy processes get {capacity:.2f} cores now)", flush=True)
+        trivial_steps, _, trivial_why = find_saturation(port, process.pid, trivial_journey, None, levels,
+                                                        args.step_seconds, args.seed)
+        print("» deposit journey: log in, save two sections, upload a 60 kB PDF, submit", flush=True)
+        journey_steps, outcomes, journey_why = find_saturation(port, process.pid, association_journey, applicants,
+                                                               levels, args.step_seconds, args.seed)
+        after = cpu_capacity()
+    finally:
+        stop_gunicorn(process)
+    problems, counters = check_database(app, outcomes)
+    failed = [o for o in outcomes if o.error]
+    if failed:
+        print(f"(journeys failed: {len(failed)}; server log, last lines)\n"
+              f"{Path(log_path).read_text(errors='replace')[-1500:]}")
+    return saturation_report(label, args, (capacity, after), (trivial_steps, trivial_why),
+                             (journey_steps, journey_why), problems, counters)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--users", type=int, default=200, help="simulated associations (default 200)")
-    parser.add_argument("--duration", type=float, default=60, help="seconds over which they start and finish (60)")
+    parser.add_argument("--rush", action="store_true",
+                        help="the deadline rush (--users associations over --duration seconds) instead of the "
+                             "saturation search")
+    parser.add_argument("--users", type=int, help="simulated associations: drafts seeded (default 200 for the "
+                                                  "rush, 1500 for the saturation search)")
+    parser.add_argument("--duration", type=float, default=60, help="rush: seconds over which they start and "
+                                                                   "finish (60)")
+    parser.add_argument("--steps", default=",".join(map(str, SATURATION_USERS)),
+                        help="saturation: the numbers of users, one step each (default %(default)s)")
+    parser.add_argument("--step-seconds", type=float, default=8, help="saturation: seconds per step (8)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (default 4)")
     parser.add_argument("--database-url", help="PostgreSQL URL (a schema of its own is created and dropped); "
                                                "default: a temporary SQLite file (WAL)")
@@ -565,6 +770,11 @@ def main(argv=None):
             label = "PostgreSQL" if url.startswith("postgres") else "SQLite (WAL, busy timeout)"
             app = make_app(url, instance)
             migrate(app)
+            if not args.rush:
+                ok = run_saturation(app, url, instance, folder, label, args)
+                release(app)
+                return 0 if ok else 1
+            args.users = args.users or 200
             started = time.perf_counter()
             applicants = seed(app, args.users)
             print(f"» {len(applicants)} associations with their drafts ready in "

@@ -1,19 +1,31 @@
-"""Fixtures: the app on a fresh database (SQLite, or PostgreSQL with TEST_DATABASE_URL),
-a test client that knows the CSRF token, one account per role, a real SMTP server."""
+"""Fixtures: the app, a test client that knows the CSRF token, one account per role, a real SMTP
+server.
+
+The database schema is created once per pytest worker (a SQLite file, or with TEST_DATABASE_URL a
+PostgreSQL database of the worker's own, e.g. aap_test_gw0) and every test runs inside a
+transaction rolled back at its end: the session is bound to that outer transaction with
+join_transaction_mode="create_savepoint", so the application's own commit() and rollback() work
+on savepoints. A test that needs real commits (threads, other connections, a backup) or an app
+of its own (routes added) is marked `real_db`: its `app` is then built on a database of its own,
+created empty and dropped afterwards, as are the apps of make_app() and fresh_app() (the browser
+tests' live server, the migrations)."""
 import os
 import re
 import socket
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
-from flask import g, has_app_context
+from flask import current_app, g, has_app_context
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from flask_sqlalchemy.session import Session as SessionBase
+from sqlalchemy import create_engine, event, make_url
+from sqlalchemy.pool import NullPool
 
 from aap import create_app
 from aap.extensions import db
 
-from . import factories
+from . import factories, factories_applications
 
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
 
@@ -42,32 +54,78 @@ class Client(FlaskClient):
         return self.post(url, data=data, **kwargs)
 
 
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "main")
+_created_databases = set()
+
+
+def _postgres_url():
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return None
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return make_url(url)
+
+
+def _admin_engine(base):
+    return create_engine(base, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+
+
+def worker_database(suffix=""):
+    """A PostgreSQL database of this worker's own (aap_test_gw0, aap_test_gw0_real...), created
+    empty on first use next to TEST_DATABASE_URL's database: xdist workers never share one."""
+    base = _postgres_url()
+    name = f"{base.database}_{WORKER}{suffix}"
+    if name not in _created_databases:
+        engine = _admin_engine(base)
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        engine.dispose()
+        _created_databases.add(name)
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def pytest_sessionfinish(session):
+    base = _postgres_url()
+    if base is None or not _created_databases:
+        return
+    engine = _admin_engine(base)
+    with engine.connect() as connection:
+        for name in _created_databases:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    engine.dispose()
+
+
 def database_url(tmp_path):
-    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    """The database of an app with real commits: a SQLite file under tmp_path, or this worker's
+    own PostgreSQL database for such apps."""
+    if _postgres_url() is not None:
+        return worker_database("_real")
+    return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+def folders(tmp_path):
+    instance = Path(tmp_path) / "instance"
+    return {"UPLOAD_FOLDER": str(instance / "uploads"), "DOCUMENTS_FOLDER": str(instance / "documents"),
+            "MAIL_FOLDER": str(instance / "mail")}
 
 
 def make_app(tmp_path, **overrides):
-    url = database_url(tmp_path)
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    config = {
-        "AAP_ENV": "testing",
-        "SQLALCHEMY_DATABASE_URI": url,
-        "UPLOAD_FOLDER": str(tmp_path / "instance" / "uploads"),
-        "DOCUMENTS_FOLDER": str(tmp_path / "instance" / "documents"),
-        "MAIL_FOLDER": str(tmp_path / "instance" / "mail"),
-        "SERVER_NAME": "localhost",
-        "BASE_URL": "http://localhost",
-    }
+    config = {"AAP_ENV": "testing", **folders(tmp_path), "SERVER_NAME": "localhost", "BASE_URL": "http://localhost"}
     config.update(overrides)
-    return create_app(config, instance_path=tmp_path / "instance")
+    if "SQLALCHEMY_DATABASE_URI" not in config:
+        config["SQLALCHEMY_DATABASE_URI"] = database_url(tmp_path)
+    app = create_app(config, instance_path=tmp_path / "instance")
+    app.test_client_class = Client
+    return app
 
 
 @contextmanager
 def fresh_app(tmp_path):
-    """The app on an empty database, inside its app context; everything dropped afterwards."""
+    """The app on an empty database with real commits, inside its app context; everything
+    dropped afterwards."""
     app = make_app(tmp_path)
-    app.test_client_class = Client
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -77,15 +135,91 @@ def fresh_app(tmp_path):
         db.engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def shared_app(tmp_path_factory):
+    """One app and one schema per worker, for the tests run in a rolled-back transaction."""
+    root = tmp_path_factory.mktemp("shared")
+    url = worker_database() if _postgres_url() is not None else f"sqlite:///{root / 'shared.sqlite3'}"
+    app = make_app(root, SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@contextmanager
+def rolled_back(app):
+    """Inside the app's context: everything the block writes (commits included, which become
+    savepoints) is rolled back at its end."""
+    connection = db.engine.connect()
+    transaction = connection.begin()
+
+    # Flask-SQLAlchemy's Session.get_bind() answers with the app's engine whatever the session's
+    # `bind`: the app's sessions get the connection instead, and join its transaction (the
+    # sessions of any other app, such as one a test builds with make_app, keep their engine).
+    def get_bind(session, *args, **kwargs):
+        if current_app._get_current_object() is app:
+            return connection
+        return SessionBase.get_bind(session, *args, **kwargs)
+
+    factory = db.session.session_factory
+    factory.class_.get_bind = get_bind
+    factory.configure(join_transaction_mode="create_savepoint")
+    db.session.remove()
+    try:
+        yield connection
+    finally:
+        db.session.remove()
+        del factory.kw["join_transaction_mode"], factory.class_.get_bind  # back to the defaults
+        transaction.rollback()
+        connection.close()
+
+
 @pytest.fixture
-def app(tmp_path):
-    with fresh_app(tmp_path) as app:
-        yield app
+def app(request, tmp_path):
+    """The app inside its app context, on an empty database. Each test has its own folders for
+    uploads, documents and mail; its writes are rolled back at its end (or, for a test marked
+    real_db, the database is dropped)."""
+    if request.node.get_closest_marker("real_db"):
+        with fresh_app(tmp_path) as app:
+            yield app
+        return
+    app = request.getfixturevalue("shared_app")
+    config, instance_path = dict(app.config), app.instance_path
+    app.config.update(folders(tmp_path))
+    app.instance_path = str(tmp_path / "instance")
+    try:
+        with app.app_context(), rolled_back(app):
+            yield app
+    finally:
+        app.config.clear()
+        app.config.update(config)
+        app.instance_path = instance_path
 
 
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def call(app):
+    """An open call (test files that need another one define their own `call`)."""
+    return factories.call()
+
+
+@pytest.fixture
+def application(call, applicant):
+    """The applicant's empty draft to the call."""
+    return factories_applications.empty_draft(call, applicant.association, applicant)
+
+
+@pytest.fixture
+def own_file(call, applicant):
+    """A submitted file of the applicant's association."""
+    return factories.submitted_file(call, applicant.association)
 
 
 @pytest.fixture

@@ -130,3 +130,17 @@ def application(call, association, status="submitted", reference=None, **fields)
         record.snapshot = {"title": record.title}
     db.session.commit()
     return record
+
+
+def submitted_file(call, association=None, region="84", status="submitted", **fields):
+    """A submitted (or later, with `status`) application of an association with a complete
+    identity. `association` is an Association, or the name of a new one in `region` (by default a
+    new « Association par défaut » in Auvergne-Rhône-Alpes)."""
+    if not isinstance(association, Association):
+        association = Association(name=association or "Association par défaut")
+        db.session.add(association)
+        departement = "69" if region == "84" else "35"
+    else:
+        departement, region = association.departement_code or "69", association.region_code or "84"
+    complete_identity(association, departement=departement, region=region)
+    return application(call, association, status=status, **fields)

@@ -58,10 +58,10 @@ def empty_draft(call, association, user=None):
 
 def attach_all(application, user, mandatory_only=True):
     """Attach a small PDF to every (mandatory) document slot, through the service."""
-    from aap.applications import services
+    from aap.applications import attachments
     for document in application.call.documents:
         if document.mandatory or not mandatory_only:
-            services.add_attachment(application, document, f"{document.code}.pdf",
+            attachments.add_attachment(application, document, f"{document.code}.pdf",
                                     io.BytesIO(PDF + document.code.encode()), user)
     return application
 
@@ -136,9 +136,10 @@ def hidden_version(html):
 
 
 def submit_now(application, user):
-    """services.submit() as called by a view (templates need a request context)."""
+    """submission.submit() as called by a view (templates need a request context)."""
     from flask import current_app
 
-    from aap.applications import services
+    from aap.applications import submission
+
     with current_app.test_request_context():
-        return services.submit(application, user)
+        return submission.submit(application, user)

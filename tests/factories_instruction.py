@@ -1,6 +1,5 @@
 """Builders for the instruction tests (admissibility, requests for pieces, messages)."""
-import pytest
-from flask import g, render_template_string
+from flask import render_template_string
 from flask_login import login_user, logout_user
 
 from aap import timeutil
@@ -8,22 +7,6 @@ from aap.extensions import db
 from aap.models import Assignment, Association, Event, User
 
 from . import factories
-from .conftest import Client
-
-
-@pytest.fixture(autouse=True)
-def fresh_csrf_token(monkeypatch):
-    """The `app` fixture keeps one application context for the whole test, so `g` (where
-    Flask-WTF caches the CSRF token) outlives each request: after the login view clears the
-    session, the cached token is no longer in the session and every later post gets a 400.
-    Forget the cached token before asking a page for one, as a real new request would."""
-    original = Client.csrf_token
-
-    def csrf_token(self):
-        g.pop("csrf_token", None)
-        return original(self)
-
-    monkeypatch.setattr(Client, "csrf_token", csrf_token)
 
 
 def member(association, email, first_name="Membre"):
@@ -41,15 +24,6 @@ def association(name, departement="69", region="84"):
     db.session.add(record)
     db.session.commit()
     return record
-
-
-def submitted_file(call, assoc=None, status="submitted", **fields):
-    """A submitted application of an association with a complete identity."""
-    if assoc is None:
-        assoc = association("Association par défaut")
-    factories.complete_identity(assoc, departement=assoc.departement_code or "69",
-                                region=assoc.region_code or "84")
-    return factories.application(call, assoc, status=status, **fields)
 
 
 def assign(reviewer, application, confirmed=True):

@@ -2,10 +2,11 @@
 
 Association A (persona « owner ») has a submitted then selected application (attachments, a
 submitted review, a published decision, a generated convention, a message, an answered request
-for pieces, and a pending request to change its bank details, with its RIB); association B (persona « other ») has its own application, with its own
-attachments, in the same call, submitted and now in review. Three reviewers: one assigned to
-A's file who confirmed having no link with it, one assigned to A's file but who declared a link
-with association A, one assigned only to B's file. A staff member, an administrator, a staff
+for pieces, and a pending request to change its bank details, with its RIB); association B
+(persona « other ») has its own application, with its own attachments, in the same call,
+submitted and now in review. Three reviewers: one assigned to A's file who confirmed having no
+link with it, one assigned to A's file but who declared a link with association A, one assigned
+only to B's file. A staff member, an administrator, a staff
 member invited but not yet active, a call still in draft, a finished and a running
 bulk-convention job of the call, and valid links (tokens) of each kind.
 """
@@ -17,9 +18,21 @@ from flask import current_app
 from aap import events, timeutil
 from aap.applications import files
 from aap.extensions import db
-from aap.models import (Application, Assignment, Call, Conflict, Decision, DecisionMail, DocumentJob, Event,
-                        Message, PieceRequest, Review, User)
-from aap.models.documents import JOB_DONE, JOB_RUNNING
+from aap.models import (
+    Application,
+    Assignment,
+    Call,
+    Conflict,
+    Decision,
+    DecisionMail,
+    Event,
+    Job,
+    Message,
+    PieceRequest,
+    Review,
+    User,
+)
+from aap.models.jobs import JOB_DONE, JOB_RUNNING
 
 from . import factories
 from . import factories_applications as fa
@@ -49,8 +62,8 @@ class World:
     decision: Decision
     convention: object
     bank_request: object
-    job: DocumentJob
-    running_job: DocumentJob
+    job: Job
+    running_job: Job
     tokens: dict = field(default_factory=dict)
     users: dict = field(default_factory=dict)
     association_document: object = None  # a piece sent on A's « Mes documents » page
@@ -137,16 +150,16 @@ def build_world():
             owner.association, owner, factories.PASSWORD, "FR7630001007941234567890185", "BDFEFRPP",
             "Association A", "rib-nouveau-compte.pdf", io.BytesIO(fa.PDF)).request
 
-    job = DocumentJob(call_id=call.id, kind="conventions", status=JOB_DONE, total=1, done=1,
-                      created_by_id=staff.id, started_at=now, finished_at=now)
+    job = Job(call_id=call.id, kind="conventions", status=JOB_DONE, total=1, done=1,
+              created_by_id=staff.id, started_at=now, finished_at=now)
     db.session.add(job)
     db.session.flush()
     job.stored_name = f"{job.id}-matrice.zip"
     with zipfile.ZipFile(documents.documents_folder("jobs") / job.stored_name, "w") as archive:
         archive.writestr(f"convention-{convention.number}.pdf", b"%PDF-1.4\n%%EOF\n")
-    # A job under way: asking for the conventions again returns it instead of starting a thread.
-    running_job = DocumentJob(call_id=call.id, kind="conventions", status=JOB_RUNNING, total=1, done=0,
-                              created_by_id=staff.id, started_at=now)
+    # A job under way: asking for the conventions again returns it instead of queuing another.
+    running_job = Job(call_id=call.id, kind="conventions", status=JOB_RUNNING, total=1, done=0,
+                      created_by_id=staff.id, started_at=now)
     db.session.add(running_job)
     db.session.commit()
 

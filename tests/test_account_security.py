@@ -11,16 +11,14 @@ import pytest
 from flask_login.utils import encode_cookie
 
 from aap import timeutil
-from aap.auth import services as auth_services
 from aap.associations import services as association_services
+from aap.auth import services as auth_services
 from aap.extensions import db
 from aap.models import Event, LoginAttempt, Message, User
 from aap.passwords import check_password
 
 from . import factories
-from . import factories_instruction as fi
 from .conftest import login
-from .factories_instruction import fresh_csrf_token  # noqa: F401  (autouse fixture)
 
 NEW_PASSWORD = "girafe-velo-nuage-2031"
 LINK_RE = re.compile(r"http://localhost(/\S+)")
@@ -285,7 +283,7 @@ def test_confirmation_resends_and_signups_on_a_taken_address_are_limited(app, cl
 
 
 def test_message_notifications_are_limited_but_every_message_is_kept(app, client, applicant, staff):
-    application = fi.submitted_file(factories.call(), applicant.association)
+    application = factories.submitted_file(factories.call(), applicant.association)
     login(client, staff)
     for n in range(16):
         response = client.post_form(f"/dossiers/{application.id}/messages", {"message_body": f"Question {n}"})

@@ -13,7 +13,6 @@ from aap.instruction.admissibility import checklist
 
 from . import factories
 from . import factories_instruction as fi
-from .factories_instruction import fresh_csrf_token  # noqa: F401  (autouse fixture)
 
 DEADLINE = datetime(2027, 1, 31, 22, 59, 59, tzinfo=timezone.utc)
 DOCUMENTS = [(1, "Statuts signés", True), (2, "Derniers comptes", True), (3, "Autre pièce utile", False)]
@@ -81,7 +80,8 @@ def test_amount_within_the_calls_bounds():
     assert not conditions(requested_cents=None)["amount"].ok
     unbounded = conditions(requested_cents=5_000_000_00, min_cents=0, max_cents=None)["amount"]
     assert unbounded.ok and unbounded.detail == "5\u202f000\u202f000\u00a0€ demandés"
-    assert conditions(requested_cents=1_00, min_cents=None, max_cents=10_00)["amount"].detail.endswith("(au plus 10\u00a0€)")
+    assert conditions(requested_cents=1_00, min_cents=None, max_cents=10_00)["amount"].detail.endswith(
+        "(au plus 10\u00a0€)")
 
 
 def test_deposited_on_time():
@@ -103,7 +103,7 @@ def bare_file(call, applicant):
     """A deposited file without any piece, of an association whose legal form is « autre »."""
     applicant.association.legal_form = "autre"
     db.session.commit()
-    return fi.submitted_file(call, applicant.association)
+    return factories.submitted_file(call, applicant.association)
 
 
 def page_of(client, application):

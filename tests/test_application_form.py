@@ -12,16 +12,6 @@ from . import factories_applications as fa
 from .conftest import login
 
 
-@pytest.fixture
-def call(app):
-    return factories.call()
-
-
-@pytest.fixture
-def application(call, applicant):
-    return fa.empty_draft(call, applicant.association, applicant)
-
-
 def fresh(application):
     db.session.expire_all()
     return db.session.get(Application, application.id)

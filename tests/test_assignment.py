@@ -8,10 +8,11 @@ from hypothesis import strategies as st
 
 from aap.extensions import db
 from aap.models import Assignment, Conflict, Event, Review
-from aap.review.assignment import FileSpec, ReviewerSpec, propose
+from aap.review.allocation import FileSpec, ReviewerSpec, propose
 
 from . import factories
-from .factories_review import assigned, reviewer_user, submitted_file
+from .factories import submitted_file
+from .factories_review import assigned, reviewer_user
 
 REGIONS = ["11", "53", "84"]
 
@@ -206,6 +207,26 @@ def test_automatic_assignment_preview_then_confirm(app, client, staff, login_as)
         body = next(m.body for m in mails if m.to == r.email)
         assert body.count("/evaluation/dossiers/") == n
     assert all(a.notified_at is not None for a in db.session.scalars(db.select(Assignment)))
+
+
+def test_applying_and_notifying_is_one_unit_of_work_committed_by_the_caller(app, staff):
+    """apply_assignment and notify_reviewers flush, never commit: the view (or command) that calls
+    them commits once, so a failure after them undoes the assignments and their e-mails together."""
+    from aap.models import OutboxMessage
+    from aap.review import assignment
+
+    call = factories.call(reviewers_per_file=1)
+    submitted_file(call, "Asso A", region="84", status="admissible")
+    reviewer_user("eval@example.org", region="11")
+    db.session.commit()
+    with app.test_request_context():
+        proposal, _ = assignment.propose_assignment(call)
+        _, mails = assignment.apply_assignment(call, staff, proposal.signature)
+        assert mails == 1 and db.session.scalar(db.select(db.func.count(Assignment.id))) == 1
+        db.session.rollback()  # the caller fails before committing
+    assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 0
+    assert db.session.scalar(db.select(db.func.count(OutboxMessage.id))) == 0
+    assert not db.session.scalar(db.select(db.func.count(Event.id)).where(Event.action == "reviewers_notified"))
 
 
 def test_confirmation_refused_when_data_changed(app, client, staff, login_as):

@@ -11,8 +11,9 @@ from aap.applications import history
 from aap.extensions import db
 from aap.instruction import services as instruction
 from aap.models import Application, User
-from aap.review import services as review
-from aap.selection import mails as decision_mails, services as selection
+from aap.review import assignment, conflicts, reviews
+from aap.selection import mails as decision_mails
+from aap.selection import services as selection
 
 from . import factories
 from . import factories_applications as fa
@@ -69,13 +70,13 @@ def journey(app, applicant):
                                    (timeutil.now() + timedelta(days=10)).date())
         fa.submit_now(application, colleague)
         instruction.mark_admissible(application, agent)
-        review.assign(application, first, agent)
-        review.assign(application, second, agent)
-        review.declare_conflict(second, application.association, CONFLICT_TEXT, application=application)
-        review.confirm_no_conflict(first, application)
-        submitted = review.submit_review(application, first, scores(call), "favorable")
-        review.reopen_review(submitted, agent, REOPEN_REASON)
-        review.submit_review(application, first, scores(call, 4), "favorable")
+        assignment.assign(application, first, agent)
+        assignment.assign(application, second, agent)
+        conflicts.declare_conflict(second, application.association, CONFLICT_TEXT, application=application)
+        conflicts.confirm_no_conflict(first, application)
+        submitted = reviews.submit_review(application, first, scores(call), "favorable")
+        reviews.reopen_review(submitted, agent, REOPEN_REASON)
+        reviews.submit_review(application, first, scores(call, 4), "favorable")
         instruction.post_message(application, agent, STAFF_MESSAGE)
         instruction.post_message(application, colleague, MEMBER_MESSAGE)
         assert db.session.get(Application, application.id).status == "reviewed"
@@ -174,9 +175,9 @@ def test_reasons_are_shown_only_where_written_for_the_association(app, applicant
         instruction.mark_inadmissible(refused, staff, "Le projet ne relève pas du mentorat.")
         fa.submit_now(rejected, other)
         instruction.mark_admissible(rejected, staff)
-        review.assign(rejected, reviewer, staff)
-        review.confirm_no_conflict(reviewer, rejected)
-        review.submit_review(rejected, reviewer, scores(call), "defavorable")
+        assignment.assign(rejected, reviewer, staff)
+        conflicts.confirm_no_conflict(reviewer, rejected)
+        reviews.submit_review(rejected, reviewer, scores(call), "defavorable")
         selection.set_decision(rejected, "rejected", staff, reason="Le territoire est déjà couvert.")
         selection.publish_decisions(call, staff)
     refused_html = history_section(page_of(app, applicant, refused))

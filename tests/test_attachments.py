@@ -14,16 +14,6 @@ from . import factories
 from . import factories_applications as fa
 
 
-@pytest.fixture
-def call(app):
-    return factories.call()
-
-
-@pytest.fixture
-def application(call, applicant):
-    return fa.empty_draft(call, applicant.association, applicant)
-
-
 def slot(call, code="statuts"):
     return next(d for d in call.documents if d.code == code)
 

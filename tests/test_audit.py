@@ -89,9 +89,9 @@ def test_selection_decisions_are_recorded_and_shown(client, login_as, staff, adm
 
 def test_admissibility_and_piece_requests_are_recorded(client, login_as, staff, admin):
     call = factories.call(slug="aap-recevabilite")
-    good = fi.attach_pieces(fi.submitted_file(call, fi.association("Recevable")))
-    bad = fi.submitted_file(call, fi.association("Irrecevable"))
-    late = fi.submitted_file(call, fi.association("À compléter"))
+    good = fi.attach_pieces(factories.submitted_file(call, fi.association("Recevable")))
+    bad = factories.submitted_file(call, fi.association("Irrecevable"))
+    late = factories.submitted_file(call, fi.association("À compléter"))
     login_as(staff)
     assert client.post_form(f"/instruction/dossiers/{good.id}/recevable").status_code == 302
     assert client.post_form(f"/instruction/dossiers/{bad.id}/irrecevable",
@@ -186,8 +186,8 @@ def test_downloads_stay_out_of_the_association_timeline(app, world):
     login(client, world.staff)
     client.get(f"/candidatures/{world.application.id}/recepisse.pdf")
     client.get(f"/candidatures/{world.application.id}/pieces/{world.attachment.id}")
-    from aap.applications.services import timeline
-    assert not {e.action for e in timeline(world.application)} & {
+    from aap.applications.history import journal
+    assert not {e.action for e in journal(world.application)} & {
         "receipt_downloaded", "attachment_downloaded", "convention_downloaded"}
 
 
@@ -214,7 +214,7 @@ def _event(action, at, actor=None, **fields):
 def test_journal_shows_labels_actors_paris_dates_files_and_details(client, login_as, admin, staff):
     call = factories.call(slug="aap-journal")
     association = fi.association("Association du journal")
-    application = fi.submitted_file(call, association)
+    application = factories.submitted_file(call, association)
     _event("export", datetime(2026, 1, 15, 8, 30, tzinfo=timezone.utc), staff, call_id=call.id, format="xlsx")
     _event("attachment_downloaded", datetime(2026, 7, 1, 10, 0, tzinfo=timezone.utc), staff,
            application=application, attachment_id=1, name="Statuts signés.pdf")
@@ -258,8 +258,8 @@ def journal_data(app, staff, admin, reviewer):
     """Events over two calls, three actors and several days (Paris dates at the edges)."""
     first = factories.call(slug="aap-premier")
     second = factories.call(slug="aap-second")
-    f1 = fi.submitted_file(first, fi.association("Première"))
-    f2 = fi.submitted_file(second, fi.association("Seconde"))
+    f1 = factories.submitted_file(first, fi.association("Première"))
+    f2 = factories.submitted_file(second, fi.association("Seconde"))
     utc = timezone.utc
     data = {
         # 1 March 2026, 23:30 UTC is 2 March, 00:30 in Paris.
@@ -394,7 +394,7 @@ def _mixed_events(count, calls, applications, people):
 
 def test_journal_runs_a_fixed_number_of_queries(client, login_as, admin, staff, reviewer):
     calls = [factories.call(slug="aap-un"), factories.call(slug="aap-deux")]
-    applications = [fi.submitted_file(c, fi.association(f"Association {c.slug}")) for c in calls]
+    applications = [factories.submitted_file(c, fi.association(f"Association {c.slug}")) for c in calls]
     people = [staff, reviewer, admin]
     login_as(admin)
     _mixed_events(8, calls, applications, people)

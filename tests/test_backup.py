@@ -1,8 +1,12 @@
 """Backup and restore round trip, through the CLI, on the configured database."""
+import pytest
+
 from aap.extensions import db
 from aap.models import Association, User
 
 from . import factories
+
+pytestmark = pytest.mark.real_db  # the backup reads the database file / pg_dump connects itself
 
 
 def test_backup_then_restore_brings_data_back(app, tmp_path):

@@ -12,7 +12,7 @@ import pytest
 from pypdf import PdfReader
 
 from aap.applications import budget as B
-from aap.applications import services
+from aap.applications import completeness
 from aap.extensions import db
 from aap.models import Application
 from aap.selection import ranking
@@ -180,11 +180,6 @@ def test_migration_carries_the_former_fields_into_the_budget():
 
 # --- the form and the deposit ----------------------------------------------------------------------
 
-@pytest.fixture
-def call(app):
-    return factories.call()
-
-
 # A page posts every cell (a cell left out keeps its stored amount): the factory's draft has a
 # « Région(s) » line, emptied here.
 BALANCED = {"budget_1_62": "30 000", "budget_1_64": "150 000", "budget_1_74_aap": "60 000",
@@ -210,7 +205,7 @@ def test_the_budget_page_shows_the_cerfa_table_with_its_totals(client, applicant
 
 def test_an_unbalanced_budget_is_saved_as_a_draft_but_refused_at_deposit(client, applicant, login_as, call):
     application = fa.complete_draft(call, applicant)
-    assert services.missing_items(application) == []
+    assert completeness.missing_items(application) == []
     login_as(applicant)
     # The issue's budget: 200 000 € of cost, 150 000 € requested, 405 000 € of co-funding.
     unbalanced = {"budget_1_64": "200 000", "budget_1_74_aap": "150 000", "budget_1_74_region": "405 000",
@@ -238,7 +233,7 @@ def test_a_request_above_the_cost_is_refused_next_to_the_state_line(client, appl
     application = fa.complete_draft(call, applicant)
     login_as(applicant)
     fa.post_section(client, application, "budget", {"budget_1_64": "100 000", "budget_1_74_aap": "120 000"})
-    labels = " ".join(i.label for i in services.missing_items(fresh(application)))
+    labels = " ".join(i.label for i in completeness.missing_items(fresh(application)))
     assert "le montant demandé (120\u202f000\u00a0€) dépasse le coût total du projet (100\u202f000\u00a0€)" in labels
     page = client.get(fa.section_url(application, "budget")).get_data(as_text=True)
     after_state_line = page[page.index('id="budget_1_74_aap"'):]
@@ -250,7 +245,7 @@ def test_a_balanced_budget_is_deposited_and_the_request_follows_it(app, client, 
     application = fa.complete_draft(call, applicant)
     login_as(applicant)
     assert fa.post_section(client, application, "budget", BALANCED).status_code == 303
-    assert services.missing_items(fresh(application)) == []
+    assert completeness.missing_items(fresh(application)) == []
     assert client.post_form(f"/candidatures/{application.id}/deposer").status_code == 303
     saved = fresh(application)
     assert saved.status == "submitted"
@@ -296,7 +291,7 @@ def test_a_multi_year_budget_is_one_budget_per_year(client, applicant, login_as,
     saved = fresh(application)
     assert saved.requested_per_year == [40_000 * EURO, 30_000 * EURO, 30_000 * EURO]
     assert saved.requested_cents == 100_000 * EURO and saved.total_cost_cents == 300_000 * EURO
-    items = [i for i in services.missing_items(saved) if i.section == "budget"]
+    items = [i for i in completeness.missing_items(saved) if i.section == "budget"]
     assert [i.field for i in items] == ["budget-3-balance"]
     assert items[0].label.startswith(f"Le budget, année {call.year + 2} : le total des produits (90 000 €)")
     page = client.get(fa.section_url(application, "budget")).get_data(as_text=True)
@@ -304,7 +299,7 @@ def test_a_multi_year_budget_is_one_budget_per_year(client, applicant, login_as,
     assert re.search(r'data-budget-out="charges" data-budget-year="all">300\u202f000\u00a0€<', page)
     data["budget_3_75"] = "70 000"
     fa.post_section(client, application, "budget", data)
-    assert services.missing_items(fresh(application)) == []
+    assert completeness.missing_items(fresh(application)) == []
     # What selection and conventions read: the split per year of the request, as typed.
     saved = fresh(application)
     assert split_per_year(saved.requested_cents, 3, saved.requested_per_year) == [40_000 * EURO, 30_000 * EURO,
@@ -368,7 +363,7 @@ def _insert(connection, table, **values):
     return connection.execute(table.insert().values(**row, **values)).inserted_primary_key[0]
 
 
-def test_migration_converts_the_stored_applications(migrating_app):
+def test_migration_converts_the_stored_applications(migrating_app):  # noqa: F811 (the fixture imported above)
     import sqlalchemy as sa
     from flask_migrate import upgrade
 

@@ -1,4 +1,4 @@
-"""Bulk conventions: a background job on a process pool, its progress, the ZIP; and the CLI."""
+"""Bulk conventions: a job run by the worker on a process pool, its progress, the ZIP; and the CLI."""
 import io
 import re
 import zipfile
@@ -6,13 +6,16 @@ import zipfile
 import pytest
 from pypdf import PdfReader
 
+from aap import jobs
 from aap.documents import bulk
 from aap.extensions import db
-from aap.models import Convention, DocumentJob, Event
+from aap.models import Convention, Event, Job
 
 from . import factories
 from .conftest import count_queries
 from .factories_documents import winner
+
+pytestmark = pytest.mark.real_db  # the job runs in a thread with its own connection
 
 NAMES = ["Alpha Mentorat", "Bêta Jeunesse", "Gamma Solidarité"]
 
@@ -64,10 +67,18 @@ def test_staff_runs_the_job_and_downloads_one_zip(client, login_as, staff, call_
 
     response = client.post_form(f"/instruction/appels/{call.id}/conventions")
     assert response.status_code == 302
-    job_id = db.session.query(DocumentJob.id).one()[0]
-    db.session.commit()  # end the test's own transaction, as a request's would end (SQLite lock)
-    assert bulk.wait_for_job(job_id, timeout=300)
-    job = db.session.get(DocumentJob, job_id)
+    job = db.session.query(Job).one()
+    # The web process only queues the job: nothing is rendered until a worker takes it.
+    assert (job.kind, job.status, job.call_id) == ("conventions", "queued", call.id)
+    assert db.session.query(Convention).count() == 0
+    status = client.get(f"/instruction/travaux/{job.id}.json").get_json()
+    assert (status["status"], status["status_label"], status["download_url"]) == ("queued", "En attente", None)
+    page = client.get(f"/instruction/appels/{call.id}/documents").get_data(as_text=True)
+    assert "En attente" in page and "processus de travail" in page
+
+    assert jobs.run_next("test-worker") == job.id
+    db.session.expire_all()
+    assert (job.status, job.attempts, job.worker, job.lease_until) == ("done", 1, None, None)
 
     status = client.get(f"/instruction/travaux/{job.id}.json").get_json()
     assert status["status"] == "done", status
@@ -91,11 +102,11 @@ def test_staff_runs_the_job_and_downloads_one_zip(client, login_as, staff, call_
 
 def test_a_second_start_reuses_the_running_job(app, staff, call_with_winners):
     call, _ = call_with_winners
-    job = DocumentJob(call_id=call.id, status="running", created_by_id=staff.id)
+    job = Job(kind="conventions", call_id=call.id, status="running", created_by_id=staff.id)
     db.session.add(job)
     db.session.commit()
     assert bulk.start_conventions_job(call, staff).id == job.id
-    assert db.session.query(DocumentJob).count() == 1
+    assert db.session.query(Job).count() == 1
 
 
 def test_documents_page_query_count_is_flat(client, login_as, staff):
@@ -114,37 +125,36 @@ def test_documents_page_query_count_is_flat(client, login_as, staff):
     assert big() == small()
 
 
-def test_an_interrupted_job_does_not_block_a_new_one(app, staff, call_with_winners):
+def test_a_job_whose_worker_died_is_run_again_by_the_next_worker(app, staff, call_with_winners):
     from datetime import timedelta
 
     from aap import timeutil
     call, _ = call_with_winners
-    stale = DocumentJob(call_id=call.id, status="running", created_by_id=staff.id,
-                        updated_at=timeutil.now() - timedelta(hours=1))
-    db.session.add(stale)
-    db.session.commit()
-    stale_id = stale.id
     job = bulk.start_conventions_job(call, staff)
-    job_id = job.id
+    # A worker claimed it, then died: its lease ran out without news.
+    job.status, job.attempts, job.worker = "running", 1, "machine-morte:123"
+    job.lease_until = timeutil.now() - timedelta(seconds=1)
     db.session.commit()
-    assert job_id != stale_id
-    assert bulk.wait_for_job(job_id, timeout=300)
-    assert db.session.get(DocumentJob, stale_id).status == "failed"
-    assert db.session.get(DocumentJob, job_id).status == "done"
+    assert bulk.start_conventions_job(call, staff).id == job.id  # not a second job
+    assert jobs.run_next("relais:456") == job.id
+    db.session.expire_all()
+    assert (job.status, job.attempts, job.done, job.total) == ("done", 2, 3, 3)
+    assert bulk.job_zip_path(job).exists()
+    assert db.session.query(Job).count() == 1
 
 
 @pytest.mark.parametrize("who", ["applicant", "reviewer"])
 def test_non_staff_cannot_start_or_follow_or_download(request, client, login_as, staff, call_with_winners, who):
     call, _ = call_with_winners
-    job = DocumentJob(call_id=call.id, status="done", total=1, done=1, created_by_id=staff.id,
-                      stored_name="1-x.zip")
+    job = Job(kind="conventions", call_id=call.id, status="done", total=1, done=1, created_by_id=staff.id,
+              stored_name="1-x.zip")
     db.session.add(job)
     db.session.commit()
     login_as(request.getfixturevalue(who))
     assert client.post_form(f"/instruction/appels/{call.id}/conventions").status_code == 403
     assert client.get(f"/instruction/travaux/{job.id}.json").status_code == 403
     assert client.get(f"/instruction/travaux/{job.id}/conventions.zip").status_code == 403
-    assert db.session.query(DocumentJob).count() == 1
+    assert db.session.query(Job).count() == 1
 
 
 def test_anonymous_cannot_start(client, call_with_winners):

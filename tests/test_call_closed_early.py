@@ -1,6 +1,6 @@
 """A call closed early by staff is closed for every write of an association (issue 13, point 4).
 
-The one rule is `applications.services.closed_reason`: a draft follows its call (published and
+The one rule is `applications.deadlines.closed_reason`: a draft follows its call (published and
 between its opening and its deadline), a file reopened by a request for missing pieces follows
 that request's own due date, whatever the call's state.
 """
@@ -8,7 +8,8 @@ import io
 
 import pytest
 
-from aap.applications import services
+from aap import timeutil
+from aap.applications import deadlines, errors, submission
 from aap.calls.services import close_call
 from aap.extensions import db
 from aap.models import Application, Attachment, Event
@@ -17,15 +18,10 @@ from . import factories
 from . import factories_applications as fa
 
 
-@pytest.fixture
-def call(app):
-    return factories.call()
-
-
 def close_early(call, staff):
     close_call(call, staff)
     db.session.commit()
-    assert call.closes_at > services.timeutil.now(), "the deadline is still ahead: the call is closed early"
+    assert call.closes_at > timeutil.now(), "the deadline is still ahead: the call is closed early"
 
 
 def fresh(application):
@@ -93,8 +89,8 @@ def test_submit_service_refuses_a_closed_call(app, applicant, staff, call):
     application = fa.complete_draft(call, applicant)
     close_early(call, staff)
     with app.test_request_context():
-        with pytest.raises(services.SubmissionError) as refusal:
-            services.submit(application, applicant)
+        with pytest.raises(errors.SubmissionError) as refusal:
+            submission.submit(application, applicant)
     assert "clos" in refusal.value.message
     assert not db.session.query(Event).filter_by(application_id=application.id,
                                                  action="application_submitted").count()
@@ -107,8 +103,8 @@ def test_a_request_for_pieces_keeps_its_own_deadline_after_the_call_closed(clien
     fa.make_incomplete(fresh(application), ["budget"], staff, due_in_days=5)
     close_early(call, staff)
     application = fresh(application)
-    assert services.closed_reason(application) is None
-    assert services.editable_sections(application) == {"budget"}
+    assert deadlines.closed_reason(application) is None
+    assert deadlines.editable_sections(application) == {"budget"}
     login_as(applicant)
     response = fa.autosave(client, application, "budget", {"total_cost": "310 000"})
     assert response.status_code == 200, response.get_data(as_text=True)
@@ -120,6 +116,6 @@ def test_a_request_for_pieces_keeps_its_own_deadline_after_the_call_closed(clien
 def test_a_draft_call_not_yet_open_refuses_writes(app, applicant):
     call = factories.call(opens_in_days=3, closes_in_days=30)
     application = fa.draft(call, applicant.association)
-    reason = services.closed_reason(application)
+    reason = deadlines.closed_reason(application)
     assert reason and reason.startswith("Le dépôt des candidatures ouvrira le")
-    assert services.editable_sections(application) == set()
+    assert deadlines.editable_sections(application) == set()

@@ -85,9 +85,11 @@ def test_edit_shows_paris_times_and_saves(client, staff, login_as):
 
 
 @pytest.mark.parametrize("overrides, field, message", [
-    ({"closes_date": "2027-09-30"}, "closes_date", "La date de clôture doit être postérieure à la date d&#39;ouverture."),
+    ({"closes_date": "2027-09-30"}, "closes_date",
+     "La date de clôture doit être postérieure à la date d&#39;ouverture."),
     ({"min_amount": "600 000"}, "min_amount", "Le montant minimum ne peut pas dépasser le montant maximum."),
-    ({"max_amount": "20 000 000"}, "max_amount", "Le montant maximum par dossier ne peut pas dépasser l&#39;enveloppe."),
+    ({"max_amount": "20 000 000"}, "max_amount",
+     "Le montant maximum par dossier ne peut pas dépasser l&#39;enveloppe."),
     ({"slug": "AAP 2027 !"}, "slug", "lettres minuscules sans accent"),
     ({"budget": "douze"}, "budget", "Saisissez un montant en euros"),
     ({"budget": "12,345"}, "budget", "plus de deux décimales"),
@@ -272,7 +274,7 @@ def test_documents_need_a_format(client, staff, login_as):
         "documents-0-id": str(d.id), "documents-0-label": d.label}).get_data(as_text=True)
     assert "Cochez au moins un format accepté." in html
     with pytest.raises(services.CallError):
-        services.set_documents(call, [{"id": d.id, "label": d.label, "formats": ["exe"]}], staff)
+        services.set_pieces(call, [{"id": d.id, "label": d.label, "formats": ["exe"]}], staff)
 
 
 # ---------------------------------------------------------------- publication

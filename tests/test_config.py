@@ -1,5 +1,8 @@
 """Configuration from the environment, and the SQLite engine settings."""
+import io
+import re
 import stat
+from pathlib import Path
 
 import pytest
 from sqlalchemy import event, text
@@ -7,9 +10,17 @@ from sqlalchemy import event, text
 from aap import config as config_module
 from aap import create_app
 from aap.extensions import db
+from aap.instruction import services as instruction
+from aap.urls import absolute_url
+
+from . import factories
+from .conftest import make_app
+
+MB = 1024 * 1024
 
 ENV_NAMES = ("SECRET_KEY", "DATABASE_URL", "AAP_ENV", "MAIL_BACKEND", "MAIL_PORT", "MAIL_USE_TLS",
-             "MAIL_SEND_AFTER_REQUEST", "AAP_UPLOAD_FOLDER")
+             "MAIL_SEND_AFTER_REQUEST", "AAP_UPLOAD_FOLDER", "AAP_MAX_FILE_SIZE", "AAP_GRANTOR_SIRET",
+             "AAP_GRANTOR_NAME", "AAP_DOCUMENTS_WORKERS")
 
 
 @pytest.fixture
@@ -95,6 +106,7 @@ def sqlite_only(app):
         pytest.skip("SQLite engine settings")
 
 
+@pytest.mark.real_db  # a second connection of its own
 def test_sqlite_pragmas_on_a_file_database(app):
     sqlite_only(app)
     assert db.engine.url.database.endswith(".sqlite3")
@@ -115,6 +127,7 @@ def test_sqlite_foreign_keys_are_enforced(app):
     db.session.rollback()
 
 
+@pytest.mark.real_db  # the transaction a request begins itself, not a savepoint
 @pytest.mark.parametrize("method, expected", [("GET", "BEGIN"), ("POST", "BEGIN IMMEDIATE")])
 def test_sqlite_writing_requests_take_the_write_lock_first(app, method, expected):
     sqlite_only(app)
@@ -151,9 +164,11 @@ def test_wtforms_messages_are_french(app):
     from flask_wtf import FlaskForm
     from wtforms import IntegerField, SelectField
 
+    from aap.forms import select_choices
+
     class Form(FlaskForm):
         count = IntegerField("Nombre")
-        kind = SelectField("Type", choices=[("a", "A")])
+        kind = SelectField("Type", choices=select_choices([("a", "A")]))
 
     with app.test_request_context("/", method="POST", data={"count": "douze", "kind": "z"}):
         form = Form(meta={"csrf": False})
@@ -179,3 +194,77 @@ def test_create_user_command(app):
     short = runner.invoke(args=["create-user", "--email", "x@example.org", "--role", "staff", "--password", "court"])
     assert short.exit_code != 0 and "au moins 12 caractères" in short.output
     assert runner.invoke(args=["is-empty"]).output.strip() == "no"
+
+
+# --- every setting in one place -------------------------------------------------------------
+
+AAP = Path(config_module.__file__).parent
+README = AAP.parent / "README.md"
+READS = re.compile(r"""(?:environ\.get|environ\[|getenv|_bool)\(?\s*["']([A-Z][A-Z0-9_]*)["']""")
+
+
+def test_every_environment_variable_is_read_in_config_and_listed_in_the_readme():
+    elsewhere = sorted(f"{path.relative_to(AAP)}: {name}" for path in AAP.rglob("*.py") if path.name != "config.py"
+                       or path.parent != AAP for name in READS.findall(path.read_text(encoding="utf-8")))
+    assert elsewhere == []
+    names = set(READS.findall((AAP / "config.py").read_text(encoding="utf-8")))
+    assert {"SECRET_KEY", "AAP_BASE_URL", "AAP_MAX_FILE_SIZE", "AAP_GRANTOR_SIRET"} <= names
+    rows = {line.split("|")[1].strip() for line in README.read_text(encoding="utf-8").splitlines()
+            if line.startswith("| `")}
+    assert sorted(name for name in names if f"`{name}`" not in rows) == []
+
+
+def test_documents_settings_from_the_environment(tmp_path, clean_env):
+    clean_env.setenv("AAP_GRANTOR_SIRET", "13000000000006")
+    clean_env.setenv("AAP_GRANTOR_NAME", "Préfecture de région")
+    clean_env.setenv("AAP_DOCUMENTS_WORKERS", "4")
+    config = config_module.load(tmp_path, {"AAP_ENV": "testing"})
+    assert (config["AAP_GRANTOR_SIRET"], config["AAP_GRANTOR_NAME"], config["DOCUMENTS_WORKERS"]) == (
+        "13000000000006", "Préfecture de région", 4)
+    clean_env.delenv("AAP_GRANTOR_SIRET")
+    assert config_module.load(tmp_path, {"AAP_ENV": "testing"})["AAP_GRANTOR_SIRET"] == "11000007200014"
+
+
+def test_the_request_limit_follows_the_file_limit(tmp_path, clean_env):
+    assert config_module.load(tmp_path, {"AAP_ENV": "testing"})["MAX_CONTENT_LENGTH"] == 12 * MB
+    clean_env.setenv("AAP_MAX_FILE_SIZE", str(3 * MB))
+    config = config_module.load(tmp_path, {"AAP_ENV": "testing"})
+    assert (config["MAX_FILE_SIZE"], config["MAX_CONTENT_LENGTH"]) == (3 * MB, 5 * MB)
+    assert config_module.load(tmp_path, {"AAP_ENV": "testing", "MAX_FILE_SIZE": 20 * MB})["MAX_CONTENT_LENGTH"] \
+        == 22 * MB
+    assert config_module.load(tmp_path, {"AAP_ENV": "testing", "MAX_CONTENT_LENGTH": 7})["MAX_CONTENT_LENGTH"] == 7
+
+
+def test_the_413_page_names_the_configured_file_limit(tmp_path):
+    app = make_app(tmp_path, MAX_FILE_SIZE=3 * MB)
+    assert app.config["MAX_CONTENT_LENGTH"] == 5 * MB
+    response = app.test_client().post("/connexion", data={"file": (io.BytesIO(b"x" * 6 * MB), "gros.pdf")})
+    page = response.get_data(as_text=True)
+    assert response.status_code == 413 and "Fichier trop volumineux" in page
+    assert "dépasse la taille autorisée (3 Mo par fichier)" in page and "10 Mo" not in page
+
+
+# --- links in e-mails ---------------------------------------------------------------------------
+
+PUBLIC = "https://aap.example.gouv.fr/sub"
+
+
+def test_links_in_mails_are_built_from_base_url_with_its_path(app, client, applicant, staff):
+    """Behind a proxy the request's host is not the public one, and a mail sent by a command or
+    the worker has no request: every link comes from BASE_URL, its path (/sub) included."""
+    app.config["BASE_URL"] = PUBLIC
+    response = client.post_form("/mot-de-passe/oublie", {"email": applicant.email})
+    assert response.status_code == 302
+    body = factories.last_mail_to(applicant.email).body
+    link = re.search(r"https://\S+/mot-de-passe/reinitialiser/\S+", body).group(0)
+    assert link.startswith(PUBLIC + "/mot-de-passe/reinitialiser/") and "localhost" not in body
+    # The path under /sub is the app's own: the proxy strips the prefix.
+    assert client.get(link[len(PUBLIC):]).status_code == 200
+
+    application = factories.application(factories.call(), applicant.association)
+    instruction.post_message(application, staff, "Merci d'envoyer le budget signé.")  # no request here
+    body = factories.last_mail_to(applicant.email).body
+    assert f"{PUBLIC}/candidatures/{application.id}#messages" in body
+    with app.test_request_context("/", base_url="http://10.0.0.7:8000"):
+        assert absolute_url("applications.show", application_id=application.id) == \
+            f"{PUBLIC}/candidatures/{application.id}"

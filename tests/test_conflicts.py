@@ -6,10 +6,11 @@ import pytest
 
 from aap.extensions import db
 from aap.models import Assignment, Attachment, Conflict, Event, Review
-from aap.review import services
+from aap.review import assignment, conflicts, errors, reviews
 
 from . import factories
-from .factories_review import assigned, reviewer_user, submitted_file
+from .factories import submitted_file
+from .factories_review import assigned, reviewer_user
 
 
 def events(action):
@@ -63,7 +64,7 @@ def test_search_by_name_and_siret_then_declare_and_remove(call, client, reviewer
 def test_cannot_remove_another_reviewers_conflict(call, client, reviewer, login_as):
     other = reviewer_user("autre@example.org")
     target = submitted_file(call, "Asso A")
-    conflict = services.declare_conflict(other, target.association, "Salarié")
+    conflict = conflicts.declare_conflict(other, target.association, "Salarié")
     login_as(reviewer)
     response = client.post_form("/evaluation/liens-d-interets", {
         "action": "remove", "remove-conflict_id": conflict.id, "remove-reason": "x"}, follow_redirects=True)
@@ -76,7 +77,7 @@ def test_declaring_a_link_removes_current_assignments_and_drafts(call, reviewer)
     assigned(application, reviewer)
     db.session.add(Review(application_id=application.id, reviewer_id=reviewer.id, status="draft"))
     db.session.commit()
-    services.declare_conflict(reviewer, application.association, "Mon frère préside l'association")
+    conflicts.declare_conflict(reviewer, application.association, "Mon frère préside l'association")
     assert db.session.scalar(db.select(db.func.count(Assignment.id))) == 0
     assert db.session.scalar(db.select(db.func.count(Review.id))) == 0
     db.session.refresh(application)
@@ -124,8 +125,8 @@ def test_declaring_a_conflict_on_opening_removes_the_file(call, client, reviewer
     assert reviewer.full_name in page and "Ancienne salariée" in page and application.reference in page
     assert "ouverture du dossier" in page
     # A link declared on a file cannot be withdrawn by the reviewer.
-    with pytest.raises(services.ReviewError):
-        services.remove_conflict(reviewer, conflict.id, "erreur")
+    with pytest.raises(errors.ReviewError):
+        conflicts.remove_conflict(reviewer, conflict.id, "erreur")
 
 
 def _attachment(app, application):
@@ -171,17 +172,17 @@ def test_conflict_closes_every_url_of_the_file(app, call, client, reviewer, logi
     assert client.post_form(urls[0], {"action": "draft"}).status_code == 404
     assert client.post_form(f"/evaluation/dossiers/{application.id}/liens-d-interets",
                             {"action": "no_conflict"}).status_code == 404
-    with pytest.raises(services.ReviewError):
-        services.save_review(application, reviewer, {}, submit=False)
+    with pytest.raises(errors.ReviewError):
+        reviews.save_review(application, reviewer, {}, submit=False)
 
 
 def test_reviewer_in_conflict_is_never_proposed(app, call, reviewer):
     application = submitted_file(call, "Asso A", region="53", status="admissible")
-    services.declare_conflict(reviewer, application.association, "Bénévole")
+    conflicts.declare_conflict(reviewer, application.association, "Bénévole")
     others = [reviewer_user(f"r{i}@example.org", region="11") for i in range(2)]
-    proposal, _ = services.propose_assignment(call)
+    proposal, _ = assignment.propose_assignment(call)
     assert sorted(r for _, r in proposal.pairs) == sorted(r.id for r in others)
-    assert services.ineligibility(call, application, reviewer) == \
+    assert assignment.ineligibility(call, application, reviewer) == \
         "Cet évaluateur a déclaré un lien d'intérêts avec cette association."
 
 

@@ -6,9 +6,15 @@ import pytest
 from pypdf import PdfReader
 
 from aap.documents import services
-from aap.documents.convention import build_convention_pdf, general_conditions_pdf, group_iban, payment_schedule, presentation
-from aap.documents.pdf import render_pdf
+from aap.documents.convention import (
+    build_convention_pdf,
+    general_conditions_pdf,
+    group_iban,
+    payment_schedule,
+    presentation,
+)
 from aap.documents.data import amount_in_words, call_data, convention_data, fingerprint
+from aap.documents.pdf import render_pdf
 from aap.extensions import db
 from aap.models import Convention, Event
 
@@ -67,7 +73,7 @@ def test_annual_convention_pdf_holds_parties_amounts_schedule_and_bank(app):
     assert "FR76 3000 6000 0112 3456 7890 189" in text and "AGRIFRPP" in text
     # Obligations, disputes, signatures, annexes
     assert "six mois suivant la fin de chaque année" in text and "15059" in text
-    assert "QPV" in text and "ZRR" in text
+    assert "QPV" in text and "France Ruralités Revitalisation (FRR)" in text  # (issue 16: FRR since 1 July 2024)
     assert "tribunal administratif de Paris" in text
     assert "Fait à Paris, le" in text
     assert "Annexe I" in text and "Un programme de mentorat d'un an." in text

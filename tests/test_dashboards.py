@@ -3,10 +3,11 @@ expected), the reviewer's files by deadline and reviews by date sent."""
 from datetime import timedelta
 
 from aap import timeutil
-from aap.review import services
+from aap.review import reviews
 
 from . import factories
-from .factories_review import assigned, reviewer_user, submitted_file
+from .factories import submitted_file
+from .factories_review import assigned, reviewer_user
 
 
 def scores(call, value=3):
@@ -23,8 +24,8 @@ def test_staff_dashboard_shows_files_to_check_and_reviews_expected(app, client, 
     drafted = submitted_file(call, "Asso E", region="53", status="in_review")
     for application in (reviewed, drafted):
         assigned(application, first), assigned(application, second)
-    services.submit_review(reviewed, first, scores(call), "favorable")
-    services.save_review(drafted, first, {call.criteria[0].id: (2, "")})  # a draft is still expected
+    reviews.submit_review(reviewed, first, scores(call), "favorable")
+    reviews.save_review(drafted, first, {call.criteria[0].id: (2, "")})  # a draft is still expected
     login_as(staff)
     page = client.get("/tableau-de-bord").get_data(as_text=True)
     rows = {title: next(r for r in page.split("<tr>") if title in r) for title in (call.title, quiet.title)}
@@ -45,7 +46,7 @@ def test_reviewer_dashboard_orders_by_deadline_and_latest_sent_first(app, client
     for application in (late_file, soon_file, *sent):
         assigned(application, reviewer)
     for application in (sent[1], sent[0], sent[2]):  # sent in that order
-        services.submit_review(application, reviewer, scores(application.call), "favorable")
+        reviews.submit_review(application, reviewer, scores(application.call), "favorable")
     login_as(reviewer)
     page = client.get("/tableau-de-bord").get_data(as_text=True)
     todo, done = page.split("Évaluations envoyées")

@@ -243,15 +243,17 @@ def test_proposal_page_and_applying_chosen_lines(app, call, staff, login_as):
 
 
 def test_infeasible_proposal_is_explained(app, call, staff, login_as):
+    # (issue 16: a région whose files are all under the minimum score has no guarantee any more;
+    # the guarantees can still exceed the envelope)
     ev1, = fs.reviewers(1)
-    lyon = fs.file(call, "Lyon", region="84")
-    corse = fs.file(call, "Ajaccio", region="94", departement="2A")
+    lyon = fs.file(call, "Lyon", region="84", requested_cents=600_000_00)
+    corse = fs.file(call, "Ajaccio", region="94", departement="2A", requested_cents=600_000_00)
     fs.review(lyon, ev1, [5, 5, 5])
-    fs.review(corse, ev1, [1, 1, 1])
+    fs.review(corse, ev1, [4, 4, 4])
     page = _text(login_as(staff).get(f"/selection/appels/{call.id}/proposition?calculer=1&min_per_region=1"
-                                     f"&min_score=12"))
+                                     f"&min_score=10"))
     assert "Aucune sélection ne respecte toutes les contraintes" in page
-    assert "la région Corse n&#39;a aucun dossier au-dessus de la note minimale" in page
+    assert "Impossible de retenir au moins 1 dossier par région avec cette enveloppe" in page
 
 
 def test_proposal_form_errors_are_in_french(app, call, staff, login_as):

@@ -1,5 +1,6 @@
 """The demo data set: counts, valid identifiers, assignment rules, budget, determinism, and the
 four demo accounts logging in through HTTP."""
+import re
 from collections import Counter, defaultdict
 
 import pytest
@@ -8,21 +9,31 @@ from stdnum import iban as std_iban
 from stdnum.fr import siret as std_siret
 
 from aap.applications import budget
-from aap.cli import DEMO_ACCOUNTS, DEMO_PASSWORD
 from aap.demo import DemoError, build_demo, demo_digest
+from aap.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from aap.extensions import db
-from aap.models import (Application, Assignment, Association, Call, Conflict, Decision, Event, Review,
-                        Score, User)
-from aap.referentiel import DEPARTEMENTS, REGIONS, departement_for_postal_code
+from aap.models import (
+    Application,
+    Assignment,
+    Association,
+    Call,
+    Conflict,
+    Criterion,
+    Decision,
+    Event,
+    Review,
+    Score,
+    User,
+)
+from aap.referentiel import DEPARTEMENT_BY_CODE, DEPARTEMENTS, REGIONS, departement_for_postal_code
 
-from .conftest import Client, login, make_app
+from .conftest import login, make_app
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo built twice with the same seed on a fresh schema; the second build stays for the tests."""
     app = make_app(tmp_path_factory.mktemp("demo"))
-    app.test_client_class = Client
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -57,7 +68,9 @@ def test_calls(demo):
     assert call.status == "closed" and call.years == 3 and call.reviewers_per_file == 3
     assert call.budget_cents == 16_000_000_00
     assert (call.min_amount_cents, call.max_amount_cents) == (20_000_00, 600_000_00)
-    assert len(call.criteria) == 3
+    assert [(c.label, c.weight) for c in call.criteria] == [
+        ("Qualité des actions", 3), ("Solidité structurelle", 2),
+        ("Capacité à toucher les jeunes les plus éloignés", 3), ("Diversité territoriale", 2)]
     open_call = db.session.scalar(db.select(Call).where(Call.slug == "aap-2026"))
     assert open_call.status == "published" and open_call.years == 1
     assert open_call.budget_cents == 18_000_000_00
@@ -128,7 +141,7 @@ def test_reviews_and_assignments(demo):
     assert len(reviews) == 3 * len(reviewed) and {r.status for r in reviews} == {"submitted"}
     scales = {c.id: c.scale_max for c in call.criteria}
     scores = db.session.scalars(db.select(Score).where(Score.review_id.in_([r.id for r in reviews]))).all()
-    assert len(scores) == 3 * len(reviews)
+    assert len(scores) == 4 * len(reviews)  # the four criteria of the 2025 grid
     assert all(0 <= s.value <= scales[s.criterion_id] for s in scores)
     # Some reviewers are lenient, some severe.
     means = {rid: mean for rid, mean in db.session.execute(
@@ -149,7 +162,8 @@ def test_topup_call_is_under_review_with_work_for_every_role(demo):
     reviewers = {u.id: u for u in db.session.scalars(db.select(User).where(User.role == "reviewer"))}
     assert all(u.password_hash for u in reviewers.values())  # activated: the panel can be assigned
     conflicts = set(db.session.execute(db.select(Conflict.reviewer_id, Conflict.association_id)).all())
-    assignments = db.session.scalars(db.select(Assignment).join(Application).where(Application.call_id == call.id)).all()
+    assignments = db.session.scalars(
+        db.select(Assignment).join(Application).where(Application.call_id == call.id)).all()
     reviews = {(r.application_id, r.reviewer_id): r for r in db.session.scalars(
         db.select(Review).join(Application).where(Application.call_id == call.id))}
     by_file = defaultdict(list)
@@ -242,3 +256,61 @@ def test_refuses_a_non_empty_database(demo):
     assert result.exit_code != 0 and "pas vide" in result.output
     assert issubclass(DemoError, ValueError)
     assert db.session.scalar(db.select(db.func.count(Call.id))) == 3  # nothing was added
+
+
+def test_every_score_is_on_a_criterion_of_its_own_call(demo):
+    """Issue 16: the top-up call's reviews were scored on the 2025 grid (« — / 5 » everywhere)."""
+    rows = db.session.execute(
+        db.select(Application.call_id, Criterion.call_id).select_from(Score).join(Review).join(Application)
+        .join(Criterion, Criterion.id == Score.criterion_id)).all()
+    assert rows and all(own == of_criterion for own, of_criterion in rows)
+    topup = db.session.scalar(db.select(Call).where(Call.slug == "aap-2026-renfort"))
+    assert sum(1 for own, _ in rows if own == topup.id) > 0
+
+
+def test_the_demo_reviewers_draft_opens_with_its_values(demo):
+    reviewer = db.session.scalar(db.select(User).where(User.email == "evaluateur@demo.aap.fr"))
+    draft = db.session.scalar(db.select(Review).where(Review.reviewer_id == reviewer.id, Review.status == "draft"))
+    values = {s.criterion_id: s.value for s in draft.scores}
+    assert set(values) == {c.id for c in draft.application.call.criteria} and None not in values.values()
+    client = demo.test_client()
+    login(client, reviewer, password=DEMO_PASSWORD)
+    html = client.get(f"/evaluation/dossiers/{draft.application_id}").get_data(as_text=True)
+    for criterion_id, value in values.items():
+        assert f'name="score_{criterion_id}"' in html
+        field = rf'name="score_{criterion_id}"'
+        assert re.search(rf'{field}[^>]*value="{value}"|value="{value}"[^>]*{field}', html), criterion_id
+
+
+def test_figures_are_possible_and_territories_plausible(demo):
+    applications = db.session.scalars(db.select(Application)).all()
+    for a in applications:
+        # Quartiers prioritaires and rural zones do not overlap.
+        assert (a.share_qpv or 0) + (a.share_zrr or 0) <= 100, a.reference
+        region = a.association.region_code
+        regions = {DEPARTEMENT_BY_CODE[code].region_code for code in a.departements}
+        if a.scope in ("local", "regional"):
+            # A local association acts in its département and around it, within its région.
+            assert regions == {region}, (a.reference, a.departements)
+        if a.scope == "local":
+            assert len(a.departements) <= 3
+        if a.scope == "national":
+            assert regions == {r.code for r in REGIONS}, a.reference
+            assert a.association.annual_budget_cents >= 2_500_000_00
+    for association in db.session.scalars(db.select(Association)):
+        assert departement_for_postal_code(association.postal_code).code == association.departement_code
+        assert association.commune == DEPARTEMENT_BY_CODE[association.departement_code].chef_lieu
+        assert "Chartrons" not in association.address  # no street of another town
+
+
+def test_amounts_per_region_follow_the_young_people_roughly(demo):
+    from scipy.stats import spearmanr
+
+    from aap.demo.vocabulary import YOUNG_BY_REGION
+
+    granted = dict(db.session.execute(
+        db.select(Association.region_code, db.func.sum(Decision.amount_cents)).select_from(Decision)
+        .join(Application).join(Association).where(Decision.outcome == "selected")
+        .group_by(Association.region_code)).all())
+    codes = sorted(YOUNG_BY_REGION)
+    assert spearmanr([YOUNG_BY_REGION[c] for c in codes], [granted.get(c, 0) for c in codes])[0] > 0.6

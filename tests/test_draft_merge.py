@@ -12,20 +12,14 @@ from html.parser import HTMLParser
 import pytest
 
 from aap import numbers
-from aap.applications import services
+from aap.applications import deposits, drafts
 from aap.extensions import db
 from aap.models import Application, Event
 
-from . import factories
 from . import factories_applications as fa
 from .conftest import login
 
 NBSP, NNBSP = "\u00a0", "\u202f"
-
-
-@pytest.fixture
-def call(app):
-    return factories.call()
 
 
 @pytest.fixture
@@ -96,7 +90,8 @@ class Page:
         self.load()
 
     def load(self, html=None):
-        html = html if html is not None else self.client.get(fa.section_url(self.application, self.section)).get_data(as_text=True)
+        if html is None:
+            html = self.client.get(fa.section_url(self.application, self.section)).get_data(as_text=True)
         self.html = html
         reader = FormReader()
         reader.feed(html)
@@ -211,7 +206,7 @@ def test_same_field_changed_on_both_pages_is_a_conflict_with_both_texts(two_memb
     assert response.status_code == 200 and fresh(application).partners == "La mission locale"
 
     # B chooses its own text, having seen A's: it is saved.
-    tab_b.values["choix-partners"] = services.MINE
+    tab_b.values["choix-partners"] = drafts.MINE
     assert tab_b.post().status_code == 303
     assert fresh(application).partners == "Les entreprises du bassin"
 
@@ -224,7 +219,7 @@ def test_choosing_the_stored_version_keeps_it(two_members, application):
     tab_a.post()
     tab_b.values["partners"] = "Les entreprises du bassin"
     tab_b.post()
-    tab_b.values["choix-partners"] = services.THEIRS
+    tab_b.values["choix-partners"] = drafts.THEIRS
     assert tab_b.post().status_code == 303
     assert fresh(application).partners == "La mission locale"
     # The page shown after the save has A's text.
@@ -241,7 +236,7 @@ def test_a_choice_applies_only_to_the_version_shown(two_members, application, ap
     tab_b.post()  # conflict shown with « Version 1 »
     tab_a.values["partners"] = "Version 2"
     tab_a.post()  # A changes it again meanwhile
-    tab_b.values["choix-partners"] = services.MINE
+    tab_b.values["choix-partners"] = drafts.MINE
     response = tab_b.post()
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "Version 2" in html
@@ -289,7 +284,7 @@ def test_autosave_conflict_answers_both_texts_and_the_choice_settles_it(two_memb
     assert fresh(application).objectives == "Objectifs de Karim."
 
     tab_b.follow(answer)
-    tab_b.values.update({"choix-partners": services.THEIRS, "vu-partners": conflict["seen"]})
+    tab_b.values.update({"choix-partners": drafts.THEIRS, "vu-partners": conflict["seen"]})
     settled = tab_b.autosave()
     assert settled.status_code == 200 and settled.json["ok"] is True
     assert settled.json["replace"]["partners"]["values"] == {"partners": "La mission locale"}
@@ -301,7 +296,8 @@ def test_a_page_without_bases_falls_back_on_its_version(two_members, application
     are conflicts only if the page changed them."""
     alice, karim = two_members
     start = fresh(application).version
-    assert fa.post_section(alice, application, "projet", {"partners": "Version d'Alice"}, version=start).status_code == 303
+    assert fa.post_section(alice, application, "projet", {"partners": "Version d'Alice"},
+                           version=start).status_code == 303
     response = fa.post_section(karim, application, "projet", {"partners": "Version de Karim"}, version=start)
     assert response.status_code == 200 and fresh(application).partners == "Version d'Alice"
 
@@ -315,7 +311,8 @@ def test_autosave_of_a_step_with_one_invalid_field_saves_the_others(client, appl
                         "share_zrr": f"12,25{NBSP}%", "age_min": "15"})
     answer = page.autosave()
     assert answer.status_code == 422
-    assert answer.json["errors"] == {"young_count": ["Saisissez un nombre entier, sans virgule (par exemple 25 et non 25,5)."]}
+    assert answer.json["errors"] == {
+        "young_count": ["Saisissez un nombre entier, sans virgule (par exemple 25 et non 25,5)."]}
     assert sorted(answer.json["saved"]) == ["age_min", "mentor_count", "share_qpv", "share_zrr"]
     assert "sauf les champs signalés" in answer.json["saved_at_label"]
     saved = fresh(application)
@@ -351,9 +348,9 @@ def test_decimal_percentages_are_shown_the_french_way(client, applicant, login_a
     assert f"33,33{NBSP}%" in client.get(f"/candidatures/{application.id}").get_data(as_text=True)
     # Whole percentages stay whole numbers (snapshots and fingerprints unchanged).
     assert fresh(application).share_zrr == 10 and isinstance(fresh(application).share_zrr, int)
-    snapshot = services.build_snapshot(fresh(application))
+    snapshot = deposits.build_snapshot(fresh(application))
     assert snapshot["sections"]["jeunes"]["share_qpv"] == 33.33
-    services.canonical_json(snapshot)
+    deposits.canonical_json(snapshot)
 
 
 @pytest.mark.parametrize("typed,message", [

@@ -53,7 +53,7 @@ def test_sheets_and_headers(app, call_data):
     header = [c.value for c in wb["Lauréats"][1]]
     assert header == ["Référence", "Association", "SIRET", "RNA", "Région", "Département", "Montant demandé",
                       "Montant accordé", "Accordé 2025", "Accordé 2026", "Accordé 2027", "Note /20",
-                      "Jeunes accompagnés", "Part QPV", "Part ZRR", "Part ASE", "Mentors"]
+                      "Jeunes accompagnés", "Part QPV", "Part FRR", "Part ASE", "Mentors"]
     assert wb["Lauréats"].auto_filter.ref == "A1:Q3"
     assert wb["Lauréats"].column_dimensions["B"].width == 40
 

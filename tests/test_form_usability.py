@@ -20,16 +20,6 @@ SECTIONS = ("projet", "jeunes", "territoires", "attestation")
 NNBSP = "\u202f"
 
 
-@pytest.fixture
-def call(app):
-    return factories.call()
-
-
-@pytest.fixture
-def application(call, applicant):
-    return fa.empty_draft(call, applicant.association, applicant)
-
-
 def fresh(application):
     db.session.expire_all()
     return db.session.get(Application, application.id)
@@ -96,13 +86,14 @@ def test_a_radio_subclass_of_another_form_gets_the_same_markup(app):
     from flask import render_template_string
     from wtforms import Form, RadioField
 
-    class Sample(Form):
-        plain = RadioField("Choix", choices=[("a", "A"), ("b", "B")])
-
     from aap.applications.forms import OptionalRadioField
+    from aap.forms import select_choices
+
+    class Sample(Form):
+        plain = RadioField("Choix", choices=select_choices([("a", "A"), ("b", "B")]))
 
     class Derived(Form):
-        plain = OptionalRadioField("Choix", choices=[("a", "A"), ("b", "B")])
+        plain = OptionalRadioField("Choix", choices=select_choices([("a", "A"), ("b", "B")]))
 
     template = '{% from "macros/forms.html" import field %}{{ field(form.plain) }}'
     with app.test_request_context():

@@ -11,19 +11,13 @@ from aap.models import Application
 from . import factories
 from . import factories_instruction as fi
 from .conftest import count_queries
-from .factories_instruction import fresh_csrf_token  # noqa: F401  (autouse fixture)
-
-
-@pytest.fixture
-def call(app):
-    return factories.call()
 
 
 @pytest.fixture
 def own_file(call, applicant):
     """A submitted file of the `applicant` fixture's association (Réussir Ensemble, Rhône), with
     its mandatory pieces: it meets every admissibility condition."""
-    return fi.attach_pieces(fi.submitted_file(call, applicant.association))
+    return fi.attach_pieces(factories.submitted_file(call, applicant.association))
 
 
 def list_url(call, **args):
@@ -40,7 +34,7 @@ def references(html):
 def test_list_shows_submitted_files_not_drafts(client, login_as, staff, call):
     lyon = fi.association("Lyon Mentorat", "69", "84")
     draft_assoc = fi.association("Brouillon Asso", "75", "11")
-    submitted = fi.submitted_file(call, lyon, title="Projet lyonnais", requested_cents=42_500_00)
+    submitted = factories.submitted_file(call, lyon, title="Projet lyonnais", requested_cents=42_500_00)
     draft = factories.application(call, draft_assoc, status="draft", title="Projet en brouillon")
     login_as(staff)
     html = client.get(list_url(call)).get_data(as_text=True)
@@ -53,13 +47,13 @@ def test_list_shows_submitted_files_not_drafts(client, login_as, staff, call):
 
 
 def test_list_filters(client, login_as, staff, call):
-    a = fi.submitted_file(call, fi.association("Asso Rhône", "69", "84"), requested_cents=20_000_00)
-    b = fi.submitted_file(call, fi.association("Asso Paris", "75", "11"), requested_cents=80_000_00,
+    a = factories.submitted_file(call, fi.association("Asso Rhône", "69", "84"), requested_cents=20_000_00)
+    b = factories.submitted_file(call, fi.association("Asso Paris", "75", "11"), requested_cents=80_000_00,
                           status="admissible")
-    c = fi.submitted_file(call, fi.association("Asso Isère", "38", "84"), requested_cents=140_000_00,
+    c = factories.submitted_file(call, fi.association("Asso Isère", "38", "84"), requested_cents=140_000_00,
                           status="incomplete")
     other_call = factories.call(slug="autre-appel")
-    d = fi.submitted_file(other_call, fi.association("Autre appel", "69", "84"))
+    d = factories.submitted_file(other_call, fi.association("Autre appel", "69", "84"))
     login_as(staff)
 
     def refs(**args):
@@ -81,7 +75,7 @@ def test_list_filters(client, login_as, staff, call):
 
 
 def test_list_bad_amount_is_a_french_error_and_ignored(client, login_as, staff, call):
-    a = fi.submitted_file(call, fi.association("Asso Rhône"), requested_cents=20_000_00)
+    a = factories.submitted_file(call, fi.association("Asso Rhône"), requested_cents=20_000_00)
     login_as(staff)
     html = client.get(list_url(call, montant_min="beaucoup")).get_data(as_text=True)
     assert "Saisissez un montant en euros" in html
@@ -91,9 +85,9 @@ def test_list_bad_amount_is_a_french_error_and_ignored(client, login_as, staff, 
 
 
 def test_list_sorts(client, login_as, staff, call):
-    small = fi.submitted_file(call, fi.association("Zèbre"), requested_cents=15_000_00)
-    big = fi.submitted_file(call, fi.association("Abeille"), requested_cents=90_000_00)
-    middle = fi.submitted_file(call, fi.association("Mésange"), requested_cents=50_000_00)
+    small = factories.submitted_file(call, fi.association("Zèbre"), requested_cents=15_000_00)
+    big = factories.submitted_file(call, fi.association("Abeille"), requested_cents=90_000_00)
+    middle = factories.submitted_file(call, fi.association("Mésange"), requested_cents=50_000_00)
     login_as(staff)
 
     def order(**args):
@@ -111,7 +105,7 @@ def test_list_sorts(client, login_as, staff, call):
 
 
 def test_list_paginates_by_50(client, login_as, staff, call):
-    files = [fi.submitted_file(call, fi.association(f"Asso {i:02d}")) for i in range(53)]
+    files = [factories.submitted_file(call, fi.association(f"Asso {i:02d}")) for i in range(53)]
     login_as(staff)
     first = client.get(list_url(call)).get_data(as_text=True)
     second = client.get(list_url(call, page=2)).get_data(as_text=True)
@@ -126,8 +120,8 @@ def test_list_paginates_by_50(client, login_as, staff, call):
 
 def test_list_counts_per_state(client, login_as, staff, call):
     for i in range(3):
-        fi.submitted_file(call, fi.association(f"Déposée {i}"))
-    fi.submitted_file(call, fi.association("Recevable"), status="admissible")
+        factories.submitted_file(call, fi.association(f"Déposée {i}"))
+    factories.submitted_file(call, fi.association("Recevable"), status="admissible")
     factories.application(call, fi.association("Brouillon"), status="draft")
     login_as(staff)
     html = client.get(list_url(call)).get_data(as_text=True)
@@ -137,7 +131,7 @@ def test_list_counts_per_state(client, login_as, staff, call):
 
 def _list_queries(client, call, count):
     for i in range(count):
-        fi.submitted_file(call, fi.association(f"Asso {count}-{i}", "69", "84"))
+        factories.submitted_file(call, fi.association(f"Asso {count}-{i}", "69", "84"))
     with count_queries() as queries:
         response = client.get(list_url(call, tri="association"))
     assert response.status_code == 200
@@ -237,8 +231,8 @@ def test_inadmissible_service_requires_a_reason(app, staff, own_file):
 
 
 def test_inadmissible_allowed_from_incomplete_not_from_admissible(client, login_as, staff, call):
-    incomplete = fi.submitted_file(call, fi.association("À compléter"), status="incomplete")
-    admissible = fi.submitted_file(call, fi.association("Déjà recevable"), status="admissible")
+    incomplete = factories.submitted_file(call, fi.association("À compléter"), status="incomplete")
+    admissible = factories.submitted_file(call, fi.association("Déjà recevable"), status="admissible")
     login_as(staff)
     client.post_form(f"/instruction/dossiers/{incomplete.id}/irrecevable",
                      {"inadmissible_reason": "Pièces non fournies dans le délai.", "inadmissible_confirmed": "1"})
@@ -298,7 +292,7 @@ def test_panel_is_rendered_for_staff_only(app, staff, own_file, applicant, revie
 
 
 def test_panel_without_actions_once_decided(app, staff, call):
-    decided = fi.submitted_file(call, fi.association("Décidé"), status="admissible")
+    decided = factories.submitted_file(call, fi.association("Décidé"), status="admissible")
     html = fi.render_partial(app, staff, "instruction/_panel.html", decided)
     assert "Recevable" in html
     assert "Déclarer recevable" not in html and "Envoyer la demande de pièces" not in html

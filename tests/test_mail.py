@@ -239,3 +239,26 @@ def test_account_templates_are_french_and_signed(app, applicant, staff, template
     for link in context.values():
         assert link in message.body
     db.session.rollback()
+
+
+def test_the_outbox_imports_no_domain_and_renders_receipts_through_its_registry(app):
+    """aap/mail.py knows no domain: the attachments rendered when the e-mail is built come from
+    renderers registered at start-up (aap/documents registers the receipts); an unknown kind is
+    refused rather than guessed."""
+    import ast
+
+    import aap.mail
+    from aap.documents.receipt import render_receipt_attachment
+    from aap.mail import ATTACHMENT_RENDERERS, build_email
+
+    tree = ast.parse(Path(aap.mail.__file__).read_text())
+    relative = {node.module.split(".")[0] for node in ast.walk(tree)
+                if isinstance(node, ast.ImportFrom) and node.level and node.module}
+    domains = {"applications", "associations", "auth", "calls", "demo", "documents", "instruction", "review",
+               "selection"}
+    assert relative and not relative & domains, relative
+    assert ATTACHMENT_RENDERERS["receipt"] is render_receipt_attachment
+    message = OutboxMessage(to="a@example.org", subject="Test", body="Bonjour",
+                            attachments=[{"kind": "inconnu", "filename": "x.pdf", "content_type": "application/pdf"}])
+    with pytest.raises(ValueError, match="unknown attachment kind 'inconnu'"):
+        build_email(message, app.config, app.instance_path)

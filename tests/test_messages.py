@@ -10,17 +10,6 @@ from aap.models import Message
 from . import factories
 from . import factories_instruction as fi
 from .conftest import count_queries
-from .factories_instruction import fresh_csrf_token  # noqa: F401  (autouse fixture)
-
-
-@pytest.fixture
-def call(app):
-    return factories.call()
-
-
-@pytest.fixture
-def own_file(call, applicant):
-    return fi.submitted_file(call, applicant.association)
 
 
 def url(application):

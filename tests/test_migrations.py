@@ -7,7 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import MetaData, inspect
 
 from aap.extensions import db
 
@@ -15,10 +15,12 @@ from .conftest import make_app
 
 
 def empty_database():
-    """Drop everything, the models' tables and Alembic's own (PostgreSQL keeps the schema)."""
-    db.drop_all()
-    with db.engine.begin() as connection:
-        connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    """Drop everything, the models' tables and Alembic's own (PostgreSQL keeps the schema).
+    The tables are those in the database (reflected): at an old revision their foreign keys
+    are not the models' ones, so the models' drop order may not fit them."""
+    existing = MetaData()
+    existing.reflect(bind=db.engine)
+    existing.drop_all(bind=db.engine)
     assert inspect(db.engine).get_table_names() == []
 
 

@@ -6,11 +6,12 @@ import random
 import time
 from fractions import Fraction
 
-from hypothesis import HealthCheck, given, settings as hyp_settings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
 
 from aap.referentiel import REGIONS
 from aap.selection.optimizer import INFEASIBLE, OPTIMAL, Candidate, Settings, check, optimise
-
 
 # --- an independent brute force ------------------------------------------------------------
 
@@ -18,7 +19,14 @@ def brute_force(candidates, settings):
     """Best objective over all subsets, or None when no subset respects the constraints."""
     cap = None if settings.region_cap_share is None else \
         math.floor(Fraction(str(settings.region_cap_share)) * settings.envelope_cents)
-    required = {c.region for c in candidates if c.region is not None and c.fixed is not False}
+    # A région's guarantee: N winners, or all the files it may have retained when it has fewer.
+    required = {}
+    for c in candidates:
+        if c.region is not None and c.fixed is not False:
+            possible = c.fixed is True or (c.score is not None and (settings.min_score is None
+                                                                    or c.score >= settings.min_score))
+            required[c.region] = required.get(c.region, 0) + possible
+    required = {r: min(settings.min_per_region, n) for r, n in required.items()}
     regions = {c.region for c in candidates if c.region is not None}
     best = None
     for mask in itertools.product((0, 1), repeat=len(candidates)):
@@ -34,7 +42,7 @@ def brute_force(candidates, settings):
                 ok = False
         if not ok or sum(c.amount_cents for c in chosen) > settings.envelope_cents:
             continue
-        if any(sum(1 for c in chosen if c.region == r) < settings.min_per_region for r in required):
+        if any(sum(1 for c in chosen if c.region == r) < n for r, n in required.items()):
             continue
         if cap is not None and any(sum(c.amount_cents for c in chosen if c.region == r) > cap for r in regions):
             continue
@@ -121,13 +129,13 @@ def test_decided_files_stay_decided():
 
 # --- infeasible cases, explained in French --------------------------------------------------
 
-def test_region_without_any_file_above_the_minimum_score():
+def test_region_without_any_file_above_the_minimum_score_has_no_guarantee():
+    # The minimum score wins: a région whose files are all under it gets no winner (the guarantee
+    # is of N winners, or of all the files a région may have retained when it has fewer).
     candidates = [Candidate(1, 15.0, 10, "11"), Candidate(2, 8.0, 10, "94")]
     result = optimise(candidates, Settings(envelope_cents=100, min_per_region=1, min_score=10))
-    assert result.status == INFEASIBLE
-    assert "Impossible de retenir au moins 1 dossier par région" in result.reason
-    assert "la région Corse n'a aucun dossier au-dessus de la note minimale" in result.reason
-    assert "Baissez la note minimale." in result.suggestions
+    assert result.status == OPTIMAL and result.selected == [1]
+    assert result.reasons[2] == "note inférieure au minimum de 10/20 (8,00/20)"
 
 
 def test_envelope_exceeded_by_files_already_selected():
@@ -155,11 +163,11 @@ def test_region_cap_conflicts_with_minimums():
     assert any("plafond" in s for s in result.suggestions)
 
 
-def test_region_with_fewer_files_than_n():
-    candidates = [Candidate(1, 15.0, 10, "11"), Candidate(2, 12.0, 10, "11"), Candidate(3, 12.0, 10, "94")]
-    result = optimise(candidates, Settings(envelope_cents=1000, min_per_region=2))
-    assert result.status == INFEASIBLE
-    assert "la région Corse n'a qu'un dossier pouvant être retenu" in result.reason
+def test_region_with_fewer_files_than_n_gets_all_of_them():
+    candidates = [Candidate(1, 15.0, 10, "11"), Candidate(2, 12.0, 10, "11"), Candidate(3, 12.0, 10, "94"),
+                  Candidate(4, 13.0, 10, "11")]
+    result = optimise(candidates, Settings(envelope_cents=30, min_per_region=2))
+    assert result.status == OPTIMAL and sorted(result.selected) == [1, 3, 4]
 
 
 # --- speed --------------------------------------------------------------------------------

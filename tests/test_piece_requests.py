@@ -11,17 +11,6 @@ from aap.models import PieceRequest
 
 from . import factories
 from . import factories_instruction as fi
-from .factories_instruction import fresh_csrf_token  # noqa: F401  (autouse fixture)
-
-
-@pytest.fixture
-def call(app):
-    return factories.call()
-
-
-@pytest.fixture
-def own_file(call, applicant):
-    return fi.submitted_file(call, applicant.association)
 
 
 def paris_today():
@@ -128,7 +117,7 @@ def test_document_of_another_call_is_refused_by_the_service(app, staff, own_file
 
 
 def test_request_refused_when_not_submitted(client, login_as, staff, call):
-    admissible = fi.submitted_file(call, fi.association("Déjà recevable"), status="admissible")
+    admissible = factories.submitted_file(call, fi.association("Déjà recevable"), status="admissible")
     login_as(staff)
     response = client.post_form(url(admissible), {
         "piece_items": ["budget"], "piece_message": "Un message",

@@ -218,10 +218,13 @@ def test_propose_cli_prints_the_proposal(app, call):
     assert result.exit_code == 0, result.output
     assert "Dossiers retenus : 6 sur 12" in result.output  # 300 000 € / 50 000 €
     assert "Total accordé : 300\u202f000\u00a0€ / enveloppe 300\u202f000\u00a0€" in result.output
-    assert "Régions couvertes : 3 / 18" in result.output
-    assert "temps de résolution" in result.output
+    # (issue 16: coverage named in both meanings; no bare « Note totale »)
+    assert "Régions avec un lauréat, par siège : 3 / 18" in result.output
+    assert "Temps de résolution" in result.output and "Note totale" not in result.output
     result = runner.invoke(args=["propose", "--call", call.slug, "--min-score", "20"])
-    assert result.exit_code == 1
+    assert result.exit_code == 0 and "Dossiers retenus : 0 sur 12" in result.output  # (no score of 20)
+    result = runner.invoke(args=["propose", "--call", call.slug, "--min-per-region", "3"])
+    assert result.exit_code == 1  # 9 winners at 50 000 € do not fit in 300 000 €
     assert "Aucune proposition possible" in result.output
     result = runner.invoke(args=["propose", "--call", "inconnu"])
     assert result.exit_code != 0 and "Aucun appel" in result.output

@@ -19,18 +19,12 @@ from pypdf import PdfReader
 from aap import timeutil
 from aap.extensions import db
 from aap.mail import build_email
-from aap.models import Application, Deposit, Event, OutboxMessage, PieceRequest, RequiredDocument
+from aap.models import Application, Deposit, Event, OutboxMessage, PieceRequest, RequiredPiece
 
 from . import factories
 from . import factories_applications as fa
 from . import factories_instruction as fi
 from .conftest import login
-from .factories_instruction import fresh_csrf_token  # noqa: F401  (autouse fixture)
-
-
-@pytest.fixture
-def call(app):
-    return factories.call()
 
 
 @pytest.fixture
@@ -273,7 +267,7 @@ def test_request_answered_counts_only_what_was_reopened(client, applicant, staff
     """The trap: two pieces requested and sent, four never reopened still demanded, no button."""
     application = submitted(call, applicant, client, login_as)
     for i in range(4):  # the call asks for four more pieces after the deposit: never reopened
-        db.session.add(RequiredDocument(call_id=call.id, code=f"ajout{i}", label=f"Pièce ajoutée {i}",
+        db.session.add(RequiredPiece(call_id=call.id, code=f"ajout{i}", label=f"Pièce ajoutée {i}",
                                         mandatory=True, formats="pdf", position=50 + i))
     db.session.commit()
     statutes, rib = document(call, "statuts"), document(call, "rib")
@@ -303,7 +297,7 @@ def test_a_requested_piece_is_required_even_if_optional(client, applicant, staff
 def test_request_widened_then_answered(client, applicant, staff, login_as, call):
     application = submitted(call, applicant, client, login_as)
     statutes = document(call, "statuts")
-    added = RequiredDocument(call_id=call.id, code="attestation_cer", label="Contrat d'engagement républicain",
+    added = RequiredPiece(call_id=call.id, code="attestation_cer", label="Contrat d'engagement républicain",
                              mandatory=True, formats="pdf", position=60)
     db.session.add(added)
     db.session.commit()

@@ -9,10 +9,12 @@ import pytest
 from aap import timeutil
 from aap.extensions import db
 from aap.models import Assignment, Event, OutboxMessage
-from aap.review import services
+from aap.review import reviews
+from aap.review.reminders import send_reminders
 
 from . import factories
-from .factories_review import assigned, reviewer_user, submitted_file
+from .factories import submitted_file
+from .factories_review import assigned, reviewer_user
 
 
 def named(email, first_name, region="11"):
@@ -89,7 +91,7 @@ def test_never_two_reminders_within_24_hours(world, client, staff, login_as):
     other_call = factories.call(slug="aap-autre", reviewers_per_file=1)
     other = submitted_file(other_call, "Asso D", region="53", status="in_review")
     assigned(other, alice)
-    reminded, skipped = services.send_reminders(other_call, staff)
+    reminded, skipped = send_reminders(other_call, staff)
     assert reminded == [] and [r.id for r in skipped] == [alice.id]
     assert len(reminders()) == 3
 
@@ -107,7 +109,7 @@ def test_never_two_reminders_within_24_hours(world, client, staff, login_as):
 
 def test_a_reviewer_removed_from_a_file_is_told(world, client, staff, login_as):
     call, files, (alice, bruno, chloe) = world
-    services.save_review(files[0], bruno, {call.criteria[0].id: (3, "")})
+    reviews.save_review(files[0], bruno, {call.criteria[0].id: (3, "")})
     login_as(staff)
     client.post_form(f"/instruction/appels/{call.id}/affectations/retirer",
                      {"application_id": files[0].id, "reviewer_id": bruno.id})

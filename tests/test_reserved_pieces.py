@@ -10,24 +10,23 @@ import re
 
 import pypdf
 import pytest
-from markupsafe import escape
 from flask_migrate import upgrade
+from markupsafe import escape
 from sqlalchemy import MetaData, Table, inspect, text
 
 from aap import timeutil
-from aap.applications import files
-from aap.applications import services as application_services
-from aap.applications.services import build_snapshot, fingerprint
+from aap.applications import attachments, files
+from aap.applications.deposits import build_snapshot, fingerprint
 from aap.calls.template import RESERVED_CODES
-from aap.cli import DEMO_PASSWORD
 from aap.demo import build_demo
+from aap.demo.accounts import DEMO_PASSWORD
 from aap.extensions import db
-from aap.models import Application, Assignment, Attachment, Call, Event, RequiredDocument, User
+from aap.models import Application, Assignment, Attachment, Call, Event, RequiredPiece, User
 from aap.permissions import can_download_attachment
 
 from . import factories
 from . import factories_applications as fa
-from .conftest import Client, login, make_app
+from .conftest import login, make_app
 
 IBAN = "FR7630006000011234567890189"  # factories.complete_identity's
 IBAN_PRINTED = "FR76 3000 6000 0112 3456 7890 189"
@@ -53,7 +52,7 @@ def case(app, applicant, reviewer):
     a reviewer who confirmed having no link with the association."""
     call = factories.call()
     application = fa.complete_draft(call, applicant)
-    application_services.add_attachment(application, document(call, "rib"), "RIB Crédit Agricole.pdf",
+    attachments.add_attachment(application, document(call, "rib"), "RIB Crédit Agricole.pdf",
                                         io.BytesIO(RIB_PDF), applicant)
     fa.submit_now(application, applicant)
     application.status = "in_review"
@@ -224,10 +223,10 @@ def test_service_keeps_the_visibility_when_none_is_given(app, staff):
     call = factories.call(status="draft")
     items = [{"id": d.id, "label": d.label, "mandatory": d.mandatory, "formats": d.formats.split(",")}
              for d in call.documents]
-    services.set_documents(call, items, staff)
+    services.set_pieces(call, items, staff)
     assert {d.code for d in call.documents if d.reserved} == {"rib", "dirigeants"}
     with pytest.raises(services.CallError):
-        services.set_documents(call, [dict(items[0], reserved="oui")], staff)
+        services.set_pieces(call, [dict(items[0], reserved="oui")], staff)
 
 
 # ---------------------------------------------------------------- the association's pieces page
@@ -282,7 +281,7 @@ def test_migration_reserves_the_existing_ribs(migrating_app):
             dict(call_id=1, position=i, code=code, label=code, mandatory=True, formats="pdf")
             for i, code in enumerate(["statuts", "dirigeants", "rib", "budget_projet", "autre"])])
     upgrade()
-    reserved = {d.code: d.reserved for d in db.session.scalars(db.select(RequiredDocument))}
+    reserved = {d.code: d.reserved for d in db.session.scalars(db.select(RequiredPiece))}
     assert reserved == {"statuts": False, "dirigeants": True, "rib": True, "budget_projet": False, "autre": False}
 
 
@@ -291,7 +290,6 @@ def test_migration_reserves_the_existing_ribs(migrating_app):
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     app = make_app(tmp_path_factory.mktemp("demo-pieces"))
-    app.test_client_class = Client
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -19,7 +19,6 @@ from aap.models import Application, AssociationDocument, Attachment, Event, Mess
 from . import factories
 from . import factories_applications as fa
 from . import factories_instruction as fi
-from .factories_instruction import fresh_csrf_token  # noqa: F401  (autouse fixture)
 
 ACTIVE_PDF = (b"%PDF-1.4\n1 0 obj << /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>"
               b" endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
@@ -368,11 +367,6 @@ def test_reviewers_never_read_the_documents_staff_do(client, login_as, applicant
 
 
 # --- files sent with messages -------------------------------------------------------------------
-
-@pytest.fixture
-def own_file(call, applicant):
-    return fi.submitted_file(call, applicant.association)
-
 
 def post_message(client, application, body, *uploads):
     data = {"message_body": body}

@@ -9,7 +9,8 @@ from aap.extensions import db
 from aap.models import Criterion, Event, Review
 
 from . import factories
-from .factories_review import assigned, submitted_file
+from .factories import submitted_file
+from .factories_review import assigned
 
 
 @pytest.fixture
@@ -124,8 +125,8 @@ def test_autosave_saves_the_draft(setup, client, reviewer, login_as):
 
 def test_autosave_refuses_a_sent_review(setup, client, reviewer, login_as):
     call, application = setup
-    from aap.review import services
-    services.submit_review(application, reviewer, {c.id: (3, "ok") for c in call.criteria}, "favorable")
+    from aap.review import reviews
+    reviews.submit_review(application, reviewer, {c.id: (3, "ok") for c in call.criteria}, "favorable")
     login_as(reviewer)
     response = client.post(url(application, "/brouillon"), headers={"X-CSRFToken": client.csrf_token()},
                            data={f"score_{call.criteria[0].id}": "1"})

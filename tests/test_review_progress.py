@@ -5,11 +5,13 @@ from datetime import timedelta
 from aap import timeutil
 from aap.extensions import db
 from aap.models import Event
-from aap.review import services
+from aap.review import conflicts, reviews
+from aap.review.reminders import outstanding_by_reviewer
 
 from . import factories
 from .conftest import count_queries
-from .factories_review import assigned, reviewer_user, submitted_file
+from .factories import submitted_file
+from .factories_review import assigned, reviewer_user
 
 
 def scores(call, value=3):
@@ -24,8 +26,8 @@ def build(call, reviewers, n, start=0):
         first, second = reviewers[i % len(reviewers)], reviewers[(i + 1) % len(reviewers)]
         assigned(application, first)
         assigned(application, second)
-        services.submit_review(application, first, scores(call), "favorable")
-        services.save_review(application, second, {call.criteria[0].id: (2, "")})
+        reviews.submit_review(application, first, scores(call), "favorable")
+        reviews.save_review(application, second, {call.criteria[0].id: (2, "")})
         files.append(application)
     return files
 
@@ -39,9 +41,9 @@ def test_progress_per_reviewer_and_per_file(app, client, staff, login_as):
     b = submitted_file(call, "Asso B", region="53", status="in_review")
     for application in (a, b):
         assigned(application, done)
-        services.submit_review(application, done, scores(call), "favorable")
+        reviews.submit_review(application, done, scores(call), "favorable")
     assigned(a, slow)
-    services.save_review(a, slow, {})
+    reviews.save_review(a, slow, {})
     assigned(b, idle)
     login_as(staff)
     page = client.get(f"/instruction/appels/{call.id}/evaluations").get_data(as_text=True)
@@ -63,14 +65,14 @@ def test_reminders_one_mail_per_late_reviewer(app, client, staff, login_as):
     finished = reviewer_user("fini@example.org")
     extra = submitted_file(call, "Asso fini", region="53", status="in_review")
     assigned(extra, finished)
-    services.submit_review(extra, finished, scores(call), "favorable")
+    reviews.submit_review(extra, finished, scores(call), "favorable")
     login_as(staff)
     response = client.post_form(f"/instruction/appels/{call.id}/evaluations/relancer",
                                 {"reviewer_ids": [r.id for r in reviewers] + [finished.id]})
     assert response.status_code == 302
     reminders = [m for m in factories.outbox() if m.subject.startswith("Rappel")]
     assert sorted(m.to for m in reminders) == sorted(r.email for r in reviewers)
-    outstanding = services.outstanding_by_reviewer(call)
+    outstanding = outstanding_by_reviewer(call)
     for reviewer in reviewers:
         body = next(m.body for m in reminders if m.to == reviewer.email)
         pending = outstanding[db.session.get(type(reviewer), reviewer.id)]
@@ -106,7 +108,7 @@ def test_staff_lists_query_count_does_not_grow_with_files(app, client, staff, lo
     reviewers = [reviewer_user(f"r{i}@example.org") for i in range(3)]
     build(call, reviewers, 2)
     for r in reviewers[:2]:
-        services.declare_conflict(r, submitted_file(call, f"Asso liée {r.id}", region="53").association, "Lien")
+        conflicts.declare_conflict(r, submitted_file(call, f"Asso liée {r.id}", region="53").association, "Lien")
     login_as(staff)
     urls = [f"/instruction/appels/{call.id}/evaluations", f"/instruction/appels/{call.id}/affectations",
             f"/instruction/appels/{call.id}/conflits"]
@@ -114,7 +116,7 @@ def test_staff_lists_query_count_does_not_grow_with_files(app, client, staff, lo
     build(call, reviewers, 15, start=100)
     for i in range(6):
         application = submitted_file(call, f"Asso libre {i}", region="53", status="admissible")
-        services.declare_conflict(reviewers[2], application.association, "Lien")
+        conflicts.declare_conflict(reviewers[2], application.association, "Lien")
     large = [measure(client, url) for url in urls]
     assert large == small
 

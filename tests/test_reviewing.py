@@ -4,10 +4,11 @@ import pytest
 
 from aap.extensions import db
 from aap.models import Event, Review
-from aap.review import services
+from aap.review import errors, reviews
 
 from . import factories
-from .factories_review import assigned, reviewer_user, submitted_file
+from .factories import submitted_file
+from .factories_review import assigned, reviewer_user
 
 
 @pytest.fixture
@@ -59,11 +60,23 @@ def test_score_out_of_range_or_not_a_number(setup, client, reviewer, login_as, v
 
 def test_service_rejects_scores_outside_the_scale(setup, reviewer):
     call, application = setup
-    with pytest.raises(services.ReviewError):
-        services.save_review(application, reviewer, {call.criteria[0].id: (9, "")})
-    with pytest.raises(services.ReviewError):
-        services.save_review(application, reviewer, {call.criteria[0].id: (-1, "")})
+    with pytest.raises(errors.ReviewError):
+        reviews.save_review(application, reviewer, {call.criteria[0].id: (9, "")})
+    with pytest.raises(errors.ReviewError):
+        reviews.save_review(application, reviewer, {call.criteria[0].id: (-1, "")})
     assert own_review(application, reviewer) is None
+
+
+def test_service_rejects_a_score_on_another_calls_criterion(setup, reviewer):
+    """Issue 16: the demo's top-up reviews were scored on the 2025 grid; a score belongs to its own
+    call's criteria."""
+    call, application = setup
+    other = factories.call(slug="aap-autre")
+    with pytest.raises(errors.ReviewError, match="pas celui de cet appel"):
+        reviews.save_review(application, reviewer, {other.criteria[0].id: (3, "")})
+    assert own_review(application, reviewer) is None
+    review = reviews.save_review(application, reviewer, {call.criteria[0].id: (3, "")})
+    assert {s.criterion.call_id for s in review.scores} == {call.id}
 
 
 def test_comment_required_for_lowest_and_highest_marks_at_submission(setup, client, reviewer, login_as):
@@ -125,8 +138,8 @@ def test_draft_then_submit_then_read_only(setup, client, reviewer, login_as):
                                 follow_redirects=True)
     assert "Cette évaluation a déjà été envoyée" in response.get_data(as_text=True)
     assert sorted(s.value for s in own_review(application, reviewer).scores) == [2, 3, 4]
-    with pytest.raises(services.ReviewError):
-        services.save_review(application, reviewer, {c.id: (1, "x") for c in call.criteria}, "favorable")
+    with pytest.raises(errors.ReviewError):
+        reviews.save_review(application, reviewer, {c.id: (1, "x") for c in call.criteria}, "favorable")
 
 
 def test_invalid_amount(setup, client, reviewer, login_as):
@@ -138,7 +151,7 @@ def test_invalid_amount(setup, client, reviewer, login_as):
 
 
 def submit(application, reviewer, scores=(3, 3, 3), recommendation="favorable"):
-    return services.submit_review(application, reviewer, {c.id: (s, "ok") for c, s in
+    return reviews.submit_review(application, reviewer, {c.id: (s, "ok") for c, s in
                                                           zip(application.call.criteria, scores)}, recommendation)
 
 
@@ -191,11 +204,11 @@ def test_other_reviews_hidden_until_own_submission(setup, client, reviewer, logi
     call, application = setup
     other = reviewer_user("autre@example.org")
     assigned(application, other)
-    services.save_review(application, other, {call.criteria[0].id: (2, "")}, comment="Brouillon caché")
+    reviews.save_review(application, other, {call.criteria[0].id: (2, "")}, comment="Brouillon caché")
     login_as(reviewer)
     page = client.get(url(application)).get_data(as_text=True)
     assert "visibles après l'envoi de la vôtre" in page
-    services.submit_review(application, other, {c.id: (1, "Avis de l'autre") for c in call.criteria}, "defavorable",
+    reviews.submit_review(application, other, {c.id: (1, "Avis de l'autre") for c in call.criteria}, "defavorable",
                            comment="Appréciation du second évaluateur")
     page = client.get(url(application)).get_data(as_text=True)
     assert "Appréciation du second évaluateur" not in page
@@ -211,9 +224,9 @@ def test_other_reviews_always_visible_when_setting_is_off(app, client, reviewer,
     other, third = reviewer_user("autre@example.org"), reviewer_user("troisieme@example.org")
     assigned(application, other)
     assigned(application, third)
-    services.submit_review(application, other, {c.id: (1, "x") for c in call.criteria}, "defavorable",
+    reviews.submit_review(application, other, {c.id: (1, "x") for c in call.criteria}, "defavorable",
                            comment="Appréciation du second évaluateur")
-    services.save_review(application, third, {}, comment="Brouillon du troisième")
+    reviews.save_review(application, third, {}, comment="Brouillon du troisième")
     login_as(reviewer)
     page = client.get(url(application)).get_data(as_text=True)
     assert "Appréciation du second évaluateur" in page

@@ -11,7 +11,7 @@ from aap.extensions import db
 from aap.models import LoginAttempt, User
 
 from . import factories
-from .conftest import Client, make_app
+from .conftest import make_app
 
 
 def text(response):
@@ -102,6 +102,7 @@ def test_menu_depends_on_the_role(client, login_as, staff, applicant, app):
     assert 'href="/equipe/inviter"' not in page and 'href="/administration/journal"' not in page
 
 
+@pytest.mark.real_db  # adds routes to its app
 def test_roles_required_decorator(app, client, login_as, reviewer, staff, admin):
     from aap.permissions import admin_required, reviewer_required, staff_required
 
@@ -164,6 +165,7 @@ def test_object_checks(app, applicant, other_applicant, reviewer, staff):
     assert not can_edit_application(staff, draft)
 
 
+@pytest.mark.real_db  # adds routes to its app
 def test_get_application_or_404(app, client, applicant, other_applicant):
     from aap.permissions import get_application_or_404
 
@@ -217,10 +219,15 @@ def test_security_headers_when_logged_in_and_no_cache(client, applicant, login_a
 
 def test_no_inline_script_in_pages(client, applicant, login_as):
     import re
+    pages = [client.get(url) for url in ("/", "/connexion")]
     login_as(applicant)
-    for url in ("/", "/connexion", "/tableau-de-bord", "/compte"):
-        page = client.get(url).get_data(as_text=True)
-        for tag in re.findall(r"<script\b[^>]*>", page):
+    pages += [client.get(url) for url in ("/tableau-de-bord", "/compte")]
+    for response in pages:
+        url, page = response.request.path, response.get_data(as_text=True)
+        assert response.status_code == 200, url
+        tags = re.findall(r"<script\b[^>]*>", page)
+        assert tags, url  # the pages load the application's scripts: the loop below checks something
+        for tag in tags:
             assert "src=" in tag, (url, tag)
         assert not re.search(r"\son[a-z]+\s*=", page), url
 
@@ -269,6 +276,7 @@ def test_404_page_in_french(client):
     assert 'lang="fr"' in page and "Page non trouvée" in page and "La page que vous cherchez est introuvable" in page
 
 
+@pytest.mark.real_db  # adds routes to its app
 def test_403_page_in_french(app, client):
     @app.route("/_test/interdit")
     def _forbidden():
@@ -338,7 +346,6 @@ def test_too_large_upload_in_french(app, client):
 def built_app(tmp_path, **overrides):
     """An app with its own settings, on a fresh database."""
     app = make_app(tmp_path, **overrides)
-    app.test_client_class = Client
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -16,7 +16,6 @@ from aap.selection.views import short_labels
 from . import factories
 from . import factories_selection as fs
 
-
 # --- 12. the preview of a draft call -----------------------------------------------------------
 
 def draft_call(opens_in_days, closes_in_days, slug="aap-brouillon"):
@@ -101,7 +100,8 @@ def test_ranking_numbers_headers_and_budget_panel(client, login_as, staff, ranke
     assert "…" not in text.split("<thead>")[1].split("</thead>")[0]
     # The budget panel: collapsed, its summary line gives the figures that matter.
     details = text.split('<details class="aap-budget-details')[1].split("</details>")[0]
-    assert "<summary>Budget et territoires : accordé <strong>120\u202f000\u00a0€</strong> sur 5\u202f000\u202f000\u00a0€" in details
+    assert ("<summary>Budget et territoires : accordé <strong>120\u202f000\u00a0€</strong> "
+            "sur 5\u202f000\u202f000\u00a0€") in details
     assert 'id="budget"' in details
     assert text.index("</details>") < text.index('id="decision-lot"')
 

@@ -39,7 +39,7 @@ def test_the_tables_name_existing_services_and_roles():
 
 def test_every_pair_of_application_states_through_change_state(app, people):
     call = factories.call(slug="aap-etats")
-    application = fr.submitted_file(call, "Association des états")
+    application = factories.submitted_file(call, "Association des états")
     wrong = []
     for source, target in _every_pair(Status):
         allowed = APPLICATION.allowed(source, target)
@@ -70,7 +70,7 @@ def test_every_pair_of_application_states_through_change_state(app, people):
 
 def test_a_listed_move_is_refused_to_a_role_the_table_does_not_name(app, people):
     call = factories.call(slug="aap-roles")
-    application = fr.submitted_file(call, "Association des rôles")
+    application = factories.submitted_file(call, "Association des rôles")
     for source, target, who in ((Status.SUBMITTED, Status.ADMISSIBLE, "applicant"),
                                 (Status.SUBMITTED, Status.ADMISSIBLE, "reviewer"),
                                 (Status.DRAFT, Status.SUBMITTED, "staff"),
@@ -138,7 +138,7 @@ def test_every_pair_of_call_states_through_change_state(app, people):
 
 def test_the_states_are_read_back_as_enums_with_label_and_badge(app):
     call = factories.call(slug="aap-enum")
-    application = fr.submitted_file(call, "Association énumérée", status="in_review")
+    application = factories.submitted_file(call, "Association énumérée", status="in_review")
     db.session.expire_all()
     assert application.status is Status.IN_REVIEW
     assert (application.status.label, application.status.badge) == ("En évaluation", "info")
@@ -150,26 +150,27 @@ def test_the_states_are_read_back_as_enums_with_label_and_badge(app):
 # --- each named service refuses a wrong starting state, and changes nothing ----------------------
 
 def test_each_service_refuses_a_wrong_starting_state(app, applicant, staff, reviewer):
-    from aap.applications import services as applications
+    from aap.applications import errors, submission
     from aap.calls import services as calls
     from aap.instruction import services as instruction
-    from aap.review import services as review
+    from aap.review import assignment
+    from aap.review.errors import ReviewError
     from aap.selection import services as selection
 
     call = factories.call(slug="aap-refus")
     factories.complete_identity(applicant.association)
     own = factories.application(call, applicant.association, status="admissible")
-    other = fr.submitted_file(call, "Association brouillon", status="draft")
+    other = factories.submitted_file(call, "Association brouillon", status="draft")
     assert not events_of(own) and not events_of(other)
     with app.test_request_context():
         refusals = [
-            (applications.SubmissionError, lambda: applications.submit(own, applicant)),
-            (applications.ApplicationError, lambda: applications.withdraw(other, applicant)),
+            (errors.SubmissionError, lambda: submission.submit(own, applicant)),
+            (errors.ApplicationError, lambda: submission.withdraw(other, applicant)),
             (instruction.InstructionError, lambda: instruction.mark_admissible(other, staff)),
             (instruction.InstructionError, lambda: instruction.mark_inadmissible(own, staff, "Motif")),
             (instruction.InstructionError, lambda: instruction.request_pieces(
                 other, staff, ["budget"], "Message", (timeutil.now() + timedelta(days=5)).date())),
-            (review.ReviewError, lambda: review.assign(other, reviewer, staff)),
+            (ReviewError, lambda: assignment.assign(other, reviewer, staff)),
             (calls.CallError, lambda: calls.publish_call(call, staff)),
             (calls.CallError, lambda: calls.close_call(factories.call(slug="aap-brouillon", status="draft"),
                                                        staff)),
@@ -184,7 +185,7 @@ def test_each_service_refuses_a_wrong_starting_state(app, applicant, staff, revi
     assert call.status == CallStatus.PUBLISHED
 
     # A decision on a withdrawn file cannot be drafted, nor published.
-    withdrawn = fr.submitted_file(call, "Association retirée", status="withdrawn")
+    withdrawn = factories.submitted_file(call, "Association retirée", status="withdrawn")
     with pytest.raises(selection.DecisionError, match="dans son état actuel"):
         selection.set_decision(withdrawn, "waitlisted", staff)
     db.session.add(Decision(application_id=withdrawn.id, outcome="waitlisted"))
@@ -219,13 +220,13 @@ def test_one_predicate_says_whether_a_decision_is_still_open(app, staff):
 def test_a_reviewed_file_left_without_reviewer_goes_back_to_admissible(app, staff):
     """(Before, a reviewed file whose only reviewer declared a conflict stayed « en évaluation »
     with nobody to review it.)"""
-    from aap.review import services as review
+    from aap.review import conflicts
 
     call = factories.call(slug="aap-sans-evaluateur", reviewers_per_file=1)
-    application = fr.submitted_file(call, "Association liée", status="reviewed")
+    application = factories.submitted_file(call, "Association liée", status="reviewed")
     person = fr.reviewer_user("lie@example.org")
     fs.review(application, person, [3] * len(call.criteria))
-    review.declare_conflict(person, application.association, "Ancien trésorier.", application=application)
+    conflicts.declare_conflict(person, application.association, "Ancien trésorier.", application=application)
     assert db.session.get(type(application), application.id).status == Status.ADMISSIBLE
 
 
@@ -292,6 +293,7 @@ def test_the_call_pages_and_the_association_dashboard_show_the_phase(app, client
 
 def test_the_phase_of_a_list_of_calls_costs_one_query_at_most(app):
     from aap.calls import services
+
     from .conftest import count_queries
 
     demo_like_calls()
@@ -319,16 +321,16 @@ def test_no_bare_status_literal_in_the_code_outside_the_enums():
 def test_a_reviewed_file_can_still_be_withdrawn_until_its_decision(app, applicant, staff):
     """An association may renounce until the decision: « Évalué » is withdrawable, a decided file
     is not (README « How it works »)."""
-    from aap.applications import services as applications
+    from aap.applications import errors, submission
 
     call = factories.call(slug="aap-retrait")
     reviewed = factories.application(call, applicant.association, status="reviewed", reference="RT-0001")
     decided = factories.application(factories.call(slug="aap-decide"), applicant.association, status="selected",
                                     reference="RT-0002")
     with app.test_request_context():
-        applications.withdraw(reviewed, applicant, "Nous renonçons.")
-        with pytest.raises(applications.ApplicationError):
-            applications.withdraw(decided, applicant)
+        submission.withdraw(reviewed, applicant, "Nous renonçons.")
+        with pytest.raises(errors.ApplicationError):
+            submission.withdraw(decided, applicant)
     db.session.expire_all()
     assert db.session.get(type(reviewed), reviewed.id).status == Status.WITHDRAWN
     assert db.session.get(type(decided), decided.id).status == Status.SELECTED

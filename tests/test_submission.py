@@ -10,18 +10,14 @@ import pytest
 from pypdf import PdfReader
 
 from aap import timeutil
-from aap.applications import services
+from aap.applications import completeness, deposits, submission
+from aap.documents import receipt as receipt_module
 from aap.extensions import db
 from aap.mail import build_email, deliver_pending
 from aap.models import Application, Call, Decision, Event, OutboxMessage, PieceRequest
 
 from . import factories
 from . import factories_applications as fa
-
-
-@pytest.fixture
-def call(app):
-    return factories.call()
 
 
 def fresh(application):
@@ -59,19 +55,19 @@ def test_attestation_page_lists_what_is_missing_with_links(client, applicant, lo
 
 def test_missing_items_of_a_complete_draft_is_empty(app, applicant, call):
     application = fa.complete_draft(call, applicant)
-    assert services.missing_items(application) == []
+    assert completeness.missing_items(application) == []
 
 
 def test_national_scope_needs_no_departement(app, applicant, call):
     application = fa.complete_draft(call, applicant, scope="national", departements=[])
-    assert services.missing_items(application) == []
+    assert completeness.missing_items(application) == []
     application.scope = "local"
-    assert [i.field for i in services.missing_items(application)] == ["departements"]
+    assert [i.field for i in completeness.missing_items(application)] == ["departements"]
 
 
 def test_incoherent_budget_blocks_submission(app, applicant, call):
     application = fa.complete_draft(call, applicant, budget={"1": {"64": 100_000_00, "74_aap": 400_000_00}})
-    labels = " ".join(i.label for i in services.missing_items(application))
+    labels = " ".join(i.label for i in completeness.missing_items(application))
     assert "dépasse le maximum" in labels and "dépasse le coût total" in labels
     assert "doit être égal au total des charges" in labels
 
@@ -107,7 +103,7 @@ def test_submission_freezes_numbers_and_mails_the_receipt(app, client, applicant
     assert snapshot["association"]["siret"] == "73282932000074" and "iban" not in snapshot["association"]
     assert {a["sha256"] for a in snapshot["attachments"]} == {a.sha256 for a in saved.attachments}
     canonical = json.dumps(snapshot, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode()
-    assert saved.fingerprint == hashlib.sha256(canonical).hexdigest() == services.fingerprint(snapshot)
+    assert saved.fingerprint == hashlib.sha256(canonical).hexdigest() == deposits.fingerprint(snapshot)
 
     event = db.session.scalar(db.select(Event).where(Event.action == "application_submitted"))
     assert (event.from_state, event.to_state, event.actor_id) == ("draft", "submitted", applicant.id)
@@ -209,7 +205,7 @@ def test_failure_midway_leaves_the_draft_intact(app, client, applicant, login_as
     def broken(*args, **kwargs):
         raise RuntimeError("panne simulée")
 
-    monkeypatch.setattr(services, step, broken)
+    monkeypatch.setattr(submission, step, broken)
     with pytest.raises(RuntimeError, match="panne simulée"):
         submit(client, application)
     saved = fresh(application)
@@ -234,7 +230,7 @@ def test_no_pdf_is_rendered_while_the_submission_holds_its_locks(app, client, ap
     def broken(*args, **kwargs):
         raise RuntimeError("panne simulée du rendu PDF")
 
-    monkeypatch.setattr(services, "receipt_pdf", broken)
+    monkeypatch.setattr(receipt_module, "receipt_pdf", broken)
     assert submit(client, application).status_code == 303
     saved = fresh(application)
     assert saved.status == "submitted" and saved.reference == f"1J1M-{call.year}-0001"
@@ -386,6 +382,7 @@ def test_withdrawal_refused_in_other_states(client, applicant, login_as, call, s
     assert fresh(application).status == status
 
 
+@pytest.mark.real_db  # threads, each with its own connection
 def test_concurrent_submissions_get_distinct_numbers(app, call):
     """Eight associations submit at the same moment: eight distinct, consecutive references."""
     import threading
@@ -407,7 +404,7 @@ def test_concurrent_submissions_get_distinct_numbers(app, call):
             with app.app_context(), app.test_request_context(method="POST"):
                 application = db.session.get(Application, application_id)
                 user = db.session.get(User, user_id)
-                services.submit(application, user)
+                submission.submit(application, user)
                 db.session.remove()
         except Exception as error:  # reported below
             failures.append(repr(error))

@@ -9,13 +9,12 @@ import pytest
 from aap import timeutil
 from aap.extensions import db
 from aap.models import Assignment, Event, Review, User
-from aap.review import services as review_services
+from aap.review import assignment
 
 from . import factories
 from . import factories_applications as fa
 from .conftest import login
 from .test_auth import NEW_PASSWORD, link_in, location, text
-
 
 
 def confirmation(page):
@@ -42,7 +41,7 @@ def file_in_review(call, association_user, reviewers, staff, title="Projet"):
     application.status = "admissible"
     db.session.commit()
     for reviewer in reviewers:
-        review_services.assign(application, reviewer, staff)
+        assignment.assign(application, reviewer, staff)
     return application
 
 

@@ -17,17 +17,12 @@ import zlib
 
 import pytest
 
-from aap.applications import files, services
+from aap import events
+from aap.applications import attachments, files
 from aap.extensions import db
 from aap.models import Attachment, Event
 
-from . import factories
 from . import factories_applications as fa
-
-
-@pytest.fixture
-def call(app):
-    return factories.call()
 
 
 def odt_bomb(size=64 * 1024 * 1024):
@@ -268,6 +263,7 @@ def test_pages_reached_without_an_account_are_not_stored_either(client):
 
 # --- point 18: a download recorded while another request writes -------------------------------------
 
+@pytest.mark.real_db  # another connection writes
 def test_a_download_is_recorded_even_when_another_request_wrote_meanwhile(app, client, applicant, login_as, call,
                                                                            monkeypatch):
     if db.engine.dialect.name != "sqlite":
@@ -303,10 +299,10 @@ def test_a_get_that_writes_outside_writing_fails_in_tests(app, client, applicant
     login_as(applicant)
 
     def unguarded(item, user):
-        services.events.record("attachment_downloaded", actor=user, application=item.application)
+        events.record("attachment_downloaded", actor=user, application=item.application)
         db.session.commit()
 
-    monkeypatch.setattr(services, "record_download", unguarded)
+    monkeypatch.setattr(attachments, "record_download", unguarded)
     app.config["PROPAGATE_EXCEPTIONS"] = True
     with pytest.raises(RuntimeError, match="outside database.writing"):
         client.get(f"/candidatures/{application.id}/pieces/{attachment.id}")

@@ -5,11 +5,10 @@ checked with a French message next to the field, and turned into a Python value 
 """
 from flask_wtf.file import FileField
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
 from .. import money, numbers, referentiel
-from ..forms import AppForm, MaxChars
+from ..forms import AppForm, MaxChars, select_choices
 from ..models.applications import SCOPES
 from ..validators import no_formula
 from . import budget as B
@@ -19,12 +18,8 @@ TEXT_LIMITS = {"title": 255, "summary": 3000, "attestation_name": 200}
 TEXTAREA_LIMIT = 10000
 
 
-def _choices(pairs):
-    return [SelectChoice(value, label) for value, label in pairs]
-
-
 def _choice_values(field):
-    return {getattr(c, "value", c[0] if isinstance(c, tuple) else c) for c in field.choices}
+    return {c.value for c in field.choices}
 
 
 def _normalise_text(value):
@@ -72,7 +67,8 @@ class NumberField(StringField):
                 return f"Saisissez un nombre entier, sans virgule (par exemple {whole} et non {typed})."
             return "Saisissez un nombre entier, en chiffres, sans virgule ni lettre."
         if reason == "decimals":
-            return f"Saisissez un nombre avec {self.places} décimale{'s' if self.places > 1 else ''} au plus, par exemple 25,5."
+            return (f"Saisissez un nombre avec {self.places} décimale{'s' if self.places > 1 else ''} au plus, "
+                    "par exemple 25,5.")
         return "Saisissez un nombre en chiffres, par exemple 25 ou 25,5."
 
 
@@ -268,10 +264,13 @@ class SectionForm(AppForm):
 
     # Cross-field checks (run only on values that are present and valid).
     def _check_jeunes(self):
+        ok = True
         low, high = self.age_min.value, self.age_max.value
         if low is not None and high is not None and low > high:
-            return self._fail(self.age_max, "L'âge maximum doit être supérieur ou égal à l'âge minimum.")
-        return True
+            ok = self._fail(self.age_max, "L'âge maximum doit être supérieur ou égal à l'âge minimum.")
+        if S.shares_over_100(self.share_qpv.value, self.share_zrr.value):
+            ok = self._fail(self.share_zrr, S.SHARES_OVER_100)
+        return ok
 
     # The budget's coherence (balance, amount requested within the call's bounds and the cost)
     # does not stop a draft from being saved: it is shown next to the table and checked at
@@ -311,9 +310,10 @@ def _field_for(spec):
     if spec.kind == "money":
         return {spec.name.removesuffix("_cents"): MoneyField(spec.label, description=hint)}
     if spec.kind == "scope":
-        return {spec.name: OptionalRadioField(spec.label, choices=_choices(SCOPES.items()), description=hint)}
+        return {spec.name: OptionalRadioField(spec.label, choices=select_choices(SCOPES.items()), description=hint)}
     if spec.kind == "departements":
-        return {spec.name: DepartementsField(spec.label, choices=_choices(referentiel.departement_choices()), description=hint)}
+        return {spec.name: DepartementsField(spec.label, choices=select_choices(referentiel.departement_choices()),
+                                             description=hint)}
     raise ValueError(spec.kind)
 
 

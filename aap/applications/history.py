@@ -10,7 +10,9 @@ a state change caused by the review, any action added later). Each allowed event
 written for the association; people are named as an association may see them (its own members
 by name, the administration as « DJEPVA », nobody else); and an event's free text is shown only
 where it was written for the association (the reason of inadmissibility, the message of a
-request for pieces, the reason of a withdrawal, the reason of a rejection).
+request for pieces, the reason of a withdrawal, the reason of a rejection). Where the staff
+wording (aap/events.py ACTION_LABELS) suits the association too, the allow-list uses it rather
+than a copy.
 """
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +20,7 @@ from datetime import datetime
 from sqlalchemy.orm import joinedload
 
 from .. import timeutil
+from ..events import action_label
 from ..extensions import db
 from ..models import Event
 from ..models.applications import ADMISSIBLE, IN_REVIEW, INADMISSIBLE, REVIEWED, STATUS_LABELS
@@ -105,7 +108,6 @@ def _reviewer_ids(event):
 def staff_history(application):
     """Every event of the file, actors by name (with their role), the reviewers an event is
     about by name, reasons included. Two queries, whatever the length of the journal."""
-    from ..main.audit import action_label
     from ..models import User
     events = journal(application)
     wanted = {i for event in events for i in _reviewer_ids(event)}
@@ -132,11 +134,12 @@ def staff_history(application):
 
 # --- the association's history: the allow-list --------------------------------------------------
 
-def _fixed(label, detail=None, reason_label=None):
-    """An event shown with a fixed label; `detail` reads a line from the event; the reason is
-    shown (under `reason_label`) only when given, i.e. when it is written for the association."""
+def _fixed(label=None, detail=None, reason_label=None):
+    """An event shown with a fixed label (None: the staff wording); `detail` reads a line from the
+    event; the reason is shown (under `reason_label`) only when given, i.e. when it is written
+    for the association."""
     def row(event):
-        return {"label": label, "detail": detail(event) if detail else "",
+        return {"label": label or action_label(event.action), "detail": detail(event) if detail else "",
                 "text_label": reason_label if reason_label and event.reason else "",
                 "text": event.reason if reason_label else ""}
     return row
@@ -181,8 +184,9 @@ def _reused(event):
             else "Chaque partie est à vérifier avant le dépôt"}
 
 
-def _attachment(label, reused_label):
-    """A piece added or replaced; a copy of a piece kept in the association's documents says so."""
+def _attachment(reused_label):
+    """A piece added or replaced (the staff wording); a copy of a piece kept in the association's
+    documents says so."""
     def row(event):
         reused = (event.details or {}).get("reused_from")
         detail = _document(event)
@@ -191,7 +195,7 @@ def _attachment(label, reused_label):
                 detail += f" (pièce conservée, envoyée le {timeutil.format_date(datetime.fromisoformat(reused))})"
             except (TypeError, ValueError):
                 pass
-        return {"label": reused_label if reused else label, "detail": detail}
+        return {"label": reused_label if reused else action_label(event.action), "detail": detail}
     return row
 
 
@@ -199,7 +203,7 @@ def _decision(event):
     details = event.details or {}
     outcome = details.get("outcome")
     if outcome not in OUTCOME_LABELS:
-        return {"label": "Décision publiée"}
+        return {"label": action_label(event.action)}
     row = {"label": f"Décision publiée : {OUTCOME_LABELS[outcome]}", "states": ""}  # (the label says it)
     if outcome == OUTCOME_SELECTED and isinstance(details.get("amount_cents"), int):
         row["detail"] = f"Montant accordé : {format_euros(details['amount_cents'])}"
@@ -209,9 +213,9 @@ def _decision(event):
     return row
 
 
-def _decision_changed(label):
+def _decision_changed(label=None):
     """A published decision replaced by a new version (selection.amendments): its new amount and
-    the reason written for the association (it is in its e-mail)."""
+    the reason written for the association (it is in its e-mail). `label` None: the staff wording."""
     def row(event):
         details = event.details or {}
         amount, previous = details.get("amount_cents"), details.get("previous_amount_cents")
@@ -220,7 +224,8 @@ def _decision_changed(label):
             detail = f"Montant accordé : {format_euros(amount)}"
             if isinstance(previous, int) and previous != amount:
                 detail += f" (auparavant {format_euros(previous)})"
-        return {"label": label, "detail": detail, "text_label": "Motif" if event.reason else "",
+        return {"label": label or action_label(event.action), "detail": detail,
+                "text_label": "Motif" if event.reason else "",
                 "text": event.reason}
     return row
 
@@ -229,7 +234,7 @@ def _decision_mail(event):
     """The decision mail as it was sent (written for the association: it received it)."""
     details = event.details or {}
     subject, body = details.get("subject"), details.get("body")
-    return {"label": "Courrier de décision envoyé",
+    return {"label": action_label(event.action),
             "detail": f"Objet : {subject}" if isinstance(subject, str) else "",
             "text_label": "Texte du courrier" if isinstance(body, str) and body else "",
             "text": body if isinstance(body, str) else ""}
@@ -244,13 +249,12 @@ REVIEW_STATES = frozenset({IN_REVIEW, REVIEWED})
 ASSOCIATION_EVENTS = {
     "application_created": _fixed("Brouillon créé"),
     "application_reused": _reused,
-    "attachment_added": _attachment("Pièce jointe ajoutée", "Pièce jointe reprise de vos documents"),
-    "attachment_replaced": _attachment("Pièce jointe remplacée",
-                                       "Pièce jointe remplacée par une pièce de vos documents"),
-    "attachment_deleted": _fixed("Pièce jointe supprimée", _document),
-    "application_submitted": _fixed("Dossier déposé"),
-    "application_resubmitted": _fixed("Dossier complété et déposé à nouveau"),
-    "application_withdrawn": _fixed("Candidature retirée", reason_label="Motif"),
+    "attachment_added": _attachment("Pièce jointe reprise de vos documents"),
+    "attachment_replaced": _attachment("Pièce jointe remplacée par une pièce de vos documents"),
+    "attachment_deleted": _fixed(detail=_document),
+    "application_submitted": _fixed(),
+    "application_resubmitted": _fixed(),
+    "application_withdrawn": _fixed(reason_label="Motif"),
     "admissibility": _admissibility,
     "piece_request": _fixed("Pièces complémentaires demandées", _due, reason_label="Message de la DJEPVA"),
     "piece_request_widened": _fixed("Autres compléments demandés", lambda e: "Ajouté : " + ", ".join(
@@ -263,8 +267,8 @@ ASSOCIATION_EVENTS = {
     "decision_published": _decision,
     "decision_mail_sent": _decision_mail,
     "decision_promoted": _decision_changed("Décision modifiée : retenu après la liste d'attente"),
-    "waitlist_closed": _decision_changed("Liste d'attente close : non retenu"),
-    "decision_amended": _decision_changed("Décision modifiée"),
+    "waitlist_closed": _decision_changed(),
+    "decision_amended": _decision_changed(),
     "grant_renounced": _fixed("Renoncement à la subvention", reason_label="Motif"),
     "grant_withdrawn": _fixed("Subvention retirée par la DJEPVA", reason_label="Motif"),
 }

@@ -10,7 +10,7 @@ that do not change from one call to the next kept in the association's space.
   REUSABLE_DOCUMENTS, the latest version among the pieces sent in its applications and the
   files sent directly on that page (AssociationDocument), dated by the first time that very
   content (same SHA-256) was sent. reuse_piece() attaches a copy of it to a new application (a new
-  stored file, the same fingerprint) through services.add_attachment, with its checks.
+  stored file, the same fingerprint) through attachments.add_attachment, with its checks.
 
 Who reads them: the association's members and staff (aap.permissions.can_read_association_document),
 never a reviewer.
@@ -24,15 +24,16 @@ from datetime import datetime, timedelta
 from flask import current_app
 
 from .. import events, timeutil
-from ..database import writing
+from ..calls.services import is_open as call_is_open
+from ..database import lock, writing
 from ..extensions import db
-from ..models import Application, AssociationDocument, Attachment, RequiredDocument
+from ..models import Application, AssociationDocument, Attachment, RequiredPiece
 from ..models.applications import DRAFT
-from . import files
+from . import attachments, completeness, deadlines, files
 from . import sections as S
-from . import services
+from .errors import ApplicationError, AttachmentError, NotEditable
 
-# The pieces that do not change from one call to the next, by RequiredDocument.code (the codes of
+# The pieces that do not change from one call to the next, by RequiredPiece.code (the codes of
 # the default documents of a call, aap/calls/template.py), in the order of « Mes documents ».
 REUSABLE_DOCUMENTS = {
     "statuts": "Statuts signés de l'association",
@@ -102,15 +103,15 @@ def start_from(call, source, user):
     user's association to another call): (application, created). An existing application of the
     association to `call` is returned as it is, never overwritten."""
     if user.association_id is None or source.association_id != user.association_id:
-        raise services.ApplicationError("Cette candidature n'est pas celle de votre association.")
+        raise ApplicationError("Cette candidature n'est pas celle de votre association.")
     if source.call_id == call.id:
-        raise services.ApplicationError("Choisissez une candidature à un appel précédent.")
+        raise ApplicationError("Choisissez une candidature à un appel précédent.")
     existing = db.session.scalar(db.select(Application).where(
         Application.call_id == call.id, Application.association_id == user.association_id))
     if existing is not None:
         return existing, False
-    if not services.call_is_open(call):
-        raise services.ApplicationError("Cet appel à projets n'est pas ouvert aux candidatures.")
+    if not call_is_open(call):
+        raise ApplicationError("Cet appel à projets n'est pas ouvert aux candidatures.")
     now = timeutil.now()
     application = Application(call=call, association_id=user.association_id, status=DRAFT,
                               created_by_id=user.id, updated_by_id=user.id, created_at=now, updated_at=now,
@@ -129,7 +130,7 @@ def mark_reviewed(application, section_code):
     """The association saved this section once: its « vérifiez cette partie » notice goes."""
     if section_code not in (application.sections_to_review or []):
         return
-    application = services._lock(Application, application)
+    application = lock(application)
     remaining = [code for code in (application.sections_to_review or []) if code != section_code]
     application.sections_to_review = remaining
     db.session.commit()
@@ -141,7 +142,7 @@ def review_items(application):
     if not pending:
         return []
     label = source_label(application.reused_from) if application.reused_from else "candidature précédente"
-    return [services.MissingItem(f"{S.BY_CODE[code].title} : partie reprise de votre {label}, à vérifier "
+    return [completeness.MissingItem(f"{S.BY_CODE[code].title} : partie reprise de votre {label}, à vérifier "
                                  "puis enregistrer", code)
             for code in S.SECTION_CODES if code in pending]
 
@@ -173,11 +174,11 @@ def kept_pieces(association_id):
     """{code: KeptPiece} of the association's documents (two queries)."""
     copies = []
     rows = db.session.execute(
-        db.select(Attachment, RequiredDocument.code)
-        .join(RequiredDocument, RequiredDocument.id == Attachment.document_id)
+        db.select(Attachment, RequiredPiece.code)
+        .join(RequiredPiece, RequiredPiece.id == Attachment.document_id)
         .join(Application, Application.id == Attachment.application_id)
         .where(Application.association_id == association_id,
-               RequiredDocument.code.in_(tuple(REUSABLE_DOCUMENTS)))).all()
+               RequiredPiece.code.in_(tuple(REUSABLE_DOCUMENTS)))).all()
     copies += [(code, attachment) for attachment, code in rows]
     copies += [(document.code, document) for document in db.session.scalars(
         db.select(AssociationDocument).where(AssociationDocument.association_id == association_id,
@@ -199,16 +200,16 @@ def kept_pieces(association_id):
 def add_document(association, code, filename, stream, user):
     """A piece sent directly on « Mes documents » (checked as the pieces of an application)."""
     if code not in REUSABLE_DOCUMENTS:
-        raise services.AttachmentError("Choisissez le type de pièce.")
-    data = services._read_limited(stream, current_app.config["MAX_FILE_SIZE"])
+        raise AttachmentError("Choisissez le type de pièce.")
+    data = attachments.read_limited(stream, current_app.config["MAX_FILE_SIZE"])
     if not data:
-        raise services.AttachmentError("Le fichier est vide.")
+        raise AttachmentError("Le fichier est vide.")
     try:
         kind = files.detect_kind(data)
     except files.UnsafeFile as refusal:
-        raise services.AttachmentError(refusal.message) from None
+        raise AttachmentError(refusal.message) from None
     if kind not in DOCUMENT_KINDS:
-        raise services.AttachmentError(
+        raise AttachmentError(
             "Ce fichier n'est pas d'un format accepté (le contenu est vérifié, pas seulement l'extension). "
             "Formats acceptés : " + ", ".join(files.KINDS[k][1] for k in DOCUMENT_KINDS) + ".")
     stored = files.new_stored_name()
@@ -238,30 +239,30 @@ def offers(application, kept=None):
     current = {a.document_id: a.sha256 for a in application.attachments}
     return {document.id: kept[document.code] for document in application.call.documents
             if document.code in kept and current.get(document.id) != kept[document.code].sha256
-            and services.document_editable(application, document.id)}
+            and deadlines.piece_editable(application, document.id)}
 
 
 def reuse_piece(application, document, user, expected_sha256=None):
     """Attach a copy of the kept piece for this document's code to the application: a new stored
     file with the same content, hence the same SHA-256."""
     if document.call_id != application.call_id:
-        raise services.AttachmentError("Cette pièce n'est pas demandée par l'appel.")
-    if not services.document_editable(application, document.id):
-        raise services.NotEditable("Cette pièce ne peut plus être modifiée.")
+        raise AttachmentError("Cette pièce n'est pas demandée par l'appel.")
+    if not deadlines.piece_editable(application, document.id):
+        raise NotEditable("Cette pièce ne peut plus être modifiée.")
     piece = kept_pieces(application.association_id).get(document.code)
     if piece is None:
-        raise services.AttachmentError("Aucune pièce de ce type n'est conservée dans les documents de "
+        raise AttachmentError("Aucune pièce de ce type n'est conservée dans les documents de "
                                        "l'association : envoyez le fichier.")
     if expected_sha256 and expected_sha256 != piece.sha256:
-        raise services.AttachmentError("Les documents de l'association ont changé entre-temps : vérifiez la "
+        raise AttachmentError("Les documents de l'association ont changé entre-temps : vérifiez la "
                                        "pièce proposée, puis reprenez-la.")
     try:
         data = files.path_of(piece.source.stored_name).read_bytes()
     except (OSError, ValueError):
         data = None
     if data is None or hashlib.sha256(data).hexdigest() != piece.sha256:
-        raise services.AttachmentError("Le fichier conservé est introuvable ou altéré : envoyez-le à nouveau.")
-    return services.add_attachment(application, document, piece.name, io.BytesIO(data), user,
+        raise AttachmentError("Le fichier conservé est introuvable ou altéré : envoyez-le à nouveau.")
+    return attachments.add_attachment(application, document, piece.name, io.BytesIO(data), user,
                                    reused_from=piece.sent_at.isoformat())
 
 

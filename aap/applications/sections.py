@@ -50,13 +50,23 @@ YOUNG = Section("jeunes", "Les jeunes accompagnés", "Jeunes", (
     FieldSpec("young_count", "Nombre de jeunes mentorés par an", "int"),
     FieldSpec("mentor_count", "Nombre de mentors par an", "int"),
     FieldSpec("share_qpv", "Part des jeunes issus des quartiers prioritaires (QPV), en %", "share"),
-    FieldSpec("share_zrr", "Part des jeunes issus des zones de revitalisation rurale (ZRR), en %", "share"),
+    FieldSpec("share_zrr", "Part des jeunes résidant en zone France Ruralités Revitalisation (FRR, ex-ZRR), en %",
+              "share"),
     FieldSpec("share_ase", "Part des jeunes relevant de l'aide sociale à l'enfance (ASE), en %", "share"),
     FieldSpec("share_disability", "Part des jeunes en situation de handicap, en %", "share"),
     FieldSpec("share_dropout", "Part des jeunes sortis du système scolaire ou de formation, en %", "share"),
     FieldSpec("age_min", "Âge minimum des jeunes", "age"),
     FieldSpec("age_max", "Âge maximum des jeunes", "age"),
 ))
+
+# Quartiers prioritaires (QPV) and rural zones do not overlap: their shares add up to 100 % at most.
+SHARES_OVER_100 = ("Les parts des jeunes des quartiers prioritaires et des zones rurales ne peuvent pas dépasser "
+                   "100 % à elles deux : un jeune vit dans l'une ou l'autre de ces zones.")
+
+
+def shares_over_100(share_qpv, share_rural):
+    return share_qpv is not None and share_rural is not None and share_qpv + share_rural > 100
+
 
 TERRITORIES = Section("territoires", "Les territoires", "Territoires", (
     FieldSpec("scope", "Échelle du projet", "scope"),
@@ -205,6 +215,6 @@ def normal(spec, value):
 
 def digest(spec, value):
     """A short fingerprint of a field's value: what a page sends back to say « I loaded this »
-    without sending the text twice (aap/applications/services.save_section)."""
+    without sending the text twice (aap/applications/drafts.save_section)."""
     text = json.dumps(normal(spec, value), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]

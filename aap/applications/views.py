@@ -2,31 +2,41 @@
 
 CSRF: every POST is checked by CSRFProtect (aap/extensions.py), forms and fetch() alike.
 """
-from flask import abort, current_app, flash, jsonify, make_response, redirect, render_template, request, send_file, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from .. import timeutil
+from ..documents.receipt import receipt_pdf, record_receipt_download
 from ..extensions import db
-from ..models import Application, Attachment, Call, Deposit, RequiredDocument
+from ..models import Application, Attachment, Call, Deposit, RequiredPiece
 from ..models.applications import EDITABLE_STATES, Status
 from ..models.calls import CALL_PUBLISHED
-from ..permissions import (applicant_required, can_download_attachment, downloadable_attachments,
-                           get_application_or_404, is_member)
-from . import bp, files, history, reuse, services
-from . import budget
+from ..permissions import (
+    applicant_required,
+    can_follow_application,
+    downloadable_attachments,
+    get_application_or_404,
+    get_attachment_or_404,
+    is_application_member,
+)
+from . import attachments, bp, budget, completeness, deadlines, deposits, drafts, files, history, reuse, submission
 from . import sections as S
+from .errors import ApplicationError, AttachmentError, NotEditable, SubmissionError
 from .forms import ConfirmForm, UploadForm, anchor, build_form, form_values
 
 SECTION_RULE = "<any(" + ",".join(S.SECTION_CODES) + "):section>"
 FORM_SECTION_RULE = "<any(" + ",".join(s.code for s in S.SECTIONS if s.fields) + "):section>"
-
-
-def _member(user, application):
-    return is_member(user, application.association_id)
-
-
-def _member_or_staff(user, application):
-    return user.is_authenticated and (user.is_staff or is_member(user, application.association_id))
 
 
 @bp.app_template_global()
@@ -71,11 +81,11 @@ def missing_links(application, items):
 
 
 def _common(application):
-    editable = services.editable_sections(application)
-    closed_reason = services.closed_reason(application)
+    editable = deadlines.editable_sections(application)
+    closed_reason = deadlines.closed_reason(application)
     return {
         "application": application, "call": application.call, "sections": S.SECTIONS,
-        "editable_sections": editable, "deadline": services.submission_deadline(application),
+        "editable_sections": editable, "deadline": deadlines.submission_deadline(application),
         "is_open": closed_reason is None, "closed_reason": closed_reason,
     }
 
@@ -87,8 +97,8 @@ def start(call_id):
     if call is None or call.status != CALL_PUBLISHED:
         abort(404)
     try:
-        application, created = services.start_application(call, current_user)
-    except services.ApplicationError as refusal:
+        application, created = drafts.start_application(call, current_user)
+    except ApplicationError as refusal:
         flash(refusal.message, "error")
         return redirect(url_for("main.dashboard"))
     if not created:
@@ -107,12 +117,12 @@ def start_from(call_id):
         abort(404)
     source_id = request.form.get("source", type=int)
     source = db.session.get(Application, source_id) if source_id and 0 < source_id < 2**31 else None
-    if source is None or not is_member(current_user, source.association_id):
+    if source is None or not is_application_member(current_user, source):
         flash("Choisissez une candidature de votre association à reprendre.", "error")
         return redirect(url_for("main.dashboard"), 303)
     try:
         application, created = reuse.start_from(call, source, current_user)
-    except services.ApplicationError as refusal:
+    except ApplicationError as refusal:
         flash(refusal.message, "error")
         return redirect(url_for("main.dashboard"), 303)
     if not created:
@@ -126,24 +136,25 @@ def start_from(call_id):
 @bp.route("/<int:application_id>")
 @login_required
 def show(application_id):
-    application = get_application_or_404(application_id, check=_member_or_staff)
+    application = get_application_or_404(application_id, check=can_follow_application)
     missing = []
-    if application.status in EDITABLE_STATES and services.is_open_for_edit(application):
-        missing = missing_links(application, services.missing_items(application))
+    if application.status in EDITABLE_STATES and deadlines.is_open_for_edit(application):
+        missing = missing_links(application, completeness.missing_items(application))
     decision = application.decision if application.decision and application.decision.published_at else None
+    member = is_application_member(current_user, application)
     return render_template(
         "applications/show.html", missing=missing, history=history.history_for(current_user, application),
         attachments=downloadable_attachments(current_user, application),
-        decision=decision, is_member=_member(current_user, application),
-        withdrawable=application.status in services.WITHDRAWABLE and _member(current_user, application),
-        piece_request=services.latest_piece_request(application) if application.status == Status.INCOMPLETE else None,
+        decision=decision, is_member=member,
+        withdrawable=application.status in submission.WITHDRAWABLE and member,
+        piece_request=deadlines.latest_piece_request(application) if application.status == Status.INCOMPLETE else None,
         rows=S.rows, **_common(application))
 
 
 @bp.route("/<int:application_id>/" + SECTION_RULE, methods=["GET", "POST"])
 @login_required
 def section(application_id, section):
-    application = get_application_or_404(application_id, check=_member)
+    application = get_application_or_404(application_id, check=is_application_member)
     definition = S.BY_CODE[section]
     context = _common(application)
     editable = section in context["editable_sections"]
@@ -160,9 +171,9 @@ def section(application_id, section):
         # The valid fields are saved even when others are not (they are shown with their message).
         valid = form.validate()
         try:
-            result = services.save_section(application, section, form.cleaned(), form.base_version(), current_user,
+            result = drafts.save_section(application, section, form.cleaned(), form.base_version(), current_user,
                                            bases=form.bases(), choices=form.choices())
-        except services.NotEditable as refusal:
+        except NotEditable as refusal:
             flash(refusal.message, "error")
             return redirect(url_for(".section", application_id=application.id, section=section), 303)
         if valid and not result.conflict:
@@ -178,20 +189,21 @@ def section(application_id, section):
         partly_saved = {"at": timeutil.format_time(result.saved_at), "changed": bool(result.changed)}
     missing = []
     if section == "attestation":
-        missing = missing_links(application, services.missing_items(application))
+        missing = missing_links(application, completeness.missing_items(application))
     return render_template("applications/section.html", form=form, section=definition, conflicts=conflicts,
-                           partly_saved=partly_saved, conflict_choices=(services.MINE, services.THEIRS),
+                           partly_saved=partly_saved, conflict_choices=(drafts.MINE, drafts.THEIRS),
                            editable=editable, missing=missing, submit_form=ConfirmForm(formdata=None),
                            rows=S.rows, **context)
 
 
 def _pieces_page(application, context, errors=None, status=200):
     kept = reuse.kept_pieces(application.association_id)
-    editable = {d.id for d in application.call.documents if services.document_editable(application, d.id)}
+    editable = {d.id for d in application.call.documents if deadlines.piece_editable(application, d.id)}
     by_document = {a.document_id: a for a in application.attachments}
     html = render_template("applications/pieces.html", section=S.BY_CODE["pieces"], editable_documents=editable,
                            by_document=by_document, errors=errors or {}, upload_form=UploadForm(formdata=None),
-                           kinds=files.KINDS, max_file_label=services.size_label(current_app.config["MAX_FILE_SIZE"]),
+                           kinds=files.KINDS,
+                           max_file_label=attachments.size_label(current_app.config["MAX_FILE_SIZE"]),
                            kept=kept, offers=reuse.offers(application, kept), now=timeutil.now(),
                            **context)
     return make_response(html, status)
@@ -200,15 +212,15 @@ def _pieces_page(application, context, errors=None, status=200):
 @bp.route("/<int:application_id>/" + FORM_SECTION_RULE + "/brouillon", methods=["POST"])
 @login_required
 def autosave(application_id, section):
-    application = get_application_or_404(application_id, check=_member)
-    if section not in services.editable_sections(application):
+    application = get_application_or_404(application_id, check=is_application_member)
+    if section not in deadlines.editable_sections(application):
         return jsonify(errors={"_": ["Cette partie du dossier n'est plus modifiable."]}), 403
     form = build_form(S.BY_CODE[section], application, request.form)
     valid = form.validate()
     try:
-        result = services.save_section(application, section, form.cleaned(), form.base_version(), current_user,
+        result = drafts.save_section(application, section, form.cleaned(), form.base_version(), current_user,
                                        bases=form.bases(), choices=form.choices())
-    except services.NotEditable as refusal:
+    except NotEditable as refusal:
         return jsonify(errors={"_": [refusal.message]}), 403
     call = application.call
 
@@ -218,7 +230,8 @@ def autosave(application_id, section):
 
     time = timeutil.format_time(result.saved_at)
     if result.conflict:
-        label = f"Brouillon enregistré à {time}, sauf les champs modifiés aussi ailleurs : choisissez ci-dessous la version à garder."
+        label = (f"Brouillon enregistré à {time}, sauf les champs modifiés aussi ailleurs : "
+                 "choisissez ci-dessous la version à garder.")
     elif not valid:
         label = (f"Brouillon enregistré à {time}, sauf les champs signalés en rouge."
                  if result.changed or result.in_sync else "Brouillon non enregistré : corrigez les champs signalés.")
@@ -246,38 +259,39 @@ def autosave(application_id, section):
 @bp.route("/<int:application_id>/pieces/<int:document_id>/envoyer", methods=["POST"])
 @login_required
 def upload(application_id, document_id):
-    application = get_application_or_404(application_id, check=_member)
-    document = db.session.get(RequiredDocument, document_id)
+    application = get_application_or_404(application_id, check=is_application_member)
+    document = db.session.get(RequiredPiece, document_id)
     if document is None or document.call_id != application.call_id:
         abort(404)
     upload_file = request.files.get("file")
     if upload_file is None or not upload_file.filename:
         return _pieces_page(application, _common(application), {document.id: "Choisissez un fichier à envoyer."}, 400)
     try:
-        services.add_attachment(application, document, upload_file.filename, upload_file.stream, current_user)
-    except services.NotEditable as refusal:
+        attachments.add_attachment(application, document, upload_file.filename, upload_file.stream, current_user)
+    except NotEditable as refusal:
         flash(refusal.message, "error")
         return redirect(url_for(".section", application_id=application.id, section="pieces"), 303)
-    except services.AttachmentError as refusal:
+    except AttachmentError as refusal:
         return _pieces_page(application, _common(application), {document.id: refusal.message}, 400)
     flash(f"Pièce « {document.label} » enregistrée.", "success")
-    return redirect(url_for(".section", application_id=application.id, section="pieces", _anchor=f"piece-{document.id}"), 303)
+    return redirect(url_for(".section", application_id=application.id, section="pieces",
+                            _anchor=f"piece-{document.id}"), 303)
 
 
 @bp.route("/<int:application_id>/pieces/<int:document_id>/reprendre", methods=["POST"])
 @login_required
 def reuse_piece(application_id, document_id):
     """Attach a copy of the piece kept in the association's documents (same fingerprint)."""
-    application = get_application_or_404(application_id, check=_member)
-    document = db.session.get(RequiredDocument, document_id)
+    application = get_application_or_404(application_id, check=is_application_member)
+    document = db.session.get(RequiredPiece, document_id)
     if document is None or document.call_id != application.call_id:
         abort(404)
     try:
         reuse.reuse_piece(application, document, current_user, request.form.get("sha256") or None)
-    except services.NotEditable as refusal:
+    except NotEditable as refusal:
         flash(refusal.message, "error")
         return redirect(url_for(".section", application_id=application.id, section="pieces"), 303)
-    except services.AttachmentError as refusal:
+    except AttachmentError as refusal:
         return _pieces_page(application, _common(application), {document.id: refusal.message}, 400)
     flash(f"Pièce « {document.label} » reprise de vos documents.", "success")
     return redirect(url_for(".section", application_id=application.id, section="pieces",
@@ -294,11 +308,11 @@ def _attachment_of(application, attachment_id):
 @bp.route("/<int:application_id>/pieces/<int:attachment_id>/supprimer", methods=["POST"])
 @login_required
 def delete_attachment(application_id, attachment_id):
-    application = get_application_or_404(application_id, check=_member)
+    application = get_application_or_404(application_id, check=is_application_member)
     attachment = _attachment_of(application, attachment_id)
     try:
-        services.delete_attachment(attachment, current_user)
-    except services.NotEditable as refusal:
+        attachments.delete_attachment(attachment, current_user)
+    except NotEditable as refusal:
         flash(refusal.message, "error")
     else:
         flash("Pièce supprimée.", "success")
@@ -310,13 +324,11 @@ def delete_attachment(application_id, attachment_id):
 def attachment(application_id, attachment_id):
     # The file's viewers (can_view_application), less the pieces reserved from them: a reviewer
     # gets 404 for a RIB as for a file that is not theirs.
-    item = db.session.get(Attachment, attachment_id)
-    if item is None or item.application_id != application_id or not can_download_attachment(current_user, item):
-        abort(404)
+    item = get_attachment_or_404(application_id, attachment_id)
     path = files.path_of(item.stored_name)
     if not path.exists():
         abort(404)
-    services.record_download(item, current_user)
+    attachments.record_download(item, current_user)
     return send_file(path, mimetype=item.content_type, as_attachment=True, download_name=item.download_name,
                      max_age=0, etag=False, last_modified=None)
 
@@ -325,24 +337,24 @@ def attachment(application_id, attachment_id):
 @login_required
 def submit(application_id):
     """GET: what the deposit will do (nothing changes); POST (CSRF-checked): the deposit."""
-    application = get_application_or_404(application_id, check=_member)
+    application = get_application_or_404(application_id, check=is_application_member)
     if request.method == "GET":
-        refusal = services.closed_reason(application)
+        refusal = deadlines.closed_reason(application)
         if refusal:
             flash(refusal, "error")
             return redirect(url_for(".show", application_id=application.id), 303)
-        if services.missing_items(application):
+        if completeness.missing_items(application):
             flash("Le dossier ne peut pas être déposé : des éléments manquent.", "error")
             return redirect(url_for(".section", application_id=application.id, section="attestation"), 303)
-        piece_request = (services.latest_piece_request(application)
-                         if application.status == services.INCOMPLETE else None)
+        piece_request = (deadlines.latest_piece_request(application)
+                         if application.status == Status.INCOMPLETE else None)
         return render_template("applications/confirm_submit.html", application=application, call=application.call,
-                               form=ConfirmForm(formdata=None), deadline=services.submission_deadline(application),
-                               piece_request=piece_request, original=services.original_deposit(application),
+                               form=ConfirmForm(formdata=None), deadline=deadlines.submission_deadline(application),
+                               piece_request=piece_request, original=deposits.original_deposit(application),
                                reopened=_reopened_labels(application) if piece_request else [])
     try:
-        services.submit(application, current_user)
-    except services.SubmissionError as refusal:
+        submission.submit(application, current_user)
+    except SubmissionError as refusal:
         flash(refusal.message, "error")
         if refusal.missing:
             return redirect(url_for(".section", application_id=application.id, section="attestation"), 303)
@@ -358,8 +370,8 @@ def _reopened_labels(application):
 
 
 def _receipt_response(deposit):
-    response = make_response(services.receipt_pdf(deposit))
-    services.record_receipt_download(deposit, current_user)
+    response = make_response(receipt_pdf(deposit))
+    record_receipt_download(deposit, current_user)
     response.headers["Content-Type"] = "application/pdf"
     response.headers["Content-Disposition"] = f'attachment; filename="{deposit.filename}"'
     return response
@@ -370,8 +382,8 @@ def _receipt_response(deposit):
 def receipt(application_id):
     """The receipt of the original deposit: the proof of an on-time deposit, at an address that
     never changes, whatever complements follow."""
-    application = get_application_or_404(application_id, check=_member_or_staff)
-    deposit = services.original_deposit(application)
+    application = get_application_or_404(application_id, check=can_follow_application)
+    deposit = deposits.original_deposit(application)
     if deposit is None:
         abort(404)
     return _receipt_response(deposit)
@@ -381,7 +393,7 @@ def receipt(application_id):
 @login_required
 def deposit_receipt(application_id, deposit_id):
     """The receipt of one deposit of the file (the original one or a complement)."""
-    application = get_application_or_404(application_id, check=_member_or_staff)
+    application = get_application_or_404(application_id, check=can_follow_application)
     deposit = db.session.get(Deposit, deposit_id)
     if deposit is None or deposit.application_id != application.id:
         abort(404)
@@ -392,7 +404,7 @@ def deposit_receipt(application_id, deposit_id):
 @login_required
 def print_view(application_id):
     """A printable summary of the whole file (a page with a print stylesheet, not a PDF)."""
-    application = get_application_or_404(application_id, check=_member_or_staff)
+    application = get_application_or_404(application_id, check=can_follow_application)
     return render_template("applications/print.html", attachments=downloadable_attachments(current_user, application),
                            rows=S.rows, printed_at=timeutil.now(), **_common(application))
 
@@ -400,15 +412,15 @@ def print_view(application_id):
 @bp.route("/<int:application_id>/retirer", methods=["GET", "POST"])
 @login_required
 def withdraw(application_id):
-    application = get_application_or_404(application_id, check=_member)
+    application = get_application_or_404(application_id, check=is_application_member)
     form = ConfirmForm()
-    if application.status not in services.WITHDRAWABLE:
+    if application.status not in submission.WITHDRAWABLE:
         flash("Ce dossier ne peut pas être retiré dans son état actuel.", "error")
         return redirect(url_for(".show", application_id=application.id), 303)
     if form.validate_on_submit():
         try:
-            services.withdraw(application, current_user, form.reason.data or "")
-        except services.ApplicationError as refusal:
+            submission.withdraw(application, current_user, form.reason.data or "")
+        except ApplicationError as refusal:
             flash(refusal.message, "error")
         else:
             flash("Votre candidature est retirée.", "success")
@@ -424,7 +436,7 @@ def renounce(application_id):
     from ..selection import amendments
     from ..selection.forms import ReasonForm
 
-    application = get_application_or_404(application_id, check=_member)
+    application = get_application_or_404(application_id, check=is_application_member)
     refusal = amendments.grant_refusal(application)
     if refusal:
         flash("Ce dossier n'a pas de subvention à laquelle renoncer.", "error")

@@ -18,7 +18,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy import exists, func
 from sqlalchemy.orm import joinedload
 
@@ -29,10 +29,16 @@ from ..events import record
 from ..extensions import db
 from ..mail import queue_mail
 from ..models import Application, BankChangeRequest, Decision, Event, User
-from ..models.associations import (BANK_REQUEST_PENDING, BANK_REQUEST_REFUSED, BANK_REQUEST_REPLACED,
-                                   BANK_REQUEST_VALIDATED)
+from ..models.associations import (
+    BANK_REQUEST_PENDING,
+    BANK_REQUEST_REFUSED,
+    BANK_REQUEST_REPLACED,
+    BANK_REQUEST_VALIDATED,
+)
 from ..models.selection import OUTCOME_SELECTED
 from ..models.users import ADMIN, APPLICANT, STAFF
+from ..permissions import is_member
+from ..urls import absolute_url
 from ..validators import clean_bic, clean_iban
 from .services import BIC_REQUIRED, HOLDER_REQUIRED, IBAN_REQUIRED, AssociationError, mask_iban
 
@@ -145,7 +151,7 @@ def _check_password(user, password, errors):
 
 def rib_size_limit():
     """The largest RIB accepted, in French (the limit of every uploaded piece)."""
-    from ..applications.services import size_label
+    from ..applications.attachments import size_label
     return size_label(current_app.config["MAX_FILE_SIZE"])
 
 
@@ -199,10 +205,6 @@ def staff_recipients():
     return []
 
 
-def _absolute(endpoint, **values):
-    return current_app.config["BASE_URL"].rstrip("/") + url_for(endpoint, **values)
-
-
 def _notify(association, change, actor, old, new, request=None):
     """Mail every member (and the contact address) and the staff about a change or a request.
 
@@ -217,11 +219,11 @@ def _notify(association, change, actor, old, new, request=None):
     subjects = {"applied": "Coordonnées bancaires modifiées", "requested": "Demande de modification des "
                 "coordonnées bancaires", "validated": "Nouvelles coordonnées bancaires validées"}
     subject = f"{subjects[change]} — {association.name}"
-    member_link = _absolute("associations.bank")
+    member_link = absolute_url("associations.bank")
     for email, member in member_recipients(association):
         queue_mail(email, subject, "bank_details_members", user=member, link=member_link,
                    actor_name=person_label(member, actor, association.id) or MEMBER, **context)
-    staff_link = _absolute("associations.staff_view", association_id=association.id)
+    staff_link = absolute_url("associations.staff_view", association_id=association.id)
     for person in staff_recipients():
         if person.id == getattr(actor, "id", None):
             continue  # the staff member who validated knows it
@@ -247,7 +249,7 @@ def change_bank_details(association, actor, password, iban, bic, holder, rib_fil
     pending; the details apply when staff validate it. Every member and the staff are told.
     Raises AssociationError (one French message per field: iban, bic, account_holder, rib,
     password). Returns a BankChange; commits."""
-    if actor is None or actor.role != APPLICANT or actor.association_id != association.id:
+    if actor is None or not is_member(actor, association.id):
         raise AssociationError(NOT_A_MEMBER)
     errors = {}
     new = clean_details(iban, bic, holder, errors)
@@ -346,7 +348,7 @@ def refuse_request(request, actor, reason):
     record("bank_change_refused", actor=actor, association_id=association.id, request_id=request.id,
            reason=reason, new_iban=mask_iban(request.iban), new_bic=request.bic,
            new_holder=request.account_holder)
-    link = _absolute("associations.bank")
+    link = absolute_url("associations.bank")
     for email, member in member_recipients(association):
         queue_mail(email, f"Demande de modification des coordonnées bancaires refusée — {association.name}",
                    "bank_request_refused", user=member, association=association, request=request,

@@ -4,18 +4,25 @@ from datetime import date, datetime
 
 from flask_wtf.file import FileField
 from wtforms import BooleanField, EmailField, Field, PasswordField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional, ValidationError
 from wtforms.widgets import DateInput, TextInput
 
-from ..forms import AppForm
+from ..forms import AppForm, select_choices
 from ..models.associations import LEGAL_FORMS
 from ..money import AmountError, cents_to_input, parse_euros
 from ..passwords import HINT as PASSWORD_HINT
 from ..referentiel import DEPARTEMENT_BY_CODE, departement_choices, departement_for_postal_code
-from ..validators import IBAN_HINT, check_password_strength, clean_bic, clean_iban, clean_rna, clean_siret, no_formula
+from ..validators import (
+    IBAN_HINT,
+    check_password_strength,
+    clean_bic,
+    clean_iban,
+    clean_rna,
+    clean_siret,
+    group_iban,
+    no_formula,
+)
 from . import bank, services
-from .services import group_iban
 
 DATE_INVALID = "Saisissez une date valide, par exemple 17/05/2010."
 
@@ -31,10 +38,6 @@ def rule(check):
         except ValueError as error:
             raise ValidationError(str(error)) from None
     return validator
-
-
-def choices(pairs):
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def too_long(limit):
@@ -107,7 +110,7 @@ class IdentityForm(AppForm):
     name = StringField("Nom de l'association", validators=[DataRequired(services.NAME_REQUIRED), too_long(255),
                                                            no_formula])
     acronym = StringField("Sigle", validators=[too_long(50), no_formula])
-    legal_form = SelectField("Forme juridique", choices=choices(LEGAL_FORMS.items()), validate_choice=False,
+    legal_form = SelectField("Forme juridique", choices=select_choices(LEGAL_FORMS.items()), validate_choice=False,
                              validators=[_choice_of(LEGAL_FORMS, services.LEGAL_FORM_UNKNOWN)])
     rna = StringField("Numéro RNA", validators=[rule(clean_rna)])
     siret = StringField("Numéro SIRET", validators=[rule(clean_siret)])
@@ -115,7 +118,7 @@ class IdentityForm(AppForm):
     postal_code = StringField("Code postal", validators=[rule(services.clean_postal_code)])
     commune = StringField("Commune", validators=[too_long(120), no_formula])
     departement_code = SelectField(
-        "Département", choices=choices([("", "Déterminé par le code postal")] + departement_choices()),
+        "Département", choices=select_choices([("", "Déterminé par le code postal")] + departement_choices()),
         validate_choice=False,
         validators=[_choice_of(set(DEPARTEMENT_BY_CODE) | {""}, services.DEPARTEMENT_UNKNOWN)])
     representative_name = StringField("Nom du représentant légal", validators=[too_long(200), no_formula])
@@ -198,8 +201,8 @@ class RepresentativeForm(AppForm):
 
     def __init__(self, *args, members=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.member.choices = choices([("", "— Choisir un membre —")] + [(str(m.id), f"{m.full_name} ({m.email})")
-                                                                       for m in members])
+        self.member.choices = select_choices([("", "— Choisir un membre —")] + [
+            (str(m.id), f"{m.full_name} ({m.email})") for m in members])
 
 
 class JoinForm(AppForm):

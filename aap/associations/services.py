@@ -9,13 +9,14 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask import current_app, url_for
-from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from flask import url_for
+from itsdangerous import BadSignature, SignatureExpired
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from .. import timeutil
+from ..auth import tokens
 from ..auth.services import find_user, normalise_email
 from ..events import record
 from ..extensions import db
@@ -23,7 +24,9 @@ from ..mail import mail_limit_reached, queue_mail
 from ..models import Association, Event, User
 from ..models.associations import LEGAL_FORMS
 from ..models.users import APPLICANT
+from ..permissions import is_member
 from ..referentiel import DEPARTEMENT_BY_CODE, departement_for_postal_code
+from ..urls import absolute_url
 from ..validators import PHONE_RE, check_password_strength, clean_rna, clean_siret
 
 # French messages, shared with the forms.
@@ -153,14 +156,6 @@ def locate(postal_code, departement_code=None):
     return departement.code, departement.region_code
 
 
-def group_iban(iban):
-    """« FR7630006000011234567890189 » -> « FR76 3000 6000 0112 3456 7890 189 »."""
-    if not iban:
-        return ""
-    compact = iban.replace(" ", "")
-    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
-
-
 def mask_iban(iban):
     """Everything but the last 4 characters hidden, for the history: never the full IBAN."""
     if not iban:
@@ -279,18 +274,10 @@ def identity_missing(association):
 # ---------------------------------------------------------------------------------------------
 # Members
 
-def _serializer():
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="aap-member")
-
-
-def _max_age():
-    return current_app.config["TOKEN_MAX_AGE"]["member"]
-
-
 def make_member_token(association, email, invitation_id=0):
     """The link of an invitation; `invitation_id`, the id of its « member_invited » event, lets a
     later cancellation (or the removal of the member) void it."""
-    return _serializer().dumps({"a": association.id, "e": normalise_email(email), "i": invitation_id})
+    return tokens.sign("member", {"a": association.id, "e": normalise_email(email), "i": invitation_id})
 
 
 def _ended_since(association, email, event_id):
@@ -314,7 +301,7 @@ def check_member_token(token):
     (or of a member removed earlier and invited again). Raises AssociationError (expired,
     tampered, already used, cancelled)."""
     try:
-        data = _serializer().loads(token, max_age=_max_age())
+        data = tokens.unsign("member", token)
     except SignatureExpired:
         raise AssociationError(LINK_EXPIRED) from None
     except BadSignature:
@@ -352,7 +339,7 @@ class PendingInvitation:
 
 def pending_invitations(association, members):
     """Invitations still valid whose invitee has not joined, nor were cancelled: newest first."""
-    since = timeutil.now() - timedelta(seconds=_max_age())
+    since = timeutil.now() - timedelta(seconds=tokens.max_age("member"))
     events = db.session.scalars(
         db.select(Event).options(joinedload(Event.actor))
         .where(Event.association_id == association.id, Event.at >= since,
@@ -377,7 +364,7 @@ def invite_member(association, inviter, email):
     account gets no link, its owner is told by e-mail instead (the same kind of e-mail for the
     limits), and the invitation shows as pending like any other.
     """
-    if inviter.role != APPLICANT or inviter.association_id != association.id:
+    if not is_member(inviter, association.id):
         raise AssociationError("Seuls les membres de l'association peuvent inviter un collègue.")
     email = normalise_email(email)
     if not EMAIL_RE.match(email) or len(email) > 254:
@@ -404,13 +391,12 @@ def invite_member(association, inviter, email):
     if existing is not None and not rejoining:
         queue_mail(email, subject, "member_invite_existing", kind="member_invite", user=existing,
                    association=association, inviter=inviter,
-                   login_link=url_for("auth.login", _external=True),
-                   reset_link=url_for("auth.forgot", _external=True))
+                   login_link=absolute_url("auth.login"),
+                   reset_link=absolute_url("auth.forgot"))
     else:
-        link = url_for("associations.join", token=make_member_token(association, email, invitation.id),
-                       _external=True)
+        link = absolute_url("associations.join", token=make_member_token(association, email, invitation.id))
         queue_mail(email, subject, "member_invite", association=association, inviter=inviter, link=link,
-                   days=_max_age() // 86400)
+                   days=tokens.max_age("member") // 86400)
     db.session.commit()
     return email
 
@@ -455,7 +441,7 @@ def _member_of(association, member):
 
 
 def _check_actor(association, actor):
-    if actor.role != APPLICANT or actor.association_id != association.id or not actor.active:
+    if not is_member(actor, association.id) or not actor.active:
         raise AssociationError("Seuls les membres de l'association peuvent gérer ses membres.")
 
 

@@ -1,30 +1,44 @@
 """The association's pages (its members only) and the staff's view (bank change requests)."""
-from flask import (abort, current_app, flash, make_response, redirect, render_template, request, send_file, session,
-                   url_for)
+from flask import (
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import timeutil
 from ..applications import files, reuse
-from ..applications.services import AttachmentError, size_label
+from ..applications.attachments import size_label
+from ..applications.errors import AttachmentError
 from ..database import writing
 from ..documents import services as documents
 from ..extensions import db
-from ..models import Association, AssociationDocument, BankChangeRequest, User
-from ..permissions import (applicant_required, can_read_association_document, can_read_bank_request,
-                           staff_required)
+from ..models import Association, User
+from ..models.users import APPLICANT
+from ..permissions import applicant_required, get_association_document_or_404, get_bank_request_or_404, staff_required
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
 from . import bank as bank_details
 from . import bp, services
-from .forms import (BankForm, ConfirmMemberActionForm, IdentityForm, InviteMemberForm, JoinForm, RefuseBankRequestForm,
-                    RepresentativeForm, ValidateBankRequestForm)
+from .forms import (
+    BankForm,
+    ConfirmMemberActionForm,
+    IdentityForm,
+    InviteMemberForm,
+    JoinForm,
+    RefuseBankRequestForm,
+    RepresentativeForm,
+    ValidateBankRequestForm,
+)
 
 # Service error keys that are not the name of a form field.
 FIELD_OF = {"annual_budget_cents": "annual_budget", "region_code": "departement_code"}
-
-
-@bp.app_template_filter("iban")
-def iban_filter(value):
-    return services.group_iban(value)
 
 
 @bp.context_processor
@@ -106,9 +120,7 @@ def bank():
 @login_required
 def bank_request_rib(bank_request_id):
     """The RIB of a request: the association's members and staff only (404 for anyone else)."""
-    request = db.session.get(BankChangeRequest, bank_request_id)
-    if request is None or not can_read_bank_request(current_user, request):
-        abort(404)
+    request = get_bank_request_or_404(bank_request_id)
     path = bank_details.rib_path(request)
     if not path.exists():
         abort(404)
@@ -167,9 +179,7 @@ def upload_document():
 @login_required
 def document_file(association_document_id):
     """A file sent on « Mes documents »: the association's members and staff only (404 for anyone else)."""
-    document = db.session.get(AssociationDocument, association_document_id)
-    if document is None or not can_read_association_document(current_user, document):
-        abort(404)
+    document = get_association_document_or_404(association_document_id)
     path = files.path_of(document.stored_name)
     if not path.exists():
         abort(404)
@@ -202,7 +212,7 @@ def _member_of_own(member_id):
     member, a member already removed)."""
     association = _own_association()
     member = db.session.get(User, member_id)
-    if (member is None or member.role != "applicant" or member.association_id != association.id
+    if (member is None or member.role != APPLICANT or member.association_id != association.id
             or not member.active):
         abort(404)
     return association, member
@@ -272,8 +282,8 @@ def representative():
         else:
             told = (f"{member.full_name} et {current.full_name} en sont prévenus"
                     if current is not None and current.id != member.id else f"{member.full_name} en est prévenu")
-            flash(f"{member.full_name} est désormais le représentant légal de l'association ({form.function.data.strip()}) ; "
-                  f"{told} par e-mail.", "success")
+            flash(f"{member.full_name} est désormais le représentant légal de l'association "
+                  f"({form.function.data.strip()}) ; {told} par e-mail.", "success")
             return redirect(url_for("associations.members"))
     return render_template("associations/representative.html", form=form, association=association,
                            current=current), 422 if form.errors else 200

@@ -2,7 +2,7 @@ from wtforms import BooleanField, EmailField, HiddenField, PasswordField, Select
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
-from ..forms import AppForm
+from ..forms import AppForm, select_choices
 from ..passwords import HINT as PASSWORD_HINT
 from ..referentiel import region_choices
 from ..validators import check_password_strength, no_formula
@@ -62,7 +62,8 @@ class SignupForm(EmailMixin, PasswordMixin, AppForm):
     association_name = StringField("Nom de l'association", validators=[
         DataRequired("Saisissez le nom de votre association."), Length(max=255), no_formula])
     accept = BooleanField("J'accepte que mes données soient traitées pour l'instruction des candidatures.",
-                          validators=[DataRequired("Vous devez accepter le traitement de vos données pour créer un compte.")])
+                          validators=[DataRequired(
+                              "Vous devez accepter le traitement de vos données pour créer un compte.")])
 
 
 class EmailOnlyForm(EmailMixin, AppForm):
@@ -80,14 +81,14 @@ class InvitationAcceptForm(PasswordMixin, AppForm):
 class InviteForm(EmailMixin, AppForm):
     first_name = StringField("Prénom", validators=[DataRequired("Saisissez le prénom."), Length(max=100), no_formula])
     last_name = StringField("Nom", validators=[DataRequired("Saisissez le nom."), Length(max=100), no_formula])
-    role = SelectField("Rôle", choices=[("reviewer", "Évaluateur"), ("staff", "Instructeur DJEPVA")])
+    role = SelectField("Rôle", choices=select_choices([("reviewer", "Évaluateur"), ("staff", "Instructeur DJEPVA")]))
     region_code = SelectField("Région de rattachement (évaluateurs)", choices=[], default="")
 
     def __init__(self, *args, allow_admin=False, **kwargs):
         super().__init__(*args, **kwargs)
         if allow_admin:
-            self.role.choices = self.role.choices + [("admin", "Administrateur")]
-        self.region_code.choices = [("", "— Aucune —")] + region_choices()
+            self.role.choices = self.role.choices + [SelectChoice("admin", "Administrateur")]
+        self.region_code.choices = select_choices([("", "— Aucune —")] + region_choices())
 
 
 class TeamActionForm(AppForm):

@@ -4,7 +4,6 @@ import secrets
 from datetime import timedelta
 from functools import lru_cache
 
-from flask import url_for
 from sqlalchemy import func
 from werkzeug.security import check_password_hash
 
@@ -15,6 +14,7 @@ from ..extensions import db
 from ..mail import mail_limit_reached, queue_mail
 from ..models import Association, Event, LoginAttempt, User
 from ..models.users import ADMIN, APPLICANT, REVIEWER, ROLE_LABELS, STAFF, hash_password
+from ..urls import absolute_url
 from ..validators import check_password_strength
 from .tokens import make_token
 
@@ -51,7 +51,7 @@ def _check_password(password, email, first_name, last_name):
 
 
 def _send_confirmation(user):
-    link = url_for("auth.confirm", token=make_token(user, "confirm"), _external=True)
+    link = absolute_url("auth.confirm", token=make_token(user, "confirm"))
     queue_mail(user.email, "Confirmez votre adresse e-mail", "confirm", user=user, link=link)
 
 
@@ -67,8 +67,8 @@ def sign_up(email, password, first_name, last_name, association_name):
     if existing is not None:
         hash_password(password)  # same work either way: timing tells nothing
         queue_mail(email, "Tentative de création de compte", "signup_existing", user=existing,
-                   login_link=url_for("auth.login", _external=True),
-                   reset_link=url_for("auth.forgot", _external=True))
+                   login_link=absolute_url("auth.login"),
+                   reset_link=absolute_url("auth.forgot"))
         db.session.commit()
         return None
     association = Association(name=association_name.strip())
@@ -162,7 +162,7 @@ def _alert_owner(user, config):
     if failures >= config["LOGIN_ALERT_FAILURES"]:
         queue_mail(user.email, "Tentatives de connexion à votre compte", "login_alert", user=user,
                    failures=failures, addresses=addresses, minutes=window // 60,
-                   reset_link=url_for("auth.forgot", _external=True))
+                   reset_link=absolute_url("auth.forgot"))
 
 
 def authenticate(email, password, ip, config):
@@ -207,7 +207,7 @@ def request_password_reset(email):
     account, or the limit of reset e-mails (MAIL_LIMITS["reset"]) reached: nothing is queued."""
     user = find_user(email)
     if user is not None and user.active:
-        link = url_for("auth.reset", token=make_token(user, "reset"), _external=True)
+        link = absolute_url("auth.reset", token=make_token(user, "reset"))
         queue_mail(user.email, "Réinitialisation de votre mot de passe", "reset", user=user, link=link)
     db.session.commit()
 
@@ -250,8 +250,8 @@ def invite(inviter, email, first_name, last_name, role, region_code=None):
     if existing is not None:
         queue_mail(email, "Invitation sur AAP « 1 jeune 1 mentor »", "invite_existing", kind="invite",
                    user=existing, inviter=inviter, role_label=ROLE_LABELS[role],
-                   login_link=url_for("auth.login", _external=True),
-                   reset_link=url_for("auth.forgot", _external=True))
+                   login_link=absolute_url("auth.login"),
+                   reset_link=absolute_url("auth.forgot"))
         record("user_invited", actor=inviter, role=role, email=email)
         db.session.commit()
         return None
@@ -259,7 +259,7 @@ def invite(inviter, email, first_name, last_name, role, region_code=None):
                 region_code=region_code or None, invited_by_id=inviter.id)
     db.session.add(user)
     db.session.flush()
-    link = url_for("auth.accept_invitation", token=make_token(user, "invite"), _external=True)
+    link = absolute_url("auth.accept_invitation", token=make_token(user, "invite"))
     queue_mail(user.email, "Invitation à rejoindre AAP « 1 jeune 1 mentor »", "invite",
                user=user, inviter=inviter, link=link)
     record("user_invited", actor=inviter, role=role, invited_user_id=user.id, email=email)

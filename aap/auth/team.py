@@ -16,7 +16,6 @@ draft reviews) so that the files show again among those lacking reviewers (« À
 import hashlib
 from dataclasses import dataclass
 
-from flask import url_for
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
@@ -26,6 +25,7 @@ from ..mail import mail_limit_reached, queue_mail
 from ..models import Application, Assignment, Review, User
 from ..models.review import REVIEW_SUBMITTED
 from ..models.users import ADMIN, APPLICANT, REVIEWER, ROLE_LABELS, STAFF
+from ..urls import absolute_url
 from .tokens import make_token
 
 TEAM_ROLES = (REVIEWER, STAFF, ADMIN)
@@ -83,7 +83,7 @@ def may_manage_invitation(actor, user):
 def pending_reviews(user):
     """The files assigned to the account that can still be reassigned (admissible or in review)
     and whose review it has not sent, by reference (two queries)."""
-    from ..review.services import ASSIGNABLE_STATES
+    from ..review.states import ASSIGNABLE_STATES
     rows = db.session.execute(
         db.select(Assignment, Application)
         .join(Application, Application.id == Assignment.application_id)
@@ -163,7 +163,7 @@ def _free_pending_reviews(user, actor, reason):
     """Remove the account's assignments on the files it has not reviewed (its draft reviews
     with them), record each removal on its file, and put each file back in line with its
     reviews (in review → admissible when nobody is left). Returns the freed references."""
-    from ..review.services import refresh_state
+    from ..review.states import refresh_state
     freed = []
     for item in pending_reviews(user):
         review = db.session.scalar(db.select(Review).where(
@@ -225,7 +225,7 @@ def resend_invitation(user, actor, confirmation):
     if mail_limit_reached(user.email, "invite"):
         raise TeamError(INVITED_RECENTLY.format(email=user.email))
     user.auth_version = (user.auth_version or 0) + 1
-    link = url_for("auth.accept_invitation", token=make_token(user, "invite"), _external=True)
+    link = absolute_url("auth.accept_invitation", token=make_token(user, "invite"))
     queue_mail(user.email, "Invitation à rejoindre AAP « 1 jeune 1 mentor »", "invite", kind="invite",
                user=user, inviter=actor, link=link)
     record("invitation_resent", actor=actor, invited_user_id=user.id, email=user.email, role=user.role)

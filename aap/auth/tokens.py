@@ -1,5 +1,9 @@
-"""Signed, expiring links. Each carries the account's auth_version, so that it stops
-working as soon as the password is set: reset and invitation links are single-use."""
+"""Signed, expiring links: the one serialiser of the application, with a salt per purpose
+(« confirm », « reset », « invite », « member »: a token made for one purpose is refused for
+another) and a lifetime per purpose (TOKEN_MAX_AGE in config.py).
+
+An account's links carry its auth_version, so that they stop working as soon as the password is
+set: reset and invitation links are single-use."""
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -11,15 +15,30 @@ def _serializer(purpose):
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=f"aap-{purpose}")
 
 
+def max_age(purpose):
+    """How long a link of this purpose stays valid, in seconds."""
+    return current_app.config["TOKEN_MAX_AGE"][purpose]
+
+
+def sign(purpose, data):
+    """A URL-safe token carrying `data` (JSON-able) for `purpose`."""
+    return _serializer(purpose).dumps(data)
+
+
+def unsign(purpose, token):
+    """The data of a token made by sign(purpose, ...); raises itsdangerous' SignatureExpired
+    (too old) or BadSignature (tampered, another key or another purpose)."""
+    return _serializer(purpose).loads(token, max_age=max_age(purpose))
+
+
 def make_token(user, purpose):
-    return _serializer(purpose).dumps({"u": user.id, "v": user.auth_version, "e": user.email})
+    return sign(purpose, {"u": user.id, "v": user.auth_version, "e": user.email})
 
 
 def read_token(token, purpose):
     """Return the user the link is for, or None when it is invalid, expired or used."""
-    max_age = current_app.config["TOKEN_MAX_AGE"][purpose]
     try:
-        data = _serializer(purpose).loads(token, max_age=max_age)
+        data = unsign(purpose, token)
     except (SignatureExpired, BadSignature):
         return None
     if not isinstance(data, dict):

@@ -5,11 +5,19 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..extensions import db, login_manager
 from ..models import User
-from ..models.users import ROLE_LABELS
+from ..models.users import ADMIN, ROLE_LABELS
 from ..permissions import admin_required, staff_required
 from . import bp, services, team
-from .forms import (EmailOnlyForm, InvitationAcceptForm, InviteForm, LoginForm, NewPasswordForm, RoleForm, SignupForm,
-                    TeamActionForm)
+from .forms import (
+    EmailOnlyForm,
+    InvitationAcceptForm,
+    InviteForm,
+    LoginForm,
+    NewPasswordForm,
+    RoleForm,
+    SignupForm,
+    TeamActionForm,
+)
 from .tokens import read_token
 
 
@@ -126,7 +134,8 @@ def forgot():
 def reset(token):
     user = read_token(token, "reset")
     if user is None:
-        flash("Ce lien de réinitialisation n'est pas valide, a expiré ou a déjà servi. Demandez-en un nouveau.", "error")
+        flash("Ce lien de réinitialisation n'est pas valide, a expiré ou a déjà servi. Demandez-en un nouveau.",
+              "error")
         return redirect(url_for("auth.forgot"))
     form = NewPasswordForm(owner=user)
     if form.validate_on_submit():
@@ -158,7 +167,7 @@ def accept_invitation(token):
 @bp.route("/equipe/inviter", methods=["GET", "POST"])
 @staff_required
 def invite():
-    form = InviteForm(allow_admin=current_user.role == "admin")
+    form = InviteForm(allow_admin=current_user.role == ADMIN)
     error = None
     if form.validate_on_submit():
         try:
@@ -230,7 +239,8 @@ def _done_message(action, name, email, freed, form):
     return {
         "deactivate": f"Le compte de {name} est désactivé : ses sessions sont fermées.{freed_text}",
         "reactivate": f"Le compte de {name} est réactivé : {name} peut de nouveau se connecter.",
-        "role": (f"{name} a désormais le rôle « {ROLE_LABELS.get(getattr(form, 'role', None) and form.role.data, '')} » : "
+        "role": (f"{name} a désormais le rôle « "
+                 f"{ROLE_LABELS.get(getattr(form, 'role', None) and form.role.data, '')} » : "
                  f"ses sessions sont fermées.{freed_text}"),
         "resend": f"Une nouvelle invitation est envoyée à {email} ; le lien précédent ne fonctionne plus.",
         "cancel": f"L'invitation de {name} ({email}) est annulée : son lien ne fonctionne plus.",

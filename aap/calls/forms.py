@@ -3,18 +3,30 @@ so that forms and services refuse the same things with the same French messages.
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
 
-from wtforms import (BooleanField, DateField, DecimalField, FieldList, Form, FormField, HiddenField,
-                     IntegerField, RadioField, SelectMultipleField, StringField, TextAreaField, TimeField)
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+)
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import timeutil
-from ..forms import AppForm
+from ..forms import AppForm, select_choices
 from ..models.calls import VISIBILITY_LABELS
 from ..money import AmountError, cents_to_input, parse_euros
 from ..validators import no_formula
 from . import services
-
 
 # ---------------------------------------------------------------- fields with French messages
 
@@ -114,7 +126,8 @@ class MultiCheckboxField(SelectMultipleField):
 ERROR_FIELDS = {"title": "title", "slug": "slug", "opens_at": "opens_date", "closes_at": "closes_date",
                 "review_deadline": "review_deadline", "budget_cents": "budget",
                 "min_amount_cents": "min_amount", "max_amount_cents": "max_amount", "years": "years",
-                "reviewers_per_file": "reviewers_per_file", "advance_percent": "advance_percent"}
+                "reviewers_per_file": "reviewers_per_file", "advance_percent": "advance_percent",
+                "budget_per_year": "envelope_year_1", "min_score": "min_score"}
 
 
 def _strip(value):
@@ -151,7 +164,7 @@ class CallForm(AppForm):
     min_amount = EurosField("Montant minimum par dossier (€)")
     max_amount = EurosField("Montant maximum par dossier (€)")
     years = RadioField("Durée de la convention", coerce=int, validate_choice=False,
-                       choices=list(services.YEARS_CHOICES.items()), default=1,
+                       choices=select_choices(services.YEARS_CHOICES.items()), default=1,
                        validators=[InputRequired("Choisissez la durée de la convention.")])
     reviewers_per_file = FrIntegerField("Nombre d'évaluateurs par dossier", default=2,
                                         validators=[InputRequired("Indiquez le nombre d'évaluateurs par dossier.")])
@@ -161,6 +174,13 @@ class CallForm(AppForm):
                                       default=True)
     advance_percent = FrIntegerField("Avance versée à la signature (% de la première année)", default=50,
                                      validators=[InputRequired("Indiquez le pourcentage de l'avance.")])
+    # The envelope of each year of a 3-year call (all empty: the envelope split evenly).
+    envelope_year_1 = EurosField("Enveloppe de la 1re année (€)")
+    envelope_year_2 = EurosField("Enveloppe de la 2e année (€)")
+    envelope_year_3 = EurosField("Enveloppe de la 3e année (€)")
+    min_score = FrDecimalField("Note minimale pour être proposé (sur 20)", default=Decimal(10),
+                               validators=[Optional()])  # (empty: unchanged, 10 for a new call)
+    grey_zone_draw = BooleanField("Tirage au sort dans la zone grise")
 
     def __init__(self, *args, call=None, **kwargs):
         self.call = call
@@ -177,6 +197,13 @@ class CallForm(AppForm):
                             ("max_amount", call.max_amount_cents)):
             self[name].process_data(cents)
         self.years.data = call.years
+        envelopes = call.envelopes
+        even = services.split_evenly(call.budget_cents or 0, call.years)
+        for index in range(3):  # (an even split shows as empty fields)
+            value = envelopes[index] if call.years == 3 and envelopes != even else None
+            self[f"envelope_year_{index + 1}"].process_data(value)
+        self.min_score.data = call.min_score
+        self.grey_zone_draw.data = call.grey_zone_draw
         self.reviewers_per_file.data = call.reviewers_per_file
         self.avoid_same_region.data = call.avoid_same_region
         self.hide_other_reviews.data = call.hide_other_reviews
@@ -200,7 +227,12 @@ class CallForm(AppForm):
             budget_cents=self.budget.data or 0, min_amount_cents=self.min_amount.data or 0,
             max_amount_cents=self.max_amount.data or 0, years=self.years.data,
             reviewers_per_file=self.reviewers_per_file.data, avoid_same_region=self.avoid_same_region.data,
-            hide_other_reviews=self.hide_other_reviews.data, advance_percent=self.advance_percent.data)
+            hide_other_reviews=self.hide_other_reviews.data, advance_percent=self.advance_percent.data,
+            min_score=(self.min_score.data if self.min_score.data is not None
+                       else self.call.min_score if self.call is not None else Decimal(10)),
+            grey_zone_draw=bool(self.grey_zone_draw.data),
+            budget_per_year=[self[f"envelope_year_{i}"].data for i in (1, 2, 3)
+                             if self[f"envelope_year_{i}"].data is not None])
 
     def validate(self, extra_validators=None):
         if not super().validate(extra_validators):
@@ -300,16 +332,16 @@ def criteria_form(call, formdata=None):
 
 # ---------------------------------------------------------------- required documents
 
-# The visibility of a required document as posted (RequiredDocument.reserved).
+# The visibility of a required document as posted (RequiredPiece.reserved).
 VISIBLE, RESERVED = "evaluateurs", "instruction"
-VISIBILITY_CHOICES = [(VISIBLE, VISIBILITY_LABELS[False]), (RESERVED, VISIBILITY_LABELS[True])]
+VISIBILITY_CHOICES = select_choices([(VISIBLE, VISIBILITY_LABELS[False]), (RESERVED, VISIBILITY_LABELS[True])])
 
 
 class DocumentForm(Form):
     id = HiddenField()
     label = StringField("Intitulé", filters=[_strip])
     mandatory = BooleanField("Pièce obligatoire")
-    formats = MultiCheckboxField("Formats acceptés", choices=list(services.FORMAT_LABELS.items()))
+    formats = MultiCheckboxField("Formats acceptés", choices=select_choices(services.FORMAT_LABELS.items()))
     visibility = RadioField("Qui lit cette pièce ?", choices=VISIBILITY_CHOICES, validate_choice=False)
     remove = BooleanField("Supprimer cette pièce")
 
@@ -364,7 +396,7 @@ class DocumentsForm(AppForm):
         return items
 
 
-def documents_form(call, formdata=None):
+def pieces_form(call, formdata=None):
     if formdata is not None:
         return DocumentsForm(formdata=formdata)
     form = DocumentsForm(formdata=None)

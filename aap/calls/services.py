@@ -17,10 +17,11 @@ from .. import timeutil
 from ..database import lock
 from ..events import change_state, record
 from ..extensions import db
-from ..models import Application, Call, Criterion, RequiredDocument, Review, Score
+from ..models import Application, Call, Criterion, RequiredPiece, Review, Score
 from ..models.applications import DECIDED_STATES, Status
 from ..models.calls import CALL_CLOSED, CALL_DRAFT, CALL_PUBLISHED, CallPhase
 from ..models.review import REVIEW_SUBMITTED
+from ..money import format_euros
 from .template import apply_template
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
@@ -33,7 +34,8 @@ MAX_WEIGHT = Decimal("100")
 
 CALL_FIELDS = ("title", "slug", "description", "opens_at", "closes_at", "review_deadline",
                "budget_cents", "min_amount_cents", "max_amount_cents", "years", "reviewers_per_file",
-               "avoid_same_region", "hide_other_reviews", "advance_percent")
+               "avoid_same_region", "hide_other_reviews", "advance_percent", "min_score", "budget_per_year",
+               "grey_zone_draw")
 
 # Markdown rendered for the public: no images (the CSP allows only our own), no raw HTML survives.
 _ALLOWED_TAGS = {"p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "b", "em", "i", "u", "s",
@@ -236,6 +238,17 @@ def check_call_values(values, call=None):
     elif call is not None and years != call.years and has_applications(call):
         errors["years"] = ("La durée de la convention ne peut plus changer : des candidatures ont déjà "
                            "été commencées pour cet appel.")
+    if years in YEARS_CHOICES and years > 1 and values.get("budget_per_year"):
+        split = values["budget_per_year"]
+        if len(split) != years:
+            errors["budget_per_year"] = (f"Indiquez l'enveloppe de chacune des {years} années, "
+                                         f"ou laissez-les vides pour répartir l'enveloppe à parts égales.")
+        elif sum(split) != budget:
+            errors["budget_per_year"] = (f"La somme des enveloppes annuelles ({format_euros(sum(split))}) doit "
+                                         f"être égale à l'enveloppe ({format_euros(budget)}).")
+    min_score = values.get("min_score")
+    if min_score is not None and not 0 <= min_score <= 20:
+        errors["min_score"] = "La note minimale est une note sur 20, entre 0 et 20."
     reviewers = values.get("reviewers_per_file")
     if reviewers is None or not 1 <= reviewers <= 10:
         errors["reviewers_per_file"] = "Le nombre d'évaluateurs par dossier va de 1 à 10."
@@ -255,12 +268,28 @@ def _normalise(values):
     for key in ("budget_cents", "min_amount_cents", "max_amount_cents"):
         if key in values and values[key] is None:
             values[key] = 0
+    if "budget_per_year" in values:
+        split = [int(v) for v in values["budget_per_year"] or []]
+        years = values.get("years") if values.get("years") in YEARS_CHOICES else 1
+        if not split or years == 1:  # (one envelope, or none typed: split evenly)
+            split = split_evenly(values.get("budget_cents"), years)
+        values["budget_per_year"] = split
     return values
+
+
+def split_evenly(total_cents, years):
+    """The envelope split evenly between the years (the last cents on the first years)."""
+    years = max(int(years or 1), 1)
+    base, remainder = divmod(int(total_cents or 0), years)
+    return [base + (1 if i < remainder else 0) for i in range(years)]
 
 
 def _apply(call, values):
     for key, value in values.items():
         setattr(call, key, value)
+    split = [int(v) for v in call.budget_per_year or []]
+    if len(split) != max(call.years or 1, 1) or sum(split) != (call.budget_cents or 0):
+        call.budget_per_year = split_evenly(call.budget_cents, call.years)
     if call.opens_at is not None:
         call.year = timeutil.to_paris(call.opens_at).year
 
@@ -271,7 +300,8 @@ def create_call(actor, **values):
     """A new draft call with the « 1 jeune 1 mentor » criteria and documents."""
     defaults = dict(description="", review_deadline=None, budget_cents=0, min_amount_cents=0,
                     max_amount_cents=0, years=1, reviewers_per_file=2, avoid_same_region=True,
-                    hide_other_reviews=True, advance_percent=50)
+                    hide_other_reviews=True, advance_percent=50, min_score=10, budget_per_year=[],
+                    grey_zone_draw=False)
     values = _normalise({**defaults, **values})
     errors = check_call_values(values)
     if errors:
@@ -376,7 +406,8 @@ def set_criteria(call, items, actor):
             errors[f"{index}.scale_max"] = f"La note maximale va de {SCALE_MIN} à {SCALE_MAX}."
         descriptors = {str(k): str(v).strip() for k, v in (item.get("descriptors") or {}).items()}
         if isinstance(scale, int) and any(not k.isdigit() or int(k) > scale for k in descriptors):
-            errors[f"{index}.descriptors"] = "La signification d'une note hors de l'échelle ne peut pas être enregistrée."
+            errors[f"{index}.descriptors"] = ("La signification d'une note hors de l'échelle ne peut pas être "
+                                              "enregistrée.")
         criterion_id = item.get("id")
         if criterion_id is not None and criterion_id not in existing:
             errors[f"{index}.id"] = "Ce critère n'appartient pas à cet appel à projets."
@@ -419,7 +450,7 @@ def _code_for(label, taken):
     return code
 
 
-def set_documents(call, items, actor):
+def set_pieces(call, items, actor):
     """Replace the call's required documents by `items`, in order.
 
     Each item: {"id": existing id or None, "label", "mandatory": bool, "formats": [kinds],
@@ -458,15 +489,15 @@ def set_documents(call, items, actor):
     removed = [d for did, d in existing.items() if did not in kept_ids]
     if removed:
         used = db.session.scalars(
-            db.select(RequiredDocument.label).join(Attachment, Attachment.document_id == RequiredDocument.id)
-            .where(RequiredDocument.id.in_([d.id for d in removed])).distinct()).all()
+            db.select(RequiredPiece.label).join(Attachment, Attachment.document_id == RequiredPiece.id)
+            .where(RequiredPiece.id.in_([d.id for d in removed])).distinct()).all()
         if used:
             raise CallError("Des fichiers ont déjà été déposés pour la pièce « %s » : elle ne peut plus être "
                             "supprimée." % "», «".join(sorted(used)))
     taken = {d.code for d in call.documents if d.id in kept_ids}
     documents = []
     for position, (document_id, label, mandatory, formats, reserved) in enumerate(cleaned):
-        document = existing[document_id] if document_id is not None else RequiredDocument(
+        document = existing[document_id] if document_id is not None else RequiredPiece(
             code=_code_for(label, taken), reserved=False)
         document.position = position
         document.label = label

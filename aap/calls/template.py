@@ -20,18 +20,19 @@ DEFAULT_CRITERIA = [
     },
     {
         "label": "Capacité à toucher les jeunes les plus éloignés",
-        "description": "Part des jeunes issus des quartiers prioritaires (QPV), des zones de "
-                       "revitalisation rurale (ZRR), de l'aide sociale à l'enfance (ASE), en situation "
+        "description": "Part des jeunes issus des quartiers prioritaires (QPV), des zones France "
+                       "Ruralités Revitalisation (FRR), de l'aide sociale à l'enfance (ASE), en situation "
                        "de handicap ou en décrochage scolaire.",
         "weight": Decimal("1"),
         "scale_max": 5,
         "descriptors": {
             "0": "Absente : aucun jeune des publics prioritaires visé ni compté.",
             "1": "Marginale : publics prioritaires cités sans action ni chiffre.",
-            "2": "Limitée : une part faible de jeunes de QPV, ZRR, ASE, en situation de handicap ou décrocheurs.",
+            "2": "Limitée : une part faible de jeunes de QPV, FRR, ASE, en situation de handicap ou décrocheurs.",
             "3": "Solide : une part importante de jeunes éloignés, avec un repérage et des partenaires identifiés.",
             "4": "Forte : la majorité des jeunes vient des publics prioritaires, avec un accompagnement adapté.",
-            "5": "Exemplaire : le projet est construit pour les jeunes les plus éloignés et le démontre chiffres à l'appui.",
+            "5": ("Exemplaire : le projet est construit pour les jeunes les plus éloignés et le démontre "
+                  "chiffres à l'appui."),
         },
     },
     {
@@ -51,7 +52,7 @@ DEFAULT_CRITERIA = [
     },
 ]
 
-DEFAULT_DOCUMENTS = [
+DEFAULT_PIECES = [
     ("statuts", "Statuts signés de l'association", True),
     ("dirigeants", "Liste des membres du conseil d'administration et du bureau", True),
     ("rapport_activite", "Dernier rapport d'activité approuvé", True),
@@ -70,11 +71,11 @@ RESERVED_CODES = frozenset({"rib", "dirigeants"})
 
 def apply_template(call):
     """Give a new call the default criteria and required documents."""
-    from ..models import Criterion, RequiredDocument
+    from ..models import Criterion, RequiredPiece
 
     call.criteria = [Criterion(position=i, **dict(c, descriptors=dict(c["descriptors"])))
                      for i, c in enumerate(DEFAULT_CRITERIA)]
-    call.documents = [RequiredDocument(position=i, code=code, label=label, mandatory=mandatory,
+    call.documents = [RequiredPiece(position=i, code=code, label=label, mandatory=mandatory,
                                        reserved=code in RESERVED_CODES)
-                      for i, (code, label, mandatory) in enumerate(DEFAULT_DOCUMENTS)]
+                      for i, (code, label, mandatory) in enumerate(DEFAULT_PIECES)]
     return call

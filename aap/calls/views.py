@@ -7,12 +7,13 @@ from flask_login import current_user
 from .. import timeutil
 from ..extensions import db
 from ..models import Application, Call
-from ..models.applications import STATUS_BADGES, STATUS_LABELS, Status
+from ..models.applications import Status
 from ..models.calls import CALL_DRAFT, CallPhase
 from ..navigation import call_tabs
 from ..permissions import staff_required
-from . import bp, mail_templates as templates_module, services
-from .forms import CallForm, ConfirmForm, MailTemplatesForm, criteria_form, documents_form
+from . import bp, services
+from . import mail_templates as templates_module
+from .forms import CallForm, ConfirmForm, MailTemplatesForm, criteria_form, pieces_form
 
 
 @bp.context_processor
@@ -44,8 +45,7 @@ def _back(call):
 def staff_list():
     calls, counts = services.staff_overview()
     now = timeutil.now()
-    return render_template("calls/staff_list.html", calls=calls, counts=counts, state_order=STATE_ORDER,
-                           state_labels=STATUS_LABELS, state_badges=STATUS_BADGES, now=now,
+    return render_template("calls/staff_list.html", calls=calls, counts=counts, state_order=STATE_ORDER, now=now,
                            phases=services.phases(calls, counts, now), confirm=ConfirmForm())
 
 
@@ -119,18 +119,18 @@ def criteria(call_id):
 
 @bp.route("/instruction/appels/<int:call_id>/pieces", methods=["GET", "POST"])
 @staff_required
-def documents(call_id):
+def pieces(call_id):
     call = db.get_or_404(Call, call_id)
-    form = documents_form(call, request.form if request.method == "POST" else None)
+    form = pieces_form(call, request.form if request.method == "POST" else None)
     if request.method == "POST" and form.validate_on_submit():
         try:
-            services.set_documents(call, form.items(), current_user)
+            services.set_pieces(call, form.items(), current_user)
         except services.CallError as error:
             flash(str(error), "error")
         else:
             flash("Les pièces demandées sont enregistrées.", "success")
-            return redirect(url_for("calls.documents", call_id=call.id))
-    return render_template("calls/documents.html", call=call, form=form,
+            return redirect(url_for("calls.pieces", call_id=call.id))
+    return render_template("calls/pieces.html", call=call, form=form,
                            format_labels=services.FORMAT_LABELS)
 
 

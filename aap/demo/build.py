@@ -1,27 +1,51 @@
 """build_demo: the three calls of the demo, their files, reviews and decisions, in bulk."""
 import secrets
 from datetime import timedelta
+from decimal import Decimal
 
 import click
 from sqlalchemy import func, insert
 
 from .. import timeutil
+from ..applications.budget import derived as budget_derived
 from ..calls.template import apply_template
 from ..extensions import db
-from ..models import (Application, Assignment, Association, Call, Conflict, Decision, Event, Review,
-                      Score, User)
+from ..models import (
+    Application,
+    Assignment,
+    Association,
+    Call,
+    Conflict,
+    Criterion,
+    Decision,
+    Event,
+    Review,
+    Score,
+    User,
+)
 from ..models.applications import Status
 from ..models.calls import CallStatus
 from ..models.review import FAVORABLE, REVIEW_DRAFT, REVIEW_SUBMITTED, UNFAVORABLE
 from ..models.selection import OUTCOME_REJECTED, OUTCOME_SELECTED, OUTCOME_WAITLISTED
 from ..models.users import hash_password
 from ..referentiel import DEPARTEMENT_BY_CODE, DEPARTEMENTS
-from ..applications.budget import derived as budget_derived
-from .builder import EURO, DemoBuilder, ascii_slug, paris, recommendation_for, round_to, split_years
+from .accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from .builder import EURO, DemoBuilder, ascii_slug, paris, recommendation_for, round_to, split_years, young_weight
 from .pieces import attach_pieces, record_uploads
-from .vocabulary import (COMMENTS, CONFLICT_REASONS, DEPARTEMENT_WEIGHTS, DESCRIPTION_2025, DESCRIPTION_2026,
-                         DESCRIPTION_TOPUP, INADMISSIBLE_REASONS, PUBLISH_REASON, REJECT_REASON,
-                         REVIEW_COMMENTS, REVIEWER_REGIONS)
+from .vocabulary import (
+    COMMENTS,
+    CONFLICT_REASONS,
+    DESCRIPTION_2025,
+    DESCRIPTION_2026,
+    DESCRIPTION_TOPUP,
+    GRID_2025_WEIGHTS,
+    INADMISSIBLE_REASONS,
+    PUBLISH_REASON,
+    QUALITY_CRITERION,
+    REJECT_REASON,
+    REVIEW_COMMENTS,
+    REVIEWER_REGIONS,
+)
 
 N_APPLICATIONS = 230
 N_SELECTED = 67
@@ -49,8 +73,6 @@ def _check_empty():
 
 def build_demo(seed=2025):
     """Build the whole demo data set in an empty database; returns French summary lines."""
-    from ..cli import DEMO_ACCOUNTS, DEMO_PASSWORD
-
     _check_empty()
     b = DemoBuilder(seed)
     rng = b.rng
@@ -91,6 +113,7 @@ def build_demo(seed=2025):
         min_amount_cents=20_000 * EURO, max_amount_cents=600_000 * EURO, years=3, reviewers_per_file=3,
         avoid_same_region=True, hide_other_reviews=True, advance_percent=50,
         published_at=paris(2025, 1, 27, 10), created_at=paris(2025, 1, 13, 14)))
+    _grid_2025(call25)
     call26 = apply_template(Call(
         slug="aap-2026", title="Appel à projets 1 jeune 1 mentor 2026", description=DESCRIPTION_2026,
         year=2026, status=CallStatus.DRAFT, opens_at=paris(2026, 10, 1), closes_at=paris(2027, 1, 31, 23, 59, 59),
@@ -102,7 +125,8 @@ def build_demo(seed=2025):
     # ---- associations: one per département first (all 101, so all 18 régions), then by population
     departements = list(DEPARTEMENTS)
     rng.shuffle(departements)
-    extra = rng.choices(DEPARTEMENTS, weights=[DEPARTEMENT_WEIGHTS.get(d.code, 1) for d in DEPARTEMENTS],
+    # The others where the young people are (so that the amounts per région follow them, roughly).
+    extra = rng.choices(DEPARTEMENTS, weights=[young_weight(d) for d in DEPARTEMENTS],
                         k=N_APPLICATIONS - len(departements))
     demo_departement = DEPARTEMENT_BY_CODE["69"]
     departements.remove(demo_departement)
@@ -338,10 +362,10 @@ def build_demo(seed=2025):
     criteria_of = {c.id: c.criteria for c in db.session.scalars(db.select(Call))}
     score_rows = []
     for key, values in sorted(scores.items()):
-        for i, (criterion, value) in enumerate(zip(criteria_of[call_of[key[0]]], values)):
+        for criterion, value in zip(criteria_of[call_of[key[0]]], values):
             level = "low" if value <= 1 else "high" if value >= criterion.scale_max - 1 else "mid"
             score_rows.append(dict(review_id=review_ids[key], criterion_id=criterion.id, value=value,
-                                   comment=COMMENTS[i][level]))
+                                   comment=COMMENTS[criterion.label][level]))
     db.session.execute(insert(Score), score_rows)
     b.events.sort(key=lambda e: (e["at"], e["action"], e["application_id"] or 0))
     db.session.execute(insert(Event), b.events)
@@ -475,10 +499,19 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
             f"{pairs}, dont {demo_files} dossiers pour l'évaluateur de démonstration.")
 
 
+def _grid_2025(call):
+    """The 2025 grid: « qualité des actions » before the template's three criteria, weighted."""
+    quality = Criterion(**dict(QUALITY_CRITERION, descriptors=dict(QUALITY_CRITERION["descriptors"])))
+    call.criteria = [quality] + list(call.criteria)
+    for position, criterion in enumerate(call.criteria):
+        criterion.position = position
+        criterion.weight = Decimal(GRID_2025_WEIGHTS[criterion.label])
+
+
 def _number_in_order_of_submission(call, files):
     """Sort the call's files by submission time, give them their references in that order, and
     their snapshot and fingerprint as at submission, and their original deposit (its receipt)."""
-    from ..applications.services import build_snapshot, fingerprint, record_original_deposit
+    from ..applications.deposits import build_snapshot, fingerprint, record_original_deposit
 
     files.sort(key=lambda a: a.submitted_at)
     for number, application in enumerate(files, start=1):

@@ -14,12 +14,34 @@ from ..applications.budget import derived as budget_derived
 from ..models import Application, Association, Call, User
 from ..models.applications import Status
 from ..models.review import FAVORABLE, RESERVED, UNFAVORABLE
-from ..referentiel import DEPARTEMENT_BY_CODE, DEPARTEMENTS, departements_of_region
+from ..referentiel import DEPARTEMENT_BY_CODE, DEPARTEMENTS, REGIONS, departements_of_region
 from ..transitions import APPLICATION, CALL
-from .vocabulary import (BANKS, FIRST_NAMES_F, FIRST_NAMES_M, FOLLOW_UP, FUNCTIONS, FUNDERS, LAST_NAMES,
-                         MENTORING_FORMS, NAME_HEADS, NAME_TAILS, OBJECTIVES, PARTNERS, PHONE_PREFIX,
-                         PROJECT_TITLES, RECRUITMENT, RURAL_OPENINGS, RURAL_TITLES, STREETS, SUMMARY_ENDINGS,
-                         SUMMARY_MIDDLES, SUMMARY_OPENINGS, TRAINING)
+from .vocabulary import (
+    BANKS,
+    DEPARTEMENT_WEIGHTS,
+    FIRST_NAMES_F,
+    FIRST_NAMES_M,
+    FOLLOW_UP,
+    FUNCTIONS,
+    FUNDERS,
+    LAST_NAMES,
+    MENTORING_FORMS,
+    NAME_HEADS,
+    NAME_TAILS,
+    OBJECTIVES,
+    PARTNERS,
+    PHONE_PREFIX,
+    PROJECT_TITLES,
+    RECRUITMENT,
+    RURAL_OPENINGS,
+    RURAL_TITLES,
+    STREETS,
+    SUMMARY_ENDINGS,
+    SUMMARY_MIDDLES,
+    SUMMARY_OPENINGS,
+    TRAINING,
+    YOUNG_BY_REGION,
+)
 
 EURO = 100  # cents
 
@@ -97,6 +119,12 @@ def a_place(city):
     if city.startswith("Les "):
         return "aux " + city[4:]
     return "à " + city
+
+
+def young_weight(departement):
+    """The young people of a département (thousands, roughly): its région's, shared by weight."""
+    weights = [DEPARTEMENT_WEIGHTS.get(d.code, 1) for d in departements_of_region(departement.region_code)]
+    return YOUNG_BY_REGION[departement.region_code] * DEPARTEMENT_WEIGHTS.get(departement.code, 1) / sum(weights)
 
 
 def thousands(n):
@@ -273,6 +301,15 @@ class DemoBuilder:
                          "dans l'accompagnement des jeunes vers l'autonomie, l'orientation et l'emploi."),
             iban=iban, bic=bic, account_holder=name, created_at=at, updated_at=at)
         association.demo_quality = quality if quality is not None else rng.betavariate(2.2, 2.0)
+        # Where it acts: a national network is a large association of a big city; a regional one
+        # has the means of it; a small association acts in its département and around it.
+        draw = rng.random()
+        if budget >= 2_500_000 * EURO and DEPARTEMENT_WEIGHTS.get(departement.code, 1) >= 3 and draw < 0.5:
+            association.demo_scope = "national"
+        elif budget >= 500_000 * EURO and len(departements_of_region(region)) > 1 and draw < 0.55:
+            association.demo_scope = "regional"
+        else:
+            association.demo_scope = "local"
         return association
 
     # -- applications
@@ -291,7 +328,11 @@ class DemoBuilder:
         """Fill every section of an application with plausible values."""
         rng = self.rng
         departement = DEPARTEMENT_BY_CODE[association.departement_code]
-        young = int(math.exp(rng.uniform(math.log(50), math.log(5000))))
+        # As many young people as the association's means allow (some 100 € of its budget each) and
+        # its département has (1.5 % of them at most).
+        most = min(5000, association.annual_budget_cents // (100 * EURO), int(15 * young_weight(departement)))
+        most = max(60, most)
+        young = int(math.exp(rng.uniform(math.log(50), math.log(most))))
         young = max(50, min(5000, round(young, -1) if young >= 100 else young))
         mentors = max(20, int(young * rng.uniform(0.7, 1.0)))
         city = departement.chef_lieu
@@ -312,32 +353,37 @@ class DemoBuilder:
         application.partners = rng.choice(PARTNERS)
         application.young_count = young
         application.mentor_count = mentors
-        application.share_qpv = rng.randint(5, 40) if rural else rng.randint(20, 90)
-        application.share_zrr = rng.randint(30, 80) if rural else rng.randint(0, 20)
+        # Quartiers prioritaires and rural zones do not overlap: their shares add up to 100 % at most.
+        if rural:
+            application.share_zrr = rng.randint(30, 80)
+            application.share_qpv = rng.randint(5, min(40, 100 - application.share_zrr))
+        else:
+            application.share_qpv = rng.randint(20, 90)
+            application.share_zrr = rng.randint(0, min(20, 100 - application.share_qpv))
         application.share_ase = rng.randint(0, 25)
         application.share_disability = rng.randint(0, 15)
         application.share_dropout = rng.randint(5, 50)
         application.age_min = rng.choice([11, 13, 15, 16, 16, 18])
         application.age_max = rng.choice([20, 25, 25, 26, 30])
-        draw = rng.random()
-        if draw < 0.08:
-            application.scope = "national"
-            others = [d.code for d in DEPARTEMENTS if d.code != departement.code]
-            codes = [departement.code] + rng.sample(others, rng.randint(12, 40))
-        elif draw < 0.4:
-            application.scope = "regional"
+        application.scope = association.demo_scope
+        if application.scope == "national":
+            # A national network: present in every région, in one to three départements of each.
+            codes = [departement.code]
+            for region in REGIONS:
+                others = [d.code for d in departements_of_region(region.code)]
+                codes += rng.sample(others, min(len(others), rng.randint(1, 3)))
+        elif application.scope == "regional":
             codes = [d.code for d in departements_of_region(departement.region_code)]
             if len(codes) > 2:
                 codes = [departement.code] + [c for c in codes if c != departement.code
                                               and rng.random() < 0.75]
         else:
-            application.scope = "local"
             neighbours = [d.code for d in departements_of_region(departement.region_code)
                           if d.code != departement.code]
             codes = [departement.code] + rng.sample(neighbours, min(len(neighbours), rng.randint(0, 2)))
         order = {d.code: i for i, d in enumerate(DEPARTEMENTS)}
         application.departements = sorted(set(codes), key=order.get)
-        requested = round_to(young * rng.uniform(120, 420) * EURO, 1000)
+        requested = round_to(young * rng.uniform(120, 280) * call.years * EURO, 1000)  # per young person a year
         requested = max(call.min_amount_cents, min(call.max_amount_cents, requested))
         total = max(requested, round_to(requested / rng.uniform(0.35, 0.8), 1000))
         cofunding, room = [], total - requested

@@ -23,16 +23,21 @@ NAME_TAILS = ["Jeunesse", "Mentorat", "Avenir", "Emploi", "Solidaire", "Réussit
               "Citoyenneté", "Éducation", "Orientation", "Entraide", "Parrainage"]
 STREETS = ["rue de la République", "avenue Jean Jaurès", "boulevard Victor Hugo", "place de la Mairie",
            "rue Pasteur", "rue du Général de Gaulle", "allée des Tilleuls", "rue Jules Ferry",
-           "rue Gambetta", "quai des Chartrons", "rue Nationale", "avenue de la Gare", "rue des Écoles",
-           "impasse des Lilas", "rue Émile Zola", "chemin des Vignes", "rue Voltaire", "cours Lafayette",
-           "rue Louise Michel", "avenue Simone Veil"]
+           "rue Gambetta", "rue Nationale", "avenue de la Gare", "rue des Écoles",
+           "impasse des Lilas", "rue Émile Zola", "chemin des Vignes", "rue Voltaire",
+           "rue Louise Michel", "avenue Simone Veil"]  # names found in most towns (no « quai des Chartrons »)
 FUNCTIONS = {"f": ["Présidente", "Directrice", "Présidente", "Déléguée générale"],
              "m": ["Président", "Directeur", "Président", "Délégué général"]}
 # Bank code (5 digits) and BIC of banks that usually hold associations' accounts.
 BANKS = [("42559", "CCOPFRPPXXX"), ("30004", "BNPAFRPPXXX"), ("30003", "SOGEFRPP"),
          ("20041", "PSSTFRPPXXX"), ("10278", "CMCIFR2A"), ("30002", "CRLYFRPP"),
          ("17515", "CEPAFRPP751"), ("10207", "CCBPFRPPMTG"), ("16606", "AGRIFRPP866")]
-# Weight of each département in the extra associations (population, roughly); others weigh 1.
+# Young people (5 to 29 years old, thousands, INSEE estimates rounded) per région: the demo's
+# associations and their projects follow them (build_demo, test_demo).
+YOUNG_BY_REGION = {"11": 4050, "84": 2450, "32": 1880, "76": 1700, "75": 1630, "44": 1610, "93": 1430,
+                   "52": 1160, "53": 970, "28": 920, "27": 770, "24": 720, "94": 90, "01": 120, "02": 100,
+                   "03": 130, "04": 320, "06": 170}
+# Weight of each département within its région (population, roughly); others weigh 1.
 DEPARTEMENT_WEIGHTS = {"75": 7, "93": 6, "13": 6, "59": 6, "69": 5, "92": 4, "94": 4, "91": 3,
                        "95": 3, "77": 3, "78": 3, "33": 4, "31": 4, "44": 3, "34": 3, "06": 3, "67": 3,
                        "38": 3, "76": 3, "62": 3, "57": 2, "35": 2, "974": 2, "63": 2, "29": 2,
@@ -124,14 +129,39 @@ INADMISSIBLE_REASONS = [
     "Dossier incomplet : le budget prévisionnel du projet n'a pas été joint.",
     "Le relevé d'identité bancaire n'est pas au nom de l'association.",
 ]
-COMMENTS = {
-    0: {"low": "Structure fragile : gouvernance peu lisible et situation financière préoccupante.",
+# The 2025 grid: the four grounds of the selection, « qualité des actions » first, with the
+# weights staff gave them (the three others come from the call template).
+QUALITY_CRITERION = {
+    "label": "Qualité des actions",
+    "description": "Pertinence du programme de mentorat : durée et fréquence des rencontres, recrutement, "
+                   "formation et suivi des mentors, évaluation des résultats.",
+    "scale_max": 5,
+    "descriptors": {
+        "0": "Absente : aucune action de mentorat décrite.",
+        "1": "Très insuffisante : des intentions sans programme ni moyens.",
+        "2": "Insuffisante : un programme esquissé, sans formation ni suivi des mentors.",
+        "3": "Solide : un programme complet, des mentors formés et suivis.",
+        "4": "Très solide : un programme éprouvé, évalué, avec des résultats mesurés.",
+        "5": "Exemplaire : un programme de référence, évalué de façon indépendante.",
+    },
+}
+GRID_2025_WEIGHTS = {"Qualité des actions": 3, "Solidité structurelle": 2,
+                     "Capacité à toucher les jeunes les plus éloignés": 3, "Diversité territoriale": 2}
+COMMENTS = {  # by criterion label, then low / mid / high score
+    "Qualité des actions": {
+        "low": "Programme peu structuré : ni formation des mentors ni suivi des binômes décrits.",
+        "mid": "Programme cohérent, mais le suivi des binômes et l'évaluation restent légers.",
+        "high": "Programme exemplaire : mentors formés et supervisés, résultats mesurés."},
+    "Solidité structurelle": {
+        "low": "Structure fragile : gouvernance peu lisible et situation financière préoccupante.",
         "mid": "Structure correcte mais équipe réduite pour le volume annoncé.",
         "high": "Structure solide, expérimentée, comptes sains et équipe qualifiée."},
-    1: {"low": "Les publics prioritaires (QPV, ZRR, ASE) sont peu présents dans le projet.",
+    "Capacité à toucher les jeunes les plus éloignés": {
+        "low": "Les publics prioritaires (quartiers, zones rurales, ASE) sont peu présents dans le projet.",
         "mid": "Publics prioritaires présents mais le repérage reste à préciser.",
         "high": "Excellent ciblage des jeunes les plus éloignés, partenariats de repérage solides."},
-    2: {"low": "Projet très localisé, sans perspective d'extension.",
+    "Diversité territoriale": {
+        "low": "Projet très localisé, sans perspective d'extension.",
         "mid": "Couverture territoriale raisonnable pour la taille de la structure.",
         "high": "Très bonne couverture, y compris en zones rurales ou ultramarines."},
 }

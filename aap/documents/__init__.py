@@ -1,1 +1,10 @@
 """Documents: PDF (WeasyPrint), Excel (openpyxl) and open-data writers."""
+
+
+def init_app(app):
+    """What the documents package gives the rest of the application: the renderer of the receipts
+    attached to confirmation e-mails (aap/mail.py knows no domain)."""
+    from ..mail import register_attachment_renderer
+    from .receipt import render_receipt_attachment
+
+    register_attachment_renderer("receipt", render_receipt_attachment)

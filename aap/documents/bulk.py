@@ -1,37 +1,41 @@
 """Bulk generation of the conventions of a call, on every CPU core, outside the request.
 
-The parent (a background thread of the web process, or the CLI) reads the database, gives
-plain dicts to a pool of worker processes that only render PDFs (no database access in
-workers), stores the results, records progress in a DocumentJob row and writes one ZIP.
+The parent (a job run by the worker process, or the CLI) reads the database, gives plain dicts
+to a pool of processes that only render PDFs (no database access in them), stores the results,
+records progress on the job's row and writes one ZIP.
 """
 import logging
 import multiprocessing
 import secrets
-import threading
 import time
 import zipfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from datetime import timedelta
 from pathlib import Path
 
 from flask import current_app
 
-from .. import events, timeutil
+from .. import events, jobs
+from ..database import lock
 from ..extensions import db
-from ..models import Call, DocumentJob
-from ..models.documents import JOB_DONE, JOB_FAILED, JOB_PENDING, JOB_RUNNING
+from ..models import Call, Job
+from ..models.jobs import JOB_QUEUED, JOB_RUNNING
 from .data import fingerprint, winners
-from .services import (documents_folder, issued_convention_data, needs_render, number_conventions, remove_files,
-                       store_convention)
+from .services import (
+    documents_folder,
+    issued_convention_data,
+    needs_render,
+    number_conventions,
+    remove_files,
+    store_convention,
+)
 
 log = logging.getLogger(__name__)
 DEFAULT_WORKERS = 2
-_threads = {}
 
 
 def _context():
-    """Worker processes come from a fork server: a clean process (safe although the web process
-    has threads) that imported the renderer once, so every later pool starts quickly."""
+    """Rendering processes come from a fork server: a clean process (safe although the worker
+    process has threads) that imported the renderer once, so every later pool starts quickly."""
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["aap.documents.convention", "weasyprint"])
     return context
@@ -95,96 +99,47 @@ def write_zip(entries, zip_path):
     return zip_path
 
 
-# --- Background jobs (web) ----------------------------------------------------------------
-
-STALE_AFTER = timedelta(minutes=10)
+# --- The job (run by the worker process, aap/worker.py) ------------------------------------
 
 
 def running_job(call_id):
-    """The job under way for the call, if any. A job without progress for STALE_AFTER was
-    interrupted (process restarted): it is marked failed and no longer blocks a new one."""
-    jobs = db.session.scalars(
-        db.select(DocumentJob).where(DocumentJob.call_id == call_id,
-                                     DocumentJob.status.in_([JOB_PENDING, JOB_RUNNING]))
-        .order_by(DocumentJob.id.desc())).all()
-    limit = timeutil.now() - STALE_AFTER
-    alive = None
-    for job in jobs:
-        if job.updated_at is not None and job.updated_at < limit:
-            job.status, job.finished_at = JOB_FAILED, timeutil.now()
-            job.error = "La génération a été interrompue ; relancez-la."
-        elif alive is None:
-            alive = job
-    return alive
+    """The conventions job queued or under way for the call, if any."""
+    return db.session.scalar(
+        db.select(Job).where(Job.call_id == call_id, Job.kind == "conventions",
+                             Job.status.in_([JOB_QUEUED, JOB_RUNNING]))
+        .order_by(Job.id.desc()).limit(1))
 
 
 def last_job(call_id):
-    return db.session.scalar(db.select(DocumentJob).where(DocumentJob.call_id == call_id)
-                             .order_by(DocumentJob.id.desc()).limit(1))
+    return db.session.scalar(db.select(Job).where(Job.call_id == call_id, Job.kind == "conventions")
+                             .order_by(Job.id.desc()).limit(1))
 
 
 def start_conventions_job(call, actor):
-    """Create the job row and start the work in a background thread; a job already under way
-    for the call is returned instead of starting a second one. Commits."""
+    """Queue the generation of the call's conventions for the worker; a job already queued or
+    under way for the call is returned instead of queuing a second one. Commits."""
+    call = lock(call)  # two clicks at once queue one job
     job = running_job(call.id)
     if job is not None:
         return job
-    job = DocumentJob(call_id=call.id, kind="conventions", status=JOB_PENDING, created_by_id=actor.id)
-    db.session.add(job)
+    job = jobs.enqueue("conventions", call=call, actor=actor)
     events.record("conventions_bulk_started", actor=actor, call_id=call.id)
     db.session.commit()
-    app = current_app._get_current_object()
-    thread = threading.Thread(target=_run_job, args=(app, job.id), name=f"conventions-job-{job.id}",
-                              daemon=True)
-    _threads[job.id] = thread
-    thread.start()
     return job
 
 
-def wait_for_job(job_id, timeout=300):
-    """Block until the job's thread ends (tests, scripts)."""
-    thread = _threads.get(job_id)
-    if thread is not None:
-        thread.join(timeout)
-        if thread.is_alive():
-            return False
-        _threads.pop(job_id, None)
-    return True
-
-
-def _run_job(app, job_id):
-    with app.app_context():
-        job = db.session.get(DocumentJob, job_id)
-        job.status, job.started_at = JOB_RUNNING, timeutil.now()
-        db.session.commit()
-        started = time.monotonic()
-        try:
-            call = db.session.get(Call, job.call_id)
-
-            def progress(done, total):
-                job.done, job.total = done, total
-                db.session.commit()
-
-            entries = generate_call_conventions(call, workers=app.config.get("DOCUMENTS_WORKERS", DEFAULT_WORKERS),
-                                                on_progress=progress)
-            name = f"{job.id}-{secrets.token_hex(8)}.zip"
-            write_zip(entries, documents_folder("jobs") / name)
-            job.stored_name = name
-            job.status, job.finished_at = JOB_DONE, timeutil.now()
-            log.info("conventions of call %s: %d in %.1f s", call.slug, len(entries), time.monotonic() - started)
-        except Exception as error:  # the job must never stay « running » forever
-            log.exception("conventions job %s failed", job_id)
-            db.session.rollback()
-            job = db.session.get(DocumentJob, job_id)
-            job.status, job.finished_at = JOB_FAILED, timeutil.now()
-            job.error = f"La génération a échoué : {error}"
-        try:
-            db.session.commit()
-        except Exception:
-            log.exception("conventions job %s: final state not saved", job_id)
-            db.session.rollback()
-        finally:
-            db.session.remove()
+@jobs.handler("conventions")
+def run_conventions_job(job):
+    """Bring the call's conventions up to date and write their ZIP; returns the ZIP's name.
+    Run again after a worker died, it renders only what is missing."""
+    started = time.monotonic()
+    call = db.session.get(Call, job.call_id)
+    entries = generate_call_conventions(call, workers=current_app.config["DOCUMENTS_WORKERS"],
+                                        on_progress=lambda done, total: jobs.progress(job, done, total))
+    name = f"{job.id}-{secrets.token_hex(8)}.zip"
+    write_zip(entries, documents_folder("jobs") / name)
+    log.info("conventions of call %s: %d in %.1f s", call.slug, len(entries), time.monotonic() - started)
+    return name
 
 
 def job_zip_path(job):

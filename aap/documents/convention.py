@@ -12,18 +12,14 @@ from datetime import date
 
 from ..money import format_euros
 from ..timeutil import format_date
+from ..validators import group_iban
 from .data import amount_in_words, split_advance
 from .pdf import cached_pdf, concatenate, render_html, render_pdf
 
 
 def euros(cents):
-    """French format with cents: « 42 500,00 € »."""
+    """Amounts of a convention always show their cents: « 42 500,00 € »."""
     return format_euros(cents, decimals=True)
-
-
-def group_iban(iban):
-    compact = (iban or "").replace(" ", "").upper()
-    return " ".join(compact[i:i + 4] for i in range(0, len(compact), 4))
 
 
 def payment_schedule(data):

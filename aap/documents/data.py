@@ -5,14 +5,15 @@ functions return; the queries run a fixed number of statements whatever the numb
 """
 import hashlib
 import json
+
 from num2words import num2words
 from sqlalchemy import Float, and_, case, cast, func, select
 from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import Application, Call, Criterion, Decision, Review, Score
-from ..models.review import FAVORABLE, RESERVED, REVIEW_SUBMITTED, UNFAVORABLE
 from ..models.applications import SELECTED
+from ..models.review import FAVORABLE, RESERVED, REVIEW_SUBMITTED, UNFAVORABLE
 from ..models.selection import OUTCOME_SELECTED
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
 from ..timeutil import to_paris

@@ -9,7 +9,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from ..extensions import db
@@ -17,10 +17,15 @@ from ..models import Application, Association, Call, Criterion, Decision, Review
 from ..models.applications import DRAFT, STATUS_LABELS
 from ..models.review import RECOMMENDATION_LABELS, REVIEW_SUBMITTED
 from ..models.selection import OUTCOME_LABELS
+from ..referentiel import DEPARTEMENT_BY_CODE
 from ..textrules import looks_like_formula
 from ..timeutil import now, to_paris
-from .data import (application_scores_subquery, departement_label, region_name, review_scores_subquery,
-                   winners_condition)
+from .data import application_scores_subquery, departement_label, region_name, review_scores_subquery, winners_condition
+
+
+def departement_region(code):
+    departement = DEPARTEMENT_BY_CODE.get(code)
+    return departement.region_code if departement else None
 
 EURO = '#,##0.00 "€"'
 PERCENT = "0 %"
@@ -125,7 +130,7 @@ def _winners_sheet(workbook, call):
                ("Montant demandé", "euro", 16), ("Montant accordé", "euro", 16)]
     columns += [(f"Accordé {y}", "euro", 14) for y in years]
     columns += [("Note /20", "score", 10), ("Jeunes accompagnés", "int", 12), ("Part QPV", "percent", 10),
-                ("Part ZRR", "percent", 10), ("Part ASE", "percent", 10), ("Mentors", "int", 10)]
+                ("Part FRR", "percent", 10), ("Part ASE", "percent", 10), ("Mentors", "int", 10)]
     sheet = Sheet(workbook, "Lauréats", columns)
     scores, _counts = application_scores_subquery()
     statement = (
@@ -221,21 +226,40 @@ def _scores_sheet(workbook, call):
 
 
 def _regions_sheet(workbook, call):
-    columns = [("Région", "text", 30), ("Lauréats", "int", 10), ("Montant accordé", "euro", 18),
-               ("Jeunes accompagnés", "int", 14), ("Mentors", "int", 10)]
+    """Per région, both meanings of coverage: the winners whose head office is there (with 0 for
+    a région with candidates but no winner), and the winners acting there (action territories)."""
+    columns = [("Région", "text", 30), ("Lauréats par siège", "int", 12), ("Montant accordé (par siège)", "euro", 18),
+               ("Jeunes accompagnés par an (par siège)", "int", 16), ("Mentors (par siège)", "int", 12),
+               ("Lauréats par territoires d'action", "int", 16)]
     sheet = Sheet(workbook, "Synthèse par région", columns)
     statement = (
-        select(Association.region_code, func.count(Application.id), func.sum(Decision.amount_cents),
-               func.sum(Application.young_count), func.sum(Application.mentor_count))
+        select(Association.region_code, Application.departements, Decision.amount_cents,
+               Application.young_count, Application.mentor_count)
         .join(Association, Association.id == Application.association_id)
         .join(Decision, Decision.application_id == Application.id)
         .where(winners_condition(call.id))
-        .group_by(Association.region_code)
     )
-    rows = sorted(db.session.execute(statement), key=lambda r: region_name(r[0]) or "~")
-    for code, count, amount, young, mentors in rows:
-        sheet.append([region_name(code) or "Non renseignée", count, euros(amount or 0), young or 0,
-                      mentors or 0])
+    lines = {}
+
+    def line(code):
+        return lines.setdefault(code, [0, 0, 0, 0, 0])
+
+    for code, departements, amount, young, mentors in db.session.execute(statement):
+        seat = line(code)
+        seat[0] += 1
+        seat[1] += amount or 0
+        seat[2] += young or 0
+        seat[3] += mentors or 0
+        for region in {departement_region(d) for d in departements or []} - {None}:
+            line(region)[4] += 1
+    candidates = db.session.scalars(
+        select(Association.region_code).join(Application, Application.association_id == Association.id)
+        .where(Application.call_id == call.id, Application.status != DRAFT).distinct())
+    for code in candidates:
+        line(code)
+    for code in sorted(lines, key=lambda c: region_name(c) or "~"):
+        count, amount, young, mentors, acting = lines[code]
+        sheet.append([region_name(code) or "Non renseignée", count, euros(amount), young, mentors, acting])
     sheet.finish(totals={2, 3, 4, 5})
 
 
@@ -286,6 +310,43 @@ def build_workbook(call_id, author=None, path=None):
     if path is not None:
         workbook.save(str(path))
         return path
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def proposal_workbook(proposal):
+    """The proposal of « Proposer une sélection » (aap.selection.proposal.Proposal), as bytes:
+    each scored file in merit order, retained or not and why; then the envelope of each year."""
+    call = proposal.call
+    workbook = Workbook(write_only=True)
+    years = call.year_list if call.years > 1 else []
+    columns = [("Rang", "int", 8), ("Référence", "text", 18), ("Association", "text", 40),
+               ("Région (siège)", "text", 26), ("Note /20", "score", 10), ("Montant", "euro", 16)]
+    columns += [(f"Montant {y}", "euro", 14) for y in years]
+    columns += [("Proposition", "text", 12), ("Raison", "text", 70), ("Probabilité d'être retenu", "percent", 14)]
+    sheet = Sheet(workbook, "Proposition", columns)
+    for line in proposal.lines:
+        row = line.row
+        values = [line.rank, row.reference, row.association.name, row.region_name,
+                  None if line.score is None else round(line.score, 2), euros(row.granted_cents)]
+        values += [euros(amount) for amount in row.granted_per_year] if years else []
+        values += ["Retenu" if line.selected else "Écarté", line.reason, line.probability]
+        sheet.append(values)
+    sheet.finish()
+    envelope = Sheet(workbook, "Enveloppes", [("Année", "int", 10), ("Enveloppe", "euro", 18),
+                                              ("Accordé par la proposition", "euro", 22), ("Reste", "euro", 18)])
+    for year in proposal.after.years:
+        envelope.append([year.year, euros(year.envelope_cents), euros(year.granted_cents),
+                         euros(year.remaining_cents)])
+    envelope.finish(totals={2, 3, 4})
+    parameters = Sheet(workbook, "Paramètres", [("Paramètre", "text", 34), ("Valeur", "text", 40)])
+    for label, value in (("Appel à projets", call.title), ("Objectif", proposal.objective_label),
+                         ("Note minimale (/20)", f"{proposal.min_score:g}"),
+                         ("Notes", "calibrées" if proposal.settings.calibrated else "brutes"),
+                         ("Garantie territoriale (lauréats par région)", str(proposal.settings.min_per_region)),
+                         ("Date de l'export", to_paris(now()).strftime("%d/%m/%Y %H:%M"))):
+        parameters.append([label, value])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()

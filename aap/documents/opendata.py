@@ -28,14 +28,9 @@ SCDL_COLUMNS = [
     "idBeneficiaire", "rnaBeneficiaire", "objet", "montant", "nature", "conditionsVersement",
     "datesPeriodeVersement", "idRAE", "notificationUE", "pourcentageSubvention", "dispositifAide",
 ]
-DEFAULT_GRANTOR_NAME = "Direction de la jeunesse, de l'éducation populaire et de la vie associative (DJEPVA)"
-DEFAULT_GRANTOR_SIRET = "11000007200014"
-
-
 def grantor():
-    config = current_app.config
-    return (config.get("AAP_GRANTOR_NAME") or DEFAULT_GRANTOR_NAME,
-            config.get("AAP_GRANTOR_SIRET") or DEFAULT_GRANTOR_SIRET)
+    """(name, SIRET) of the grantor (AAP_GRANTOR_NAME, AAP_GRANTOR_SIRET in aap/config.py)."""
+    return current_app.config["AAP_GRANTOR_NAME"], current_app.config["AAP_GRANTOR_SIRET"]
 
 
 def _day(value):

@@ -40,8 +40,8 @@ def render_html(template, **context):
 
     context.setdefault("fonts_url", FONTS_URL)
     if has_request_context():
-        return render_template(f"documents/{template}", **context)
-    return standalone_environment().get_template(f"documents/{template}").render(**context)
+        return render_template(f"documents/pdf/{template}", **context)
+    return standalone_environment().get_template(f"documents/pdf/{template}").render(**context)
 
 
 def html_to_pdf(html):
@@ -53,7 +53,7 @@ def html_to_pdf(html):
 
 
 def render_pdf(template, **context):
-    """Render templates/documents/<template> (HTML + print CSS) to PDF bytes."""
+    """Render templates/documents/pdf/<template> (HTML + print CSS) to PDF bytes."""
     return html_to_pdf(render_html(template, **context))
 
 

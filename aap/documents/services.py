@@ -1,6 +1,6 @@
 """Conventions on disk: numbering, storage by fingerprint, regeneration only when data changed.
 
-The only place (with bulk.py) that writes Convention and DocumentJob rows.
+The only place (with bulk.py) that writes Convention rows.
 """
 import os
 import re

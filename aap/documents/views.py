@@ -12,9 +12,9 @@ from .. import events
 from ..calls.services import get_visible_call
 from ..database import writing
 from ..extensions import db
-from ..models import Application, Call, Convention, DocumentJob
-from ..models.documents import JOB_DONE
-from ..permissions import is_member, staff_required
+from ..models import Application, Call, Convention, Job
+from ..models.jobs import JOB_DONE
+from ..permissions import can_follow_application, get_application_or_404, staff_required
 from . import bulk, services
 from .convention import general_conditions_pdf
 from .data import call_data, is_winner, winners
@@ -29,10 +29,6 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 @bp.record_once
 def _setup(state):
     app = state.app
-    app.config.setdefault("AAP_GRANTOR_SIRET", os.environ.get("AAP_GRANTOR_SIRET", "11000007200014"))
-    app.config.setdefault("AAP_GRANTOR_NAME", os.environ.get(
-        "AAP_GRANTOR_NAME", "Direction de la jeunesse, de l'éducation populaire et de la vie associative (DJEPVA)"))
-    app.config.setdefault("DOCUMENTS_WORKERS", int(os.environ.get("AAP_DOCUMENTS_WORKERS", 2)))
     from .cli import conventions_command, export_group
     app.cli.add_command(conventions_command)
     app.cli.add_command(export_group)
@@ -42,9 +38,7 @@ def _setup(state):
 @login_required
 def convention(application_id):
     """The association downloads its own convention; staff download any (every download is logged)."""
-    application = db.get_or_404(Application, application_id)
-    if not (current_user.is_staff or is_member(current_user, application.association_id)):
-        abort(404)
+    application = get_application_or_404(application_id, check=can_follow_application)
     if not is_winner(application):
         abort(404)
     with writing():  # numbered and rendered on its first download: a write in a GET
@@ -91,7 +85,7 @@ def call_documents(call_id):
     conventions = {c.application_id: c for c in db.session.scalars(
         select(Convention).join(Application, Application.id == Convention.application_id)
         .where(Application.call_id == call.id))}
-    return render_template("documents_pages/call_documents.html", call=call, applications=applications,
+    return render_template("documents/call_documents.html", call=call, applications=applications,
                            conventions=conventions, job=bulk.last_job(call.id))
 
 
@@ -107,18 +101,19 @@ def start_conventions(call_id):
 @bp.route("/instruction/travaux/<int:job_id>.json")
 @staff_required
 def job_status(job_id):
-    job = db.get_or_404(DocumentJob, job_id)
+    job = db.get_or_404(Job, job_id)
     return jsonify(id=job.id, status=job.status, status_label=job.status_label, done=job.done,
                    total=job.total, percent=job.percent, error=job.error,
-                   download_url=url_for("documents.job_download", job_id=job.id) if job.status == JOB_DONE else None)
+                   download_url=url_for("documents.job_download", job_id=job.id)
+                   if job.kind == "conventions" and job.status == JOB_DONE else None)
 
 
 @bp.route("/instruction/travaux/<int:job_id>/conventions.zip")
 @staff_required
 def job_download(job_id):
-    job = db.get_or_404(DocumentJob, job_id)
+    job = db.get_or_404(Job, job_id)
     path = bulk.job_zip_path(job)
-    if job.status != JOB_DONE or path is None or not path.exists():
+    if job.kind != "conventions" or job.status != JOB_DONE or path is None or not path.exists():
         abort(404)
     with writing():
         events.record("export", actor=current_user, call_id=job.call_id, format="conventions.zip", job_id=job.id)

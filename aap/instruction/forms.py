@@ -1,10 +1,18 @@
 """Forms of the instruction: list filters, admissibility, requests for pieces, messages."""
-from wtforms import DateField, HiddenField, MultipleFileField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    MultipleFileField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from ..forms import AppForm
 from .. import timeutil
+from ..forms import AppForm, select_choices
 from ..models.applications import DRAFT, STATUS_LABELS
 from ..money import AmountError, parse_euros
 from ..referentiel import departement_choices, region_choices
@@ -29,15 +37,15 @@ class FilterForm(AppForm):
     class Meta:
         csrf = False
 
-    etat = SelectField("État", choices=[("", "Tous")] + [
-        (code, label) for code, label in STATUS_LABELS.items() if code != DRAFT], validate_choice=False)
-    region = SelectField("Région", choices=[("", "Toutes")] + region_choices(), validate_choice=False)
-    departement = SelectField("Département", choices=[("", "Tous")] + departement_choices(),
+    etat = SelectField("État", choices=select_choices([("", "Tous")] + [
+        (code, label) for code, label in STATUS_LABELS.items() if code != DRAFT]), validate_choice=False)
+    region = SelectField("Région", choices=select_choices([("", "Toutes")] + region_choices()), validate_choice=False)
+    departement = SelectField("Département", choices=select_choices([("", "Tous")] + departement_choices()),
                               validate_choice=False)
     montant_min = StringField("Montant demandé minimum (€)", validators=[Optional(), _amount])
     montant_max = StringField("Montant demandé maximum (€)", validators=[Optional(), _amount])
-    tri = SelectField("Trier par", choices=list(SORTS.items()), validate_choice=False)
-    ordre = SelectField("Ordre", choices=list(ORDERS.items()), validate_choice=False)
+    tri = SelectField("Trier par", choices=select_choices(SORTS.items()), validate_choice=False)
+    ordre = SelectField("Ordre", choices=select_choices(ORDERS.items()), validate_choice=False)
 
     def validate_montant_max(self, field):
         low, high = getattr(self.montant_min, "cents", None), getattr(field, "cents", None)
@@ -100,7 +108,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
     def pre_validate(self, form):
-        allowed = {value for value, _ in self.choices}
+        allowed = {choice.value for choice in self.choices}
         if any(value not in allowed for value in self.data or []):
             raise ValidationError("Un des éléments cochés n'existe pas pour cet appel à projets.")
 
@@ -126,7 +134,7 @@ class PieceRequestForm(AppForm):
 
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.piece_items.choices = list(choices)
+        self.piece_items.choices = select_choices(choices)
 
 
 class MessageForm(AppForm):
@@ -156,7 +164,7 @@ class WidenRequestForm(AppForm):
 
     def __init__(self, *args, choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.widen_items.choices = list(choices)
+        self.widen_items.choices = select_choices(choices)
 
 
 class ExtendRequestForm(AppForm):

@@ -7,6 +7,7 @@ from sqlalchemy.orm import contains_eager
 from ..extensions import db
 from ..models import Application, Association
 from ..models.applications import DRAFT
+from ..paging import paginate
 
 PER_PAGE = 50
 
@@ -46,24 +47,16 @@ def _filtered(statement, call_id, filters):
 
 
 def submitted_files(call_id, filters):
-    """(rows of the page, total count, number of pages): two queries whatever the page size."""
+    """The page of the call's files (a Pagination: its items, total, page, pages): two queries
+    whatever the page size."""
     base = db.select(Application).join(Application.association)
-    total = db.session.scalar(_filtered(
-        db.select(func.count(Application.id)).select_from(Application).join(Application.association),
-        call_id, filters))
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(1, filters.page), pages)
     columns = SORT_COLUMNS.get(filters.sort, SORT_COLUMNS["reference"])()
     if filters.order == "desc":
         ordering = [column.desc() for column in columns] + [Application.id.desc()]
     else:
         ordering = [column.asc() for column in columns] + [Application.id.asc()]
-    rows = db.session.scalars(
-        _filtered(base, call_id, filters)
-        .options(contains_eager(Application.association))
-        .order_by(*ordering)
-        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
-    return rows, total, page, pages
+    return paginate(_filtered(base, call_id, filters).options(contains_eager(Application.association))
+                    .order_by(*ordering), filters.page, PER_PAGE)
 
 
 def counts_by_status(call_id):

@@ -6,18 +6,19 @@ Every function here checks the state it starts from, changes the database, recor
 """
 import hashlib
 
-from flask import current_app, url_for
+from flask import current_app
 from sqlalchemy.orm import joinedload
-from werkzeug.routing import BuildError
 
 from .. import events, timeutil
 from ..applications import files
 from ..database import lock, writing
 from ..extensions import db
 from ..mail import queue_mail, queue_text
-from ..models import Application, Message, MessageAttachment, PieceRequest, RequiredDocument, User
+from ..models import Application, Message, MessageAttachment, PieceRequest, RequiredPiece, User
 from ..models.applications import ADMISSIBLE, INADMISSIBLE, INCOMPLETE, SUBMITTED
 from ..models.users import ADMIN, APPLICANT, STAFF
+from ..permissions import can_follow_application
+from ..urls import absolute_url
 from . import admissibility
 
 # The sections of the application form that staff may reopen (codes shared with aap/applications).
@@ -29,7 +30,7 @@ SECTIONS = {
     "pieces": "5. Pièces jointes",
     "attestation": "6. Attestation sur l'honneur et dépôt",
 }
-DOCUMENT_PREFIX = "doc:"
+PIECE_PREFIX = "doc:"
 MESSAGE_MAX_LENGTH = 5000
 MESSAGE_MAX_FILES = 5  # files sent with one message, each checked as a piece of the file
 REASON_MAX_LENGTH = 5000
@@ -45,17 +46,9 @@ class MessageFileError(InstructionError):
 
 # --- helpers -------------------------------------------------------------------------------
 
-def application_path(application):
-    """Path of the file page (applications.show), or its documented address if not built yet."""
-    try:
-        return url_for("applications.show", application_id=application.id)
-    except (BuildError, RuntimeError):
-        return f"/candidatures/{application.id}"
-
-
-def application_link(application):
+def application_link(application, anchor=None):
     """Absolute link to the file page, for e-mails."""
-    return current_app.config["BASE_URL"].rstrip("/") + application_path(application)
+    return absolute_url("applications.show", application_id=application.id, _anchor=anchor)
 
 
 def members_of(association_id):
@@ -94,20 +87,11 @@ def _subject(application, text):
     return f"[{application.reference or 'Dossier'}] {text}"
 
 
-def can_use_messages(user, application):
-    """Staff, and members of the file's association; never reviewers nor other associations."""
-    if user is None or not user.is_authenticated:
-        return False
-    if user.is_staff:
-        return True
-    return user.role == APPLICANT and user.association_id == application.association_id
-
-
 def item_choices(call):
     """(code, label) of everything staff may ask for: the sections, then the call's documents."""
     choices = list(SECTIONS.items())
     for document in call.documents:
-        choices.append((f"{DOCUMENT_PREFIX}{document.id}", f"Pièce : {document.label}"))
+        choices.append((f"{PIECE_PREFIX}{document.id}", f"Pièce : {document.label}"))
     return choices
 
 
@@ -119,8 +103,8 @@ def item_labels(items, call=None, documents=None):
     for item in items:
         if item in SECTIONS:
             labels.append(SECTIONS[item])
-        elif item.startswith(DOCUMENT_PREFIX) and item[len(DOCUMENT_PREFIX):].isdigit():
-            document = documents.get(int(item[len(DOCUMENT_PREFIX):]))
+        elif item.startswith(PIECE_PREFIX) and item[len(PIECE_PREFIX):].isdigit():
+            document = documents.get(int(item[len(PIECE_PREFIX):]))
             labels.append(f"Pièce : {document.label}" if document else "Pièce jointe demandée")
         else:
             labels.append(item)
@@ -220,7 +204,7 @@ def request_pieces(application, actor, items, message, due_date):
 
 def _documents(application):
     return {d.id: d for d in db.session.scalars(
-        db.select(RequiredDocument).where(RequiredDocument.call_id == application.call_id)).all()}
+        db.select(RequiredPiece).where(RequiredPiece.call_id == application.call_id)).all()}
 
 
 def _clean_items(items, documents):
@@ -229,8 +213,8 @@ def _clean_items(items, documents):
     for item in items or []:
         if item in SECTIONS:
             pass
-        elif (item.startswith(DOCUMENT_PREFIX) and item[len(DOCUMENT_PREFIX):].isdigit()
-              and int(item[len(DOCUMENT_PREFIX):]) in documents):
+        elif (item.startswith(PIECE_PREFIX) and item[len(PIECE_PREFIX):].isdigit()
+              and int(item[len(PIECE_PREFIX):]) in documents):
             pass
         else:
             raise InstructionError("Un des éléments demandés n'existe pas pour cet appel à projets.")
@@ -326,7 +310,7 @@ def cancel_request(application, actor, reason=""):
     last: what the association changed meanwhile without depositing it is undone), the parts
     reopened are closed, the association is told."""
     from ..applications import files
-    from ..applications.services import restore_last_deposit
+    from ..applications.deposits import restore_last_deposit
     request = _locked_open_request(application)
     reason = _message_text(reason, required=False)
     removed, discarded = [], False
@@ -352,7 +336,7 @@ def cancel_request(application, actor, reason=""):
 
 def _sections_now(application):
     """The form's values by section, as a snapshot holds them."""
-    from ..applications.services import build_snapshot
+    from ..applications.deposits import build_snapshot
     return build_snapshot(application)["sections"]
 
 
@@ -361,7 +345,7 @@ def _sections_now(application):
 def post_message(application, author, body, uploads=()):
     """Add a message to the file's thread, record it in the history, notify the other side.
     `uploads`: [(file name, stream)] of the files sent with it (MESSAGE_MAX_FILES at most)."""
-    if not can_use_messages(author, application):
+    if not can_follow_application(author, application):
         raise InstructionError("Vous ne pouvez pas écrire sur ce dossier.")
     body = (body or "").strip()
     if not body:
@@ -393,7 +377,7 @@ def post_message(application, author, body, uploads=()):
             if recipient.id == author.id:
                 continue
             queue_mail(recipient.email, subject, "instruction_message", user=recipient, author=author,
-                       application=application, link=application_link(application) + "#messages")
+                       application=application, link=application_link(application, "messages"))
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -409,7 +393,7 @@ def _message_files(uploads):
     uploads = [(name, stream) for name, stream in uploads or () if name]
     if len(uploads) > MESSAGE_MAX_FILES:
         raise MessageFileError(f"Joignez au plus {MESSAGE_MAX_FILES} fichiers à un message.")
-    from ..applications.services import size_label
+    from ..applications.attachments import size_label
     limit = current_app.config["MAX_FILE_SIZE"]
     checked = []
     for name, stream in uploads:

@@ -6,18 +6,27 @@ from .. import timeutil
 from ..applications import files
 from ..extensions import db
 from ..models import Call
-from ..models.applications import INCOMPLETE, STATUS_BADGES, STATUS_LABELS, Status
-from ..permissions import get_application_or_404, staff_required
+from ..models.applications import INCOMPLETE, STATUS_LABELS, Status
+from ..permissions import can_follow_application, get_application_or_404, staff_required
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
 from ..web import page_number
-from . import bp, queries, services
-from . import admissibility
-from .forms import (ORDERS, SORTS, AdmissibleForm, CancelRequestForm, ExtendRequestForm, FilterForm, InadmissibleForm, MessageForm,
-                    PieceRequestForm, WidenRequestForm)
+from . import admissibility, bp, queries, services
+from .forms import (
+    ORDERS,
+    SORTS,
+    AdmissibleForm,
+    CancelRequestForm,
+    ExtendRequestForm,
+    FilterForm,
+    InadmissibleForm,
+    MessageForm,
+    PieceRequestForm,
+    WidenRequestForm,
+)
 
 
-def _back(application, anchor=""):
-    return redirect(services.application_path(application) + anchor)
+def _back(application, anchor=None):
+    return redirect(instruction_file_url(application, anchor))
 
 
 @bp.route("/instruction/appels/<int:call_id>/dossiers")
@@ -36,7 +45,7 @@ def applications(call_id):
         order=form.value("ordre", ORDERS) or "asc",
         page=page_number(),
     )
-    rows, total, page, pages = queries.submitted_files(call.id, filters)
+    files = queries.submitted_files(call.id, filters)
     counts = queries.counts_by_status(call.id)
     # Links keep the current filters and change only what is given (sort, order, page).
     # Only the form's own filters: a « _method » or « _anchor » in the query string would reach url_for().
@@ -47,10 +56,9 @@ def applications(call_id):
         return url_for("instruction.applications", call_id=call.id,
                        **{key: value for key, value in values.items() if value not in (None, "", 1)})
     return render_template(
-        "instruction/applications.html", call=call, form=form, rows=rows, total=total, page=page,
-        pages=pages, counts=counts, list_url=list_url, labels=STATUS_LABELS, badges=STATUS_BADGES,
-        regions=REGION_BY_CODE, departements=DEPARTEMENT_BY_CODE, filters=filters,
-        per_page=queries.PER_PAGE)
+        "instruction/applications.html", call=call, form=form, files=files, counts=counts, list_url=list_url,
+        labels=STATUS_LABELS, regions=REGION_BY_CODE, departements=DEPARTEMENT_BY_CODE,
+        filters=filters)
 
 
 @bp.route("/instruction/dossiers/<int:application_id>/recevable", methods=["POST"])
@@ -130,7 +138,7 @@ def _change_request(application, form, action, act, done):
             flash(str(refusal), "error")
         else:
             flash(done, "success")
-        return _back(application, "#instruction")
+        return _back(application, "instruction")
     return render_template("instruction/piece_request_change.html", application=application, form=form,
                            action=action, piece_request=services.open_request(application))
 
@@ -174,8 +182,8 @@ def cancel_request(application_id):
 @login_required
 def post_message(application_id):
     application = get_application_or_404(application_id)
-    if not services.can_use_messages(current_user, application):
-        abort(403)
+    if not can_follow_application(current_user, application):
+        abort(403)  # an assigned reviewer reads the file, and knows it exists, but never writes there
     form = MessageForm()
     if form.validate_on_submit():
         try:
@@ -186,7 +194,7 @@ def post_message(application_id):
             form.message_body.errors.append(str(refusal))
         else:
             flash("Votre message a été envoyé.", "success")
-            return _back(application, "#messages")
+            return _back(application, "messages")
     return render_template("instruction/message_form.html", application=application, form=form)
 
 
@@ -195,7 +203,7 @@ def post_message(application_id):
 def message_attachment(application_id, message_attachment_id):
     """A file sent with a message: the association's members and staff only (404 for anyone else,
     an assigned reviewer included)."""
-    application = get_application_or_404(application_id, check=services.can_use_messages)
+    application = get_application_or_404(application_id, check=can_follow_application)
     item = services.message_attachment_of(application, message_attachment_id)
     if item is None:
         abort(404)
@@ -221,7 +229,7 @@ def piece_requests_for(application):
 
 @bp.app_template_global()
 def can_use_messages(application):
-    return services.can_use_messages(current_user, application)
+    return can_follow_application(current_user, application)
 
 
 @bp.app_template_global()
@@ -254,7 +262,8 @@ def _suggested_reason(failing):
     """The inadmissibility reason offered to staff: the conditions not met, as the association will read them."""
     if not failing:
         return ""
-    return "Conditions de recevabilité non remplies :\n" + "\n".join(f"- {c.label} : non remplie ({c.detail[:1].lower() + c.detail[1:]})." for c in failing)
+    return "Conditions de recevabilité non remplies :\n" + "\n".join(
+        f"- {c.label} : non remplie ({c.detail[:1].lower() + c.detail[1:]})." for c in failing)
 
 
 @bp.app_template_global()
@@ -263,15 +272,5 @@ def instruction_message_form():
 
 
 @bp.app_template_global()
-def instruction_file_url(application):
-    return services.application_path(application)
-
-
-@bp.app_template_global()
-def instruction_url_or_none(endpoint, **values):
-    """url_for, or None when the endpoint (of another package) does not exist (yet)."""
-    from werkzeug.routing import BuildError
-    try:
-        return url_for(endpoint, **values)
-    except BuildError:
-        return None
+def instruction_file_url(application, anchor=None):
+    return url_for("applications.show", application_id=application.id, _anchor=anchor)

@@ -14,105 +14,18 @@ from wtforms.validators import Length, Optional, ValidationError
 
 from .. import timeutil
 from ..calls.forms import FrDateField
+from ..events import ACTION_LABELS, action_label
 from ..extensions import db
-from ..forms import AppForm
+from ..forms import AppForm, select_choices
 from ..models import Application, Call, Event, User
 from ..models.applications import STATUS_LABELS
 from ..models.calls import CALL_CLOSED, CALL_DRAFT, CALL_PUBLISHED
 from ..models.selection import OUTCOME_LABELS
 from ..money import format_euros
+from ..paging import paginate
 from ..textrules import LIKE_ESCAPE, like_pattern
 
 PER_PAGE = 50
-
-# One French label per recorded action (grouped as on the filter).
-ACTION_LABELS = {
-    # accounts
-    "account_created": "Compte créé",
-    "email_confirmed": "Adresse e-mail confirmée",
-    "login": "Connexion",
-    "logout": "Déconnexion (toutes les sessions fermées)",
-    "password_reset": "Mot de passe réinitialisé",
-    "invitation_accepted": "Invitation acceptée",
-    "user_invited": "Personne invitée dans l'équipe",
-    "invitation_resent": "Invitation dans l'équipe renvoyée (nouveau lien)",
-    "invitation_cancelled": "Invitation dans l'équipe annulée",
-    "user_deactivated": "Compte désactivé (sessions fermées)",
-    "user_reactivated": "Compte réactivé",
-    "user_role_changed": "Rôle changé (sessions fermées)",
-    # associations
-    "association_updated": "Identité de l'association modifiée",
-    "bank_details_changed": "Coordonnées bancaires modifiées",
-    "bank_change_requested": "Modification des coordonnées bancaires demandée",
-    "bank_change_validated": "Demande de coordonnées bancaires validée",
-    "bank_change_refused": "Demande de coordonnées bancaires refusée",
-    "bank_password_refused": "Mot de passe erroné à la modification des coordonnées bancaires",
-    "bank_rib_downloaded": "RIB d'une demande de coordonnées bancaires téléchargé",
-    "member_invited": "Membre de l'association invité",
-    "member_joined": "Membre ayant rejoint l'association",
-    "member_removed": "Membre retiré de l'association",
-    "member_invitation_cancelled": "Invitation d'un membre de l'association annulée",
-    "representative_changed": "Représentant légal de l'association transmis",
-    # calls
-    "call_created": "Appel à projets créé",
-    "call_updated": "Appel à projets modifié",
-    "call_criteria_updated": "Critères d'évaluation modifiés",
-    "call_documents_updated": "Pièces demandées modifiées",
-    "call_published": "Appel à projets publié",
-    "call_closed": "Appel à projets clos",
-    # applications
-    "application_created": "Brouillon de candidature créé",
-    "application_reused": "Brouillon repris d'une candidature précédente",
-    "association_document_added": "Document de l'association envoyé (« Mes documents »)",
-    "association_document_downloaded": "Document de l'association téléchargé",
-    "message_attachment_downloaded": "Pièce jointe d'un message téléchargée",
-    "draft_saved": "Brouillon enregistré",
-    "attachment_added": "Pièce jointe ajoutée",
-    "attachment_replaced": "Pièce jointe remplacée",
-    "attachment_deleted": "Pièce jointe supprimée",
-    "attachment_downloaded": "Pièce jointe téléchargée",
-    "application_submitted": "Dossier déposé",
-    "application_resubmitted": "Dossier complété et déposé à nouveau",
-    "application_withdrawn": "Candidature retirée",
-    "receipt_downloaded": "Récépissé de dépôt téléchargé",
-    # instruction
-    "admissibility": "Décision de recevabilité",
-    "piece_request": "Demande de pièces complémentaires",
-    "piece_request_widened": "Demande de pièces élargie",
-    "piece_request_extended": "Délai de la demande de pièces prolongé",
-    "piece_request_cancelled": "Demande de pièces annulée",
-    "message": "Message échangé",
-    # review
-    "conflict_declared": "Lien d'intérêts déclaré",
-    "conflict_removed": "Lien d'intérêts retiré",
-    "no_conflict_confirmed": "Absence de lien d'intérêts confirmée",
-    "reviewer_assigned": "Évaluateur affecté",
-    "reviewer_unassigned": "Évaluateur retiré",
-    "auto_assignment_applied": "Affectation automatique appliquée",
-    "reviewers_notified": "Évaluateurs prévenus de leurs dossiers",
-    "review_submitted": "Évaluation envoyée",
-    "review_reopened": "Évaluation rouverte",
-    "review_reminders_sent": "Rappels envoyés aux évaluateurs",
-    "state_change": "Changement d'état du dossier",
-    # selection and documents
-    "decision_drafted": "Décision enregistrée en brouillon",
-    "decision_draft_removed": "Brouillon de décision supprimé",
-    "decision_published": "Décision publiée",
-    "decision_promoted": "Dossier retenu sur la liste d'attente",
-    "waitlist_closed": "Liste d'attente close : non retenu",
-    "decision_amended": "Décision modifiée",
-    "grant_renounced": "Renoncement de l'association à la subvention",
-    "grant_withdrawn": "Subvention retirée",
-    "decision_mail_edited": "Courrier de décision modifié",
-    "decision_mail_held": "Courrier de décision mis de côté",
-    "decision_mail_released": "Courrier de décision remis dans l'envoi",
-    "decision_mail_sent": "Courrier de décision envoyé",
-    "mail_templates_changed": "Modèles de courriers de l'appel modifiés",
-    "conventions_bulk_started": "Génération des conventions lancée",
-    "convention_downloaded": "Convention téléchargée",
-    "convention_reissued": "Convention réémise avec les coordonnées bancaires actuelles",
-    "export": "Export téléchargé",
-}
 
 EXPORT_FORMATS = {"xlsx": "classeur Excel", "scdl": "données ouvertes SCDL (CSV)",
                   "opendata": "résultats anonymisés (SQLite)", "conventions.zip": "conventions (ZIP)",
@@ -144,10 +57,6 @@ def _sort_key(label):
     return unicodedata.normalize("NFKD", label).encode("ascii", "ignore").decode().lower()
 
 
-def action_label(action):
-    return ACTION_LABELS.get(action, action.replace("_", " ").capitalize())
-
-
 # --- filters ------------------------------------------------------------------------------------
 
 class JournalFilterForm(AppForm):
@@ -156,9 +65,9 @@ class JournalFilterForm(AppForm):
     class Meta:
         csrf = False
 
-    action = SelectField("Action", choices=[("", "Toutes les actions")] + sorted(
-        ACTION_LABELS.items(), key=lambda item: _sort_key(item[1])), validate_choice=False)
-    appel = SelectField("Appel à projets", choices=[("", "Tous les appels")], validate_choice=False)
+    action = SelectField("Action", choices=select_choices([("", "Toutes les actions")] + sorted(
+        ACTION_LABELS.items(), key=lambda item: _sort_key(item[1]))), validate_choice=False)
+    appel = SelectField("Appel à projets", choices=select_choices([("", "Tous les appels")]), validate_choice=False)
     acteur = StringField("Adresse e-mail de l'auteur", validators=[
         Optional(), Length(max=254, message="L'adresse ne peut pas dépasser 254 caractères.")])
     du = FrDateField("Du", validators=[Optional()])
@@ -166,10 +75,10 @@ class JournalFilterForm(AppForm):
 
     def __init__(self, *args, calls=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.appel.choices = [("", "Tous les appels")] + [(str(c.id), c.title) for c in calls]
+        self.appel.choices = select_choices([("", "Tous les appels")] + [(str(c.id), c.title) for c in calls])
 
     def validate_appel(self, field):
-        if field.data and field.data not in {value for value, _ in field.choices}:
+        if field.data and field.data not in {choice.value for choice in field.choices}:
             raise ValidationError("Choisissez un appel à projets de la liste.")
 
     def validate_action(self, field):
@@ -234,14 +143,10 @@ class Row:
 
 
 def journal_page(filters, page, calls):
-    """(rows, total, page, pages): a fixed number of queries whatever the page."""
-    total = db.session.scalar(_filtered(db.select(db.func.count(Event.id)), filters))
-    pages = max(1, -(-total // PER_PAGE))
-    page = min(max(1, page), pages)
-    events = db.session.scalars(
-        _filtered(db.select(Event).options(joinedload(Event.actor)), filters)
-        .order_by(Event.at.desc(), Event.id.desc())
-        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    """(rows, pagination): a fixed number of queries whatever the page."""
+    pagination = paginate(_filtered(db.select(Event).options(joinedload(Event.actor)), filters)
+                          .order_by(Event.at.desc(), Event.id.desc()), page, PER_PAGE)
+    events = pagination.items
 
     application_ids = {e.application_id for e in events if e.application_id}
     application_ids |= {e.details.get("application_id") for e in events
@@ -270,7 +175,7 @@ def journal_page(filters, page, calls):
         call = calls_by_id.get(event.call_id or (application.call_id if application else None))
         rows.append(Row(event=event, label=action_label(event.action), application=application, call=call,
                         details=describe(event, details, people)))
-    return rows, total, page, pages
+    return rows, pagination
 
 
 def _person(people, user_id):

@@ -2,12 +2,12 @@
 from sqlalchemy import func
 from sqlalchemy.orm import joinedload
 
+from .. import timeutil
 from ..calls import services as call_services
 from ..extensions import db
 from ..models import Application, Assignment, Call, Review
 from ..models.calls import CALL_PUBLISHED
 from ..models.review import REVIEW_SUBMITTED
-from .. import timeutil
 
 
 def applicant(user):

@@ -45,11 +45,11 @@ def audit():
     form = journal.JournalFilterForm(formdata=request.args, calls=calls)
     form.validate()
     page = page_number()
-    rows, total, page, pages = journal.journal_page(journal.Filters.from_form(form), page, calls)
+    rows, pager = journal.journal_page(journal.Filters.from_form(form), page, calls)
     current = {name: request.args[name] for name in ("action", "appel", "acteur", "du", "au")
                if request.args.get(name)}
 
     def page_url(page):
         return url_for("main.audit", **current, **({"page": page} if page > 1 else {}))
-    return render_template("main/audit.html", form=form, rows=rows, total=total, page=page, pages=pages,
-                           page_url=page_url, filtered=bool(current))
+    return render_template("main/audit.html", form=form, rows=rows, pager=pager, page_url=page_url,
+                           filtered=bool(current))

@@ -1,9 +1,9 @@
 """Applications (dossiers), attachments, requests for missing pieces, messages."""
 from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, TypeDecorator, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
-from .base import EnumString, LabelledEnum, Model, UTCDateTime, utcnow
 from ..numbers import plain
+from .base import EnumString, LabelledEnum, Model, UTCDateTime, utcnow
 
 
 class Percent(TypeDecorator):
@@ -45,7 +45,6 @@ IN_REVIEW, REVIEWED = Status.IN_REVIEW, Status.REVIEWED
 SELECTED, WAITLISTED, REJECTED = Status.SELECTED, Status.WAITLISTED, Status.REJECTED
 WITHDRAWN = Status.WITHDRAWN
 STATUS_LABELS = {status: status.label for status in Status}
-STATUS_BADGES = {status: status.badge for status in Status}
 # States in which the association may edit (all of it in draft, the requested parts when incomplete).
 EDITABLE_STATES = frozenset({Status.DRAFT, Status.INCOMPLETE})
 # The decision is published: the file's outcome.
@@ -136,13 +135,15 @@ class Application(Model):
                             order_by="Deposit.number")
     reused_from = relationship("Application", remote_side="Application.id", foreign_keys=[reused_from_id])
 
+    @validates("status")
+    def _as_status(self, _key, value):
+        """A state set as its stored value (« submitted ») is kept as the enum's member, as when
+        read back: pages read its label and badge (templates/macros/badges.html)."""
+        return None if value is None else Status(value)
+
     @property
     def status_label(self):
         return Status(self.status).label
-
-    @property
-    def status_badge(self):
-        return Status(self.status).badge
 
     @property
     def region_code(self):
@@ -165,7 +166,7 @@ class Attachment(Model):
     uploaded_at = mapped_column(UTCDateTime, default=utcnow)
 
     application = relationship("Application", back_populates="attachments")
-    document = relationship("RequiredDocument")
+    document = relationship("RequiredPiece")
 
     @property
     def download_name(self):

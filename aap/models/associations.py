@@ -4,7 +4,7 @@ from datetime import date
 from sqlalchemy import BigInteger, Date, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Model, UTCDateTime, utcnow
+from .base import LabelledEnum, Model, UTCDateTime, utcnow
 
 LEGAL_FORMS = {
     "association_1901": "Association loi 1901",
@@ -62,16 +62,15 @@ class Association(Model):
 
 # A change of bank details asked once a file of the association is selected: the new details
 # apply (to the association, hence to new conventions and payments) only once staff validate it.
-BANK_REQUEST_PENDING, BANK_REQUEST_VALIDATED = "pending", "validated"
-BANK_REQUEST_REFUSED, BANK_REQUEST_REPLACED = "refused", "replaced"
-BANK_REQUEST_LABELS = {
-    BANK_REQUEST_PENDING: "En attente de validation par la DJEPVA",
-    BANK_REQUEST_VALIDATED: "Validée",
-    BANK_REQUEST_REFUSED: "Refusée",
-    BANK_REQUEST_REPLACED: "Remplacée par une demande plus récente",
-}
-BANK_REQUEST_BADGES = {BANK_REQUEST_PENDING: "warning", BANK_REQUEST_VALIDATED: "success",
-                       BANK_REQUEST_REFUSED: "error", BANK_REQUEST_REPLACED: "new"}
+class BankRequestStatus(LabelledEnum):
+    PENDING = "pending", "En attente de validation par la DJEPVA", "warning"
+    VALIDATED = "validated", "Validée", "success"
+    REFUSED = "refused", "Refusée", "error"
+    REPLACED = "replaced", "Remplacée par une demande plus récente", "new"
+
+
+BANK_REQUEST_PENDING, BANK_REQUEST_VALIDATED = BankRequestStatus.PENDING, BankRequestStatus.VALIDATED
+BANK_REQUEST_REFUSED, BANK_REQUEST_REPLACED = BankRequestStatus.REFUSED, BankRequestStatus.REPLACED
 
 
 class BankChangeRequest(Model):
@@ -104,12 +103,9 @@ class BankChangeRequest(Model):
     decided_by = relationship("User", foreign_keys=[decided_by_id])
 
     @property
-    def status_label(self):
-        return BANK_REQUEST_LABELS[self.status]
-
-    @property
-    def status_badge(self):
-        return BANK_REQUEST_BADGES[self.status]
+    def state(self):
+        """The request's status with its label and badge."""
+        return BankRequestStatus(self.status)
 
     @property
     def is_pending(self):
@@ -126,7 +122,7 @@ class AssociationDocument(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     association_id: Mapped[int] = mapped_column(ForeignKey("associations.id"), index=True)
-    code: Mapped[str] = mapped_column(String(40))  # a RequiredDocument code: statuts, dirigeants, rib
+    code: Mapped[str] = mapped_column(String(40))  # a RequiredPiece code: statuts, dirigeants, rib
     original_name: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64), unique=True)  # random, under instance/uploads
     kind: Mapped[str] = mapped_column(String(10))

@@ -29,7 +29,7 @@ class CallPhase(LabelledEnum):
 # The former module constants, kept as aliases of the enum's members.
 CALL_DRAFT, CALL_PUBLISHED, CALL_CLOSED = CallStatus.DRAFT, CallStatus.PUBLISHED, CallStatus.CLOSED
 CALL_STATUS_LABELS = {status: status.label for status in CallStatus}
-# Who reads the files sent for a required document (RequiredDocument.reserved).
+# Who reads the files sent for a required document (RequiredPiece.reserved).
 VISIBILITY_LABELS = {False: "Visible par les évaluateurs", True: "Réservé à l'instruction"}
 
 
@@ -51,6 +51,13 @@ class Call(Model):
     max_amount_cents: Mapped[int] = mapped_column(BigInteger, default=0)
     # 1 for an annual convention, 3 for a multi-year one (CPO).
     years: Mapped[int] = mapped_column(default=1)
+    # The envelope of each year of the call (cents; sums to budget_cents): see `envelopes`.
+    budget_per_year: Mapped[list] = mapped_column(JSON, default=list, server_default="[]")
+    # Files under this score (/20) are never proposed for selection (aap.selection.optimizer).
+    min_score = mapped_column(Numeric(5, 2), nullable=False, default=10, server_default="10")
+    # « Tirage au sort dans la zone grise »: staff may draw the places left among the files whose
+    # retention is uncertain (aap/selection/grey_zone.py).
+    grey_zone_draw: Mapped[bool] = mapped_column(default=False, server_default=false())
     reviewers_per_file: Mapped[int] = mapped_column(default=2)
     avoid_same_region: Mapped[bool] = mapped_column(default=True)
     hide_other_reviews: Mapped[bool] = mapped_column(default=True)
@@ -61,12 +68,28 @@ class Call(Model):
 
     criteria = relationship("Criterion", back_populates="call", order_by="Criterion.position",
                             cascade="all, delete-orphan")
-    documents = relationship("RequiredDocument", back_populates="call",
-                             order_by="RequiredDocument.position", cascade="all, delete-orphan")
+    documents = relationship("RequiredPiece", back_populates="call",
+                             order_by="RequiredPiece.position", cascade="all, delete-orphan")
 
     @property
     def is_multi_year(self):
         return self.years > 1
+
+    @property
+    def envelopes(self):
+        """The envelope of each year, in cents: as set when it sums to the budget, else the budget
+        split evenly (the last cents on the first years)."""
+        years = max(self.years or 1, 1)
+        split = [int(v or 0) for v in self.budget_per_year or []]
+        total = self.budget_cents or 0
+        if len(split) == years and sum(split) == total:
+            return split
+        base, remainder = divmod(total, years)
+        return [base + (1 if i < remainder else 0) for i in range(years)]
+
+    @property
+    def year_list(self):
+        return [self.year + i for i in range(max(self.years or 1, 1))]
 
     @property
     def status_label(self):
@@ -90,7 +113,7 @@ class Criterion(Model):
     call = relationship("Call", back_populates="criteria")
 
 
-class RequiredDocument(Model):
+class RequiredPiece(Model):
     __tablename__ = "required_documents"
     __table_args__ = (UniqueConstraint("call_id", "code"),)
 

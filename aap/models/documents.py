@@ -1,38 +1,23 @@
-"""Background document jobs (bulk generation of conventions), with their progress."""
-from sqlalchemy import ForeignKey, String, Text
+"""The documents the application generates and keeps: the convention (« convention pluriannuelle
+d'objectifs ») of a selected file, numbered once and stored by the fingerprint of its data
+(aap/documents/services.py)."""
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, UTCDateTime, utcnow
 
-JOB_PENDING, JOB_RUNNING, JOB_DONE, JOB_FAILED = "pending", "running", "done", "failed"
-JOB_STATUS_LABELS = {JOB_PENDING: "En attente", JOB_RUNNING: "En cours", JOB_DONE: "Terminé",
-                     JOB_FAILED: "Échec"}
 
-
-class DocumentJob(Model):
-    __tablename__ = "document_jobs"
+class Convention(Model):
+    __tablename__ = "conventions"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
-    kind: Mapped[str] = mapped_column(String(30), default="conventions")
-    status: Mapped[str] = mapped_column(String(20), default=JOB_PENDING)
-    total: Mapped[int] = mapped_column(default=0)
-    done: Mapped[int] = mapped_column(default=0)
-    error: Mapped[str] = mapped_column(Text, default="")
-    stored_name: Mapped[str | None] = mapped_column(String(64))  # the ZIP, under DOCUMENTS_FOLDER/jobs
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at = mapped_column(UTCDateTime, default=utcnow)
-    started_at = mapped_column(UTCDateTime)
-    finished_at = mapped_column(UTCDateTime)
-    # Bumped at every step: a pending/running job without news for a while was interrupted.
-    updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), unique=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    data_fingerprint: Mapped[str] = mapped_column(String(64))
+    stored_name: Mapped[str | None] = mapped_column(String(64))
+    generated_at = mapped_column(UTCDateTime, default=utcnow)
+    # The bank details the convention was issued with ({iban, bic, account_holder}): a later
+    # change of the association's account does not rewrite it; only a re-issue does.
+    bank_details: Mapped[dict | None] = mapped_column(JSON)
 
-    call = relationship("Call")
-
-    @property
-    def status_label(self):
-        return JOB_STATUS_LABELS[self.status]
-
-    @property
-    def percent(self):
-        return int(self.done * 100 / self.total) if self.total else (100 if self.status == JOB_DONE else 0)
+    application = relationship("Application")

@@ -38,7 +38,7 @@ class Assignment(Model):
     notified_at = mapped_column(UTCDateTime)
     # When the reviewer confirmed, on opening the file, having no link with the association.
     no_conflict_confirmed_at = mapped_column(UTCDateTime)
-    # When staff last reminded the reviewer of this file (review.services.send_reminders).
+    # When staff last reminded the reviewer of this file (review.reminders.send_reminders).
     reminded_at = mapped_column(UTCDateTime)
 
     application = relationship("Application")

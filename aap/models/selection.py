@@ -1,5 +1,5 @@
-"""Selection decisions and conventions."""
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text
+"""Selection decisions, their versions and the mails that announce them."""
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import LabelledEnum, Model, UTCDateTime, utcnow
@@ -142,17 +142,25 @@ class DecisionVersion(Model):
         return CHANGE_LABELS.get(self.change, "")
 
 
-class Convention(Model):
-    __tablename__ = "conventions"
+class RobustnessRun(Model):
+    """« Calculer la robustesse » on a call (aap/selection/grey_zone.py): each scored file's
+    probability of being retained when its reviews are re-sampled, for the proposal settings it
+    was computed with, with its seed (re-run it: the same probabilities). `digest` fingerprints the
+    inputs (scores, decisions, amounts, envelopes, settings): when they change, the run is stale."""
+
+    __tablename__ = "robustness_runs"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    application_id: Mapped[int] = mapped_column(ForeignKey("applications.id", ondelete="CASCADE"), unique=True)
-    number: Mapped[str] = mapped_column(String(40), unique=True)
-    data_fingerprint: Mapped[str] = mapped_column(String(64))
-    stored_name: Mapped[str | None] = mapped_column(String(64))
-    generated_at = mapped_column(UTCDateTime, default=utcnow)
-    # The bank details the convention was issued with ({iban, bic, account_holder}): a later
-    # change of the association's account does not rewrite it; only a re-issue does.
-    bank_details: Mapped[dict | None] = mapped_column(JSON)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    computed_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    computed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    seed: Mapped[int] = mapped_column(BigInteger)
+    n_resamples: Mapped[int]
+    toggle_calibration: Mapped[bool]
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)          # the ProposalSettings, as a dict
+    digest: Mapped[str] = mapped_column(String(64))
+    probabilities: Mapped[dict] = mapped_column(JSON, default=dict)     # {"application id": 0..1}
+    seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    infeasible: Mapped[int] = mapped_column(default=0)                   # re-samplings without a selection
 
-    application = relationship("Application")
+    computed_by = relationship("User")

@@ -1,13 +1,13 @@
 """Forms of the review domain (French messages next to the fields)."""
-from wtforms import (HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField,
-                     TextAreaField)
+from wtforms import HiddenField, IntegerField, RadioField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, ValidationError
 
-from ..forms import AppForm
+from ..forms import AppForm, select_choices
 from ..models.review import RECOMMENDATION_LABELS
 from ..money import AmountError, cents_to_input, parse_euros
-from .services import ReviewError, parse_score, submission_problems
+from .errors import ReviewError
+from .reviews import parse_score, submission_problems
 
 REASON_MAX = 2000
 # Ids beyond the database's integer range would fail in the query (SQLite: OverflowError).
@@ -171,7 +171,7 @@ def review_form(criteria, review=None, formdata=None):
             f"Commentaire « {criterion.label} »",
             validators=[Length(max=5000, message="Le commentaire est trop long.")])
     fields["recommendation"] = RadioField(
-        "Avis global", choices=[SelectChoice(value, label) for value, label in RECOMMENDATION_LABELS.items()],
+        "Avis global", choices=select_choices(RECOMMENDATION_LABELS.items()),
         validate_choice=False)
     fields["proposed_amount"] = StringField("Montant proposé (facultatif)", validators=[_amount])
     fields["comment"] = TextAreaField("Appréciation générale (facultatif)", validators=[

@@ -11,7 +11,10 @@ from ..extensions import db
 from ..models import Application, Assignment, Conflict, Event, Review, User
 from ..models.applications import ADMISSIBLE, IN_REVIEW, REVIEWED, Status
 from ..models.review import REVIEW_DRAFT, REVIEW_SUBMITTED
-from .services import ASSIGNABLE_STATES, active_reviewers, last_reminders, next_reminder_at
+from ..paging import paginate
+from .assignment import active_reviewers
+from .reminders import last_reminders, next_reminder_at
+from .states import ASSIGNABLE_STATES
 
 BOARD_STATES = (ADMISSIBLE, IN_REVIEW, REVIEWED)
 PROGRESS_STATES = (IN_REVIEW, REVIEWED)
@@ -51,13 +54,11 @@ def assignment_board(call, page=1, missing_only=False):
     total, missing = db.session.execute(db.select(
         db.select(func.count(Application.id)).where(*_board_filter(call, False)).scalar_subquery(),
         db.select(func.count(Application.id)).where(*_board_filter(call, True)).scalar_subquery())).one()
-    pages = max(1, -(-(missing if missing_only else total) // PER_PAGE))
-    page = min(max(1, page), pages)
-    applications = db.session.scalars(
+    pagination = paginate(
         db.select(Application).options(joinedload(Application.association), joinedload(Application.call))
         .where(*_board_filter(call, missing_only))
-        .order_by(Application.reference, Application.id)
-        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+        .order_by(Application.reference, Application.id), page, PER_PAGE)
+    applications = pagination.items
     ids = [a.id for a in applications]
     statuses = {(a, r): s for a, r, s in db.session.execute(
         db.select(Review.application_id, Review.reviewer_id, Review.status)
@@ -77,7 +78,7 @@ def assignment_board(call, page=1, missing_only=False):
             row.eligible = eligibility.eligible(application, {user.id for user, _, _ in row.assigned})
         rows.append(row)
     return {"rows": rows, "reviewers": eligibility.reviewers, "loads": eligibility.loads, "total": total,
-            "missing": missing, "page": page, "pages": pages}
+            "missing": missing, "pagination": pagination, "page": pagination.page}
 
 
 class Eligibility:

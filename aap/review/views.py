@@ -1,20 +1,39 @@
 """Review pages: reviewers (conflicts, scoring) and staff (assignment, progress, conflicts)."""
-from flask import abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy.orm import joinedload, selectinload
 
 from .. import timeutil
 from ..extensions import db
-from ..navigation import call_tabs
 from ..models import Application, Assignment, Association, Call, Conflict, Review, User
+from ..models.applications import SCOPES
 from ..models.review import RECOMMENDATION_LABELS, REVIEW_SUBMITTED
-from ..models.applications import SCOPES, Status
+from ..navigation import call_tabs
+from ..permissions import (
+    can_open_for_review,
+    downloadable_attachments,
+    get_application_or_404,
+    reviewer_required,
+    staff_required,
+)
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
-from ..permissions import downloadable_attachments, has_conflict, reviewer_required, staff_required
 from ..web import page_number
-from . import bp, queries, services
-from .forms import (AssignForm, ConfirmProposalForm, ConfirmSubmissionForm, DeclareConflictForm, FileConflictForm,
-                    RemindForm, RemoveConflictForm, ReopenForm, review_form)
+from . import assignment, bp, queries
+from .conflicts import confirm_no_conflict, declare_conflict, remove_conflict, search_associations
+from .errors import IncompleteReview, ReviewError, StaleProposal
+from .forms import (
+    AssignForm,
+    ConfirmProposalForm,
+    ConfirmSubmissionForm,
+    DeclareConflictForm,
+    FileConflictForm,
+    RemindForm,
+    RemoveConflictForm,
+    ReopenForm,
+    review_form,
+)
+from .reminders import send_reminders
+from .reviews import draft_problems, own_review, reopen_review, save_review, send_draft
 
 MISSING_ONLY = "a-completer"  # ?filtre= of the assignment board: only the files lacking reviewers
 PROGRESS = "suivi"  # retour= of an assignment made from the progress page
@@ -31,14 +50,14 @@ def my_conflicts():
     action = request.form.get("action")
     if request.method == "POST" and action == "add" and declare_form.validate():
         association = db.get_or_404(Association, declare_form.association_id.data)
-        services.declare_conflict(current_user, association, declare_form.reason.data)
+        declare_conflict(current_user, association, declare_form.reason.data)
         flash(f"Votre lien avec « {association.name} » est enregistré : ses dossiers ne vous seront pas "
               "affectés.", "success")
         return redirect(url_for("review.my_conflicts"))
     if request.method == "POST" and action == "remove" and remove_form.validate():
         try:
-            services.remove_conflict(current_user, remove_form.conflict_id.data, remove_form.reason.data)
-        except services.ReviewError as error:
+            remove_conflict(current_user, remove_form.conflict_id.data, remove_form.reason.data)
+        except ReviewError as error:
             flash(str(error), "error")
         else:
             flash("Le lien d'intérêts est retiré.", "success")
@@ -46,7 +65,7 @@ def my_conflicts():
     if request.method == "POST" and action not in ("add", "remove"):
         abort(400)
     query = request.values.get("q", "").strip()
-    results = services.search_associations(query) if query else []
+    results = search_associations(query) if query else []
     conflicts = db.session.scalars(
         db.select(Conflict).options(joinedload(Conflict.association))
         .where(Conflict.reviewer_id == current_user.id).order_by(Conflict.created_at, Conflict.id)).all()
@@ -64,22 +83,17 @@ def _reviewer_application(application_id):
 
     The review page itself asks the conflict question, so the assignment need not be
     confirmed yet here (can_view_application, used for the file's other URLs, requires it)."""
-    application = db.session.get(Application, application_id)
-    if application is None or application.status in (Status.DRAFT, Status.WITHDRAWN) or has_conflict(current_user, application):
-        abort(404)
+    application = get_application_or_404(application_id, check=can_open_for_review)
     assignment = db.session.scalar(db.select(Assignment).where(
         Assignment.application_id == application.id, Assignment.reviewer_id == current_user.id))
-    if assignment is None:
-        abort(404)
     return application, assignment
 
 
 def _attachment_links(application):
-    """(attachment, url or None) of the pieces the reviewer may read (never those « réservé à
-    l'instruction »); the applications blueprint serves the files, when present."""
-    has_endpoint = "applications.attachment" in current_app.view_functions
-    return [(a, url_for("applications.attachment", application_id=application.id, attachment_id=a.id)
-             if has_endpoint else None) for a in downloadable_attachments(current_user, application)]
+    """(attachment, url) of the pieces the reviewer may read (never those « réservé à
+    l'instruction »)."""
+    return [(a, url_for("applications.attachment", application_id=application.id, attachment_id=a.id))
+            for a in downloadable_attachments(current_user, application)]
 
 
 @bp.route("/evaluation/dossiers/<int:application_id>/liens-d-interets", methods=["POST"])
@@ -90,13 +104,13 @@ def check_conflict(application_id):
     if not form.validate():
         abort(400)
     if request.form.get("action") == "no_conflict":
-        services.confirm_no_conflict(current_user, application)
+        confirm_no_conflict(current_user, application)
         return redirect(url_for("review.review", application_id=application.id))
     if request.form.get("action") == "conflict":
         if not (form.reason.data or "").strip():
             form.reason.errors.append("Précisez la nature du lien avec cette association.")
             return render_template("review/confirm_no_conflict.html", application=application, form=form), 400
-        services.declare_conflict(current_user, application.association, form.reason.data, application=application)
+        declare_conflict(current_user, application.association, form.reason.data, application=application)
         flash("Votre lien d'intérêts est enregistré et le dossier vous est retiré. L'équipe de la DJEPVA en est "
               "informée et affectera un autre évaluateur.", "success")
         return redirect(url_for("main.dashboard"))
@@ -128,9 +142,9 @@ def review(application_id):
             valid = form.add_submission_problems() and valid
         if valid:
             try:
-                services.save_review(application, current_user, form.scores(), form.recommendation_value(),
+                save_review(application, current_user, form.scores(), form.recommendation_value(),
                                      form.amount_cents(), form.comment.data)
-            except services.ReviewError as error:
+            except ReviewError as error:
                 flash(str(error), "error")
                 return redirect(url_for("review.review", application_id=application.id))
             if submit:  # saved as a draft: sent only once confirmed
@@ -159,7 +173,7 @@ def confirm_submission(application_id):
     l'envoi » (the reviewer cannot change a sent review)."""
     application, assignment = _reviewer_application(application_id)
     back = url_for("review.review", application_id=application.id)
-    own = services.own_review(application, current_user)
+    own = own_review(application, current_user)
     if assignment.no_conflict_confirmed_at is None or own is None or own.status == REVIEW_SUBMITTED:
         return redirect(back)
     form = ConfirmSubmissionForm()
@@ -167,17 +181,17 @@ def confirm_submission(application_id):
         if not form.validate():
             abort(400)
         try:
-            services.send_draft(application, current_user)
-        except services.IncompleteReview:
+            send_draft(application, current_user)
+        except IncompleteReview:
             flash("L'évaluation n'est pas complète : complétez-la avant de l'envoyer.", "error")
             return redirect(back)
-        except services.ReviewError as error:
+        except ReviewError as error:
             flash(str(error), "error")
             return redirect(back)
         flash("Votre évaluation est envoyée. Merci !", "success")
         return redirect(back)
     return render_template("review/confirm_submission.html", application=application, call=application.call,
-                           review=own, problems=services.draft_problems(own), form=form,
+                           review=own, problems=draft_problems(own), form=form,
                            recommendations=RECOMMENDATION_LABELS)
 
 
@@ -187,7 +201,7 @@ def autosave(application_id):
     """The review page's autosave (aap/static/app/review.js): saves the valid fields as a draft,
     keeps the stored value of the invalid ones, and answers in JSON."""
     application, assignment = _reviewer_application(application_id)
-    own = services.own_review(application, current_user)
+    own = own_review(application, current_user)
     if assignment.no_conflict_confirmed_at is None:
         return jsonify(error="Indiquez d'abord si vous avez un lien avec cette association."), 409
     if own is not None and own.status == REVIEW_SUBMITTED:
@@ -195,8 +209,8 @@ def autosave(application_id):
     form = review_form(application.call.criteria, own, formdata=request.form)
     form.validate()
     try:
-        saved = services.save_review(application, current_user, *form.draft_values(own))
-    except services.ReviewError as error:
+        saved = save_review(application, current_user, *form.draft_values(own))
+    except ReviewError as error:
         return jsonify(error=str(error)), 409
     errors = {name: messages[0] for name, messages in form.errors.items() if name != "csrf_token"}
     time = timeutil.format_time(saved.updated_at)
@@ -226,7 +240,7 @@ def assignments(call_id):
         return url_for(endpoint, call_id=call.id, **_board_args(missing_only if missing is None else missing,
                                                                   board["page"] if page is None else page))
     return render_template("review/assignments.html", call=call, board=board, board_url=board_url,
-                           missing_only=missing_only, pending=services.pending_notifications(call))
+                           missing_only=missing_only, pending=assignment.pending_notifications(call))
 
 
 def _board_args(missing_only, page):
@@ -265,8 +279,8 @@ def assign(call_id):
     application = _application_of_call(call, form.application_id.data)
     reviewer = db.get_or_404(User, form.reviewer_id.data)
     try:
-        services.assign(application, reviewer, current_user)
-    except services.ReviewError as error:
+        assignment.assign(application, reviewer, current_user)
+    except ReviewError as error:
         flash(str(error), "error")
     else:
         flash(f"{reviewer.full_name} est affecté au dossier {application.reference}. Pensez à prévenir "
@@ -286,8 +300,8 @@ def unassign(call_id):
     application = _application_of_call(call, form.application_id.data)
     reviewer = db.get_or_404(User, form.reviewer_id.data)
     try:
-        services.unassign(application, reviewer, current_user)
-    except services.ReviewError as error:
+        assignment.unassign(application, reviewer, current_user)
+    except ReviewError as error:
         flash(str(error), "error")
     else:
         flash(f"{reviewer.full_name} n'est plus affecté au dossier {application.reference}.", "success")
@@ -313,7 +327,7 @@ def _render_proposal(call, proposal, inputs, stale=False):
 @staff_required
 def propose(call_id):
     call = db.get_or_404(Call, call_id)  # CSRF is checked for every POST by CSRFProtect
-    proposal, inputs = services.propose_assignment(call)
+    proposal, inputs = assignment.propose_assignment(call)
     return _render_proposal(call, proposal, inputs)
 
 
@@ -325,9 +339,10 @@ def confirm(call_id):
     if not form.validate():
         abort(400)
     try:
-        proposal, mails = services.apply_assignment(call, current_user, form.signature.data)
-    except services.StaleProposal as stale:
-        _, inputs = services.propose_assignment(call)
+        proposal, mails = assignment.apply_assignment(call, current_user, form.signature.data)
+        db.session.commit()
+    except StaleProposal as stale:
+        _, inputs = assignment.propose_assignment(call)
         return _render_proposal(call, stale.proposal, inputs, stale=True)
     flash(f"{len(proposal.pairs)} affectation(s) enregistrée(s) ; {mails} évaluateur(s) prévenu(s) par e-mail.",
           "success")
@@ -338,7 +353,8 @@ def confirm(call_id):
 @staff_required
 def notify(call_id):
     call = db.get_or_404(Call, call_id)
-    mails = services.notify_reviewers(call, current_user)
+    mails = assignment.notify_reviewers(call, current_user)
+    db.session.commit()
     if mails:
         flash(f"{mails} évaluateur(s) prévenu(s) par e-mail de leurs nouveaux dossiers.", "success")
     else:
@@ -363,7 +379,7 @@ def remind(call_id):
     if not form.validate():
         flash("Cochez au moins un évaluateur à relancer.", "error")
         return redirect(url_for("review.progress", call_id=call.id))
-    reminded, skipped = services.send_reminders(call, current_user, form.reviewer_ids.data)
+    reminded, skipped = send_reminders(call, current_user, form.reviewer_ids.data)
     if reminded:
         flash(f"Rappel envoyé à {len(reminded)} évaluateur{'s' if len(reminded) > 1 else ''} : "
               + ", ".join(r.full_name for r in reminded) + ".", "success")
@@ -399,8 +415,8 @@ def reopen(review_id):
         flash(form.reason.errors[0] if form.reason.errors else "Formulaire invalide.", "error")
     else:
         try:
-            services.reopen_review(review, current_user, form.reason.data)
-        except services.ReviewError as error:
+            reopen_review(review, current_user, form.reason.data)
+        except ReviewError as error:
             flash(str(error), "error")
         else:
             flash(f"L'évaluation de {review.reviewer.full_name} est rouverte ; l'évaluateur est prévenu.", "success")
@@ -411,12 +427,6 @@ def reopen(review_id):
 
 @bp.context_processor
 def _review_helpers():
-    def instruction_file_link(application):
-        for endpoint in ("applications.show", "instruction.show"):
-            if endpoint in current_app.view_functions:
-                return url_for(endpoint, application_id=application.id)
-        return None
-
     def region_label(code):
         region = REGION_BY_CODE.get(code or "")
         return region.name if region else "—"
@@ -425,5 +435,4 @@ def _review_helpers():
         return ", ".join(f"{c} – {DEPARTEMENT_BY_CODE[c].name}" if c in DEPARTEMENT_BY_CODE else c
                          for c in codes or [])
 
-    return {"call_tabs": call_tabs, "instruction_file_link": instruction_file_link,
-            "region_label": region_label, "departements": departements, "scopes": SCOPES}
+    return {"call_tabs": call_tabs, "region_label": region_label, "departements": departements, "scopes": SCOPES}

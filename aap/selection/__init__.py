@@ -6,8 +6,9 @@ bp = Blueprint("selection", __name__, url_prefix="/selection")
 
 @bp.record_once
 def _register_cli(state):
-    from .cli import propose_command
+    from .cli import draw_verify_command, propose_command
     state.app.cli.add_command(propose_command)
+    state.app.cli.add_command(draw_verify_command)
 
 
 from . import amendment_views, publication_views, views  # noqa: E402,F401

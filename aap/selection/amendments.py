@@ -25,8 +25,15 @@ from ..instruction.services import application_link, members_of, staff_recipient
 from ..mail import queue_mail
 from ..models import Application, Decision
 from ..models.applications import REJECTED, SELECTED, WAITLISTED, WITHDRAWN
-from ..models.selection import (CHANGE_AMENDED, CHANGE_CLOSED, CHANGE_PROMOTED, OUTCOME_REJECTED,
-                                OUTCOME_SELECTED, OUTCOME_WAITLISTED, DecisionState)
+from ..models.selection import (
+    CHANGE_AMENDED,
+    CHANGE_CLOSED,
+    CHANGE_PROMOTED,
+    OUTCOME_REJECTED,
+    OUTCOME_SELECTED,
+    OUTCOME_WAITLISTED,
+    DecisionState,
+)
 from ..money import format_euros
 from ..permissions import is_member
 from .services import DecisionError, amount_warnings, split_per_year

@@ -2,11 +2,11 @@
 from wtforms import BooleanField, FieldList, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from ..forms import AppForm
+from ..forms import AppForm, select_choices
 from ..models.selection import OUTCOME_LABELS, OUTCOME_REJECTED, OUTCOME_SELECTED
 from ..money import AmountError, cents_to_input, parse_euros
 
-OUTCOME_CHOICES = [(key, label) for key, label in OUTCOME_LABELS.items()]
+OUTCOME_CHOICES = select_choices(OUTCOME_LABELS.items())
 
 
 def _amount(field):
@@ -95,7 +95,8 @@ class DecisionForm(AppForm):
 
 
 class BulkDecisionForm(AppForm):
-    outcome = SelectField("Décision pour les dossiers cochés", choices=[("", "— Choisir —")] + OUTCOME_CHOICES)
+    outcome = SelectField("Décision pour les dossiers cochés",
+                          choices=select_choices([("", "— Choisir —")]) + OUTCOME_CHOICES)
     reason = StringField("Motif (obligatoire pour « Non retenu »)", validators=[Length(max=5000)])
 
     def validate_outcome(self, field):
@@ -113,11 +114,32 @@ class ProposalForm(AppForm):
     class Meta:
         csrf = False
 
+    objective = RadioField("Objectif", default="merit", validate_choice=False, choices=select_choices([
+        ("merit", "Ordre de mérite : les dossiers sont retenus dans l'ordre de leur note tant que les "
+                  "contraintes le permettent"),
+        ("sum", "Maximiser la somme des notes (favorise les dossiers peu coûteux)")]))
     calibrated = BooleanField("Utiliser les notes calibrées")
-    min_per_region = StringField("Nombre minimal de lauréats par région", default="1")
+    min_per_region = StringField("Garantie territoriale : lauréats au moins par région", default="1")
+    min_per_overseas = StringField("Garantie propre à chaque région d'outre-mer (facultatif)")
     cap_percent = StringField("Plafond par région (en % de l'enveloppe, facultatif)")
-    min_score = StringField("Note minimale sur 20 (facultatif)")
+    min_score = StringField("Note minimale sur 20")
     keep_drafts = BooleanField("Conserver les décisions en brouillon", default=True)
+
+    def __init__(self, *args, call=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if call is not None and not self.min_score.data:
+            self.min_score.data = f"{float(call.min_score):g}".replace(".", ",")
+
+    def validate_objective(self, field):
+        from .optimizer import OBJECTIVE_LABELS
+        if field.data not in OBJECTIVE_LABELS:
+            raise ValidationError("Choisissez un objectif.")
+
+    def validate_min_per_overseas(self, field):
+        value = _parse_number(field.data, "Saisissez un nombre entier entre 0 et 20.", 0, 20)
+        if value is not None and value != int(value):
+            raise ValidationError("Saisissez un nombre entier entre 0 et 20.")
+        self.min_per_overseas_value = None if value is None else int(value)
 
     def validate_min_per_region(self, field):
         value = _parse_number(field.data or "0", "Saisissez un nombre entier entre 0 et 20.", 0, 20)
@@ -134,12 +156,28 @@ class ProposalForm(AppForm):
     def settings(self):
         from .proposal import ProposalSettings
         return ProposalSettings(calibrated=bool(self.calibrated.data), min_per_region=self.min_per_region_value,
-                                cap_percent=self.cap_percent_value, min_score=self.min_score_value,
+                                min_per_overseas=self.min_per_overseas_value, cap_percent=self.cap_percent_value,
+                                min_score=self.min_score_value, objective=self.objective.data,
                                 keep_drafts=bool(self.keep_drafts.data))
 
 
 class ConfirmForm(AppForm):
     """A POST with nothing but its CSRF token (publish, apply, cancel a draft)."""
+
+
+class RobustnessForm(AppForm):
+    """« Calculer la robustesse » (the proposal's settings come with the page's query string)."""
+    toggle_calibration = BooleanField("Alterner notes brutes et notes calibrées (une fois sur deux)")
+
+
+class DrawForm(AppForm):
+    """« Tirer au sort dans la zone grise »: recorded in the call's journal, so confirmed first."""
+    confirm = BooleanField("Je confirme le tirage au sort : sa graine et son résultat sont enregistrés dans le "
+                           "journal de l'appel, et les dossiers deviennent des décisions en brouillon.")
+
+    def validate_confirm(self, field):
+        if not field.data:
+            raise ValidationError("Cochez la case pour confirmer le tirage au sort.")
 
 
 class GrantForm(DecisionForm):

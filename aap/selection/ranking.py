@@ -13,8 +13,17 @@ from sqlalchemy.orm import aliased
 
 from ..extensions import db
 from ..models import Application, Association, Conflict, Criterion, Decision, Event, Review, Score
-from ..models.applications import (ADMISSIBLE, IN_REVIEW, REJECTED, REVIEWED, SELECTED, STATUS_BADGES,
-                                   STATUS_LABELS, WAITLISTED, WITHDRAWN)
+from ..models.applications import (
+    ADMISSIBLE,
+    IN_REVIEW,
+    REJECTED,
+    REVIEWED,
+    SELECTED,
+    STATUS_LABELS,
+    WAITLISTED,
+    WITHDRAWN,
+    Status,
+)
 from ..models.review import FAVORABLE, RECOMMENDATION_LABELS, RESERVED, REVIEW_SUBMITTED, UNFAVORABLE
 from ..models.selection import OUTCOME_LABELS, OUTCOME_REJECTED, OUTCOME_SELECTED, OUTCOME_WAITLISTED
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
@@ -86,6 +95,11 @@ class DecisionInfo:
     def outcome_label(self):
         return OUTCOME_LABELS[self.outcome]
 
+    @property
+    def outcome_status(self):
+        """The state the outcome puts the file in (Status: its label and badge)."""
+        return Status(self.outcome)
+
 
 def recommendation_text(counts):
     """{favorable: 2, reserve: 1} -> « 2 favorables / 1 réservé »."""
@@ -107,6 +121,7 @@ class Row:
     expected_reviews: int
     conflict: bool = False
     disagreement_threshold: float = DEFAULT_DISAGREEMENT
+    call_years: int = 1
 
     @property
     def id(self):
@@ -123,10 +138,6 @@ class Row:
     @property
     def state_label(self):
         return STATUS_LABELS[self.application.status]
-
-    @property
-    def state_badge(self):
-        return STATUS_BADGES[self.application.status]
 
     @property
     def region_code(self):
@@ -185,6 +196,15 @@ class Row:
             return self.decision.amount_cents
         return self.application.requested_cents or 0
 
+    @property
+    def granted_per_year(self):
+        """The granted amount per year of the call: the decision's split, else the requested one
+        when it sums up, else an even split."""
+        years = max(self.call_years, 1)
+        if self.decision is not None and self.decision.amount_cents:
+            return budget.split(self.decision.amount_cents, years, self.decision.amount_per_year)
+        return budget.split(self.granted_cents, years, self.application.requested_per_year)
+
     def score(self, calibrated=False):
         return self.scores.calibrated_mean if calibrated else self.scores.mean
 
@@ -196,7 +216,8 @@ class Row:
         return budget.Winner(amount_cents=self.granted_cents if amount_cents is None else amount_cents,
                              region_code=self.region_code, departements=tuple(self.territories()),
                              young_count=app.young_count or 0, share_qpv=app.share_qpv,
-                             share_zrr=app.share_zrr)
+                             share_zrr=app.share_zrr,
+                             amount_per_year=self.granted_per_year if amount_cents is None else ())
 
 
 @dataclass
@@ -219,10 +240,17 @@ class CallData:
         return [row for row in self.rows if row.current_outcome == OUTCOME_SELECTED]
 
     def budget(self):
-        summary = budget.summarise(self.call.budget_cents, [row.as_winner() for row in self.winners()])
+        summary = budget.summarise(self.call.budget_cents, [row.as_winner() for row in self.winners()],
+                                   envelopes=self.call.envelopes, first_year=self.call.year,
+                                   candidate_regions=self.candidate_regions)
         summary.freed_files = len(self.withdrawn)
         summary.freed_cents = sum(row.decision.amount_cents or 0 for row in self.withdrawn)
         return summary
+
+    @property
+    def candidate_regions(self):
+        """Régions (head office) with a ranked file: a région without a winner shows with 0."""
+        return sorted({row.region_code for row in self.rows if row.region_code})
 
     @property
     def waitlisted(self):
@@ -305,7 +333,7 @@ def load(call, disagreement_threshold=DEFAULT_DISAGREEMENT, application_ids=None
     for file, association, decision in loaded:
         row = Row(application=file, association=association, scores=files[file.id], decision=decision,
                   expected_reviews=call.reviewers_per_file, conflict=file.id in conflicts,
-                  disagreement_threshold=disagreement_threshold)
+                  disagreement_threshold=disagreement_threshold, call_years=call.years or 1)
         (data.withdrawn if file.status == WITHDRAWN else data.rows).append(row)
     return data
 

@@ -1,6 +1,7 @@
 """Decisions: drafts, bulk drafts, applying a proposal, publishing (with the e-mails).
 
-The only place of the selection package that changes the database. Knows nothing of HTTP.
+The only place of the selection package that changes decisions (aap/selection/grey_zone.py stores
+the robustness runs and records the draws, whose drafts it makes here: draft_draw). Knows nothing of HTTP.
 """
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ from ..events import change_state, record
 from ..extensions import db
 from ..models import Application, Decision
 from ..models.applications import REJECTED, SELECTED, WAITLISTED
-from ..models.selection import (OUTCOME_LABELS, OUTCOME_REJECTED, OUTCOME_SELECTED, OUTCOME_WAITLISTED,
-                                DecisionState)
+from ..models.selection import OUTCOME_LABELS, OUTCOME_REJECTED, OUTCOME_SELECTED, OUTCOME_WAITLISTED, DecisionState
 from ..money import format_euros
 from ..transitions import APPLICATION
 from .ranking import FINAL_STATES
@@ -219,6 +219,28 @@ def apply_proposal(call, actor, entering_ids=(), leaving_ids=()):
         raise
     db.session.commit()
     return entered, left, skipped, warnings
+
+
+def draft_draw(call, actor, selected, drawn, waitlisted, reason):
+    """The drafts of a draw among the grey zone (selection.grey_zone.draw), no commit: `selected`
+    and `drawn` [(application id, amount per year)] become « retenu » (the drawn ones with `reason`),
+    `waitlisted` [application id] « liste d'attente ». A file already retained in a draft keeps its
+    draft. Returns the warnings; raises DecisionError."""
+    amounts = dict(selected) | dict(drawn)
+    applications = {a.id: a for a in _applications_of_call(call, list(amounts) + list(waitlisted))}
+    warnings = []
+    for key, per_year in selected:
+        application = applications[key]
+        if application.decision is not None and application.decision.outcome == OUTCOME_SELECTED:
+            continue
+        warnings += _draft(application, OUTCOME_SELECTED, actor, amount_cents=sum(per_year),
+                           amount_per_year=list(per_year), via="draw")
+    for key, per_year in drawn:
+        warnings += _draft(applications[key], OUTCOME_SELECTED, actor, amount_cents=sum(per_year),
+                           amount_per_year=list(per_year), reason=reason, via="draw")
+    for key in waitlisted:
+        _draft(applications[key], OUTCOME_WAITLISTED, actor, via="draw")
+    return warnings
 
 
 def publish_decisions(call, actor, acknowledged=None, fingerprint=None):

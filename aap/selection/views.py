@@ -10,8 +10,9 @@ from ..models import Application, Call, Decision, Review
 from ..models.review import RECOMMENDATION_LABELS, REVIEW_SUBMITTED
 from ..permissions import staff_required
 from ..referentiel import departement_choices, region_choices
-from . import bp, proposal as proposal_module, ranking, services
-from .forms import BulkDecisionForm, ConfirmForm, DecisionForm, ProposalForm
+from . import bp, grey_zone, ranking, services
+from . import proposal as proposal_module
+from .forms import BulkDecisionForm, ConfirmForm, DecisionForm, DrawForm, ProposalForm, RobustnessForm
 from .ranking import RANKED_STATES, SORTS, Filters
 from .scoring import weighted_total
 
@@ -185,14 +186,95 @@ def clear_decision(call_id, application_id):
 def proposal(call_id):
     call = db.get_or_404(Call, call_id)
     submitted = "calculer" in request.args
-    form = ProposalForm(formdata=request.args if submitted else None)
-    result = None
+    form = ProposalForm(formdata=request.args if submitted else None, call=call)
+    result = robustness = None
     data = ranking.load(call)
     if submitted and form.validate():
-        result = proposal_module.propose(call, form.settings(), data=data)
+        robustness = grey_zone.status(call, data, form.settings())
+        result = proposal_module.propose(call, form.settings(), data=data, probabilities=robustness.probabilities)
     return render_template("selection/proposal.html", call=call, form=form, proposal=result,
-                           summary=data.budget(), data=data, apply_form=ConfirmForm(),
+                           summary=data.budget(), data=data, apply_form=ConfirmForm(), robustness=robustness,
+                           robustness_form=RobustnessForm(), draw_form=DrawForm(), draws=grey_zone.draws(call),
+                           describe_draw=grey_zone.describe,
                            decision_url=url_for("selection.decision", call_id=call.id, application_id=0)[:-1])
+
+
+def _back_to_proposal(call):
+    """The proposal page with the settings it was on (its query string)."""
+    query = request.query_string.decode("utf-8", "replace")
+    return redirect(url_for("selection.proposal", call_id=call.id) + (f"?{query}" if query else ""))
+
+
+@bp.route("/appels/<int:call_id>/proposition/robustesse", methods=["POST"])
+@staff_required
+def compute_robustness(call_id):
+    """« Calculer la robustesse » for the settings of the page (its query string), stored."""
+    call = db.get_or_404(Call, call_id)
+    form = RobustnessForm()
+    settings_form = ProposalForm(formdata=request.args, call=call)
+    if not form.validate_on_submit():
+        abort(400)
+    if "calculer" not in request.args or not settings_form.validate():
+        flash("Proposez d'abord une sélection : la robustesse est calculée pour ses paramètres.", "error")
+        return redirect(url_for("selection.proposal", call_id=call.id))
+    run = grey_zone.compute(call, settings_form.settings(), current_user,
+                            toggle_calibration=bool(form.toggle_calibration.data))
+    flash(f"Robustesse calculée ({run.n_resamples} rééchantillonnages, graine {run.seed}, "
+          f"{str(round(run.seconds, 1)).replace('.', ',')} s).", "success")
+    return _back_to_proposal(call)
+
+
+@bp.route("/appels/<int:call_id>/proposition/tirage", methods=["POST"])
+@staff_required
+def grey_zone_draw(call_id):
+    """« Tirer au sort dans la zone grise » (an option of the call): recorded, applied as drafts."""
+    call = db.get_or_404(Call, call_id)
+    form = DrawForm()
+    if not form.validate_on_submit():
+        _flash_all([errors[0] for errors in form.errors.values()], "error")
+        return _back_to_proposal(call)
+    try:
+        outcome = grey_zone.draw(call, current_user)
+    except grey_zone.DrawError as error:
+        flash(str(error), "error")
+        return _back_to_proposal(call)
+    flash(f"Tirage au sort enregistré (graine {outcome.draw.seed}) : {len(outcome.draw.retained)} dossier(s) "
+          f"retenu(s) sur {len(outcome.draw.order)} dans la zone grise, en plus des {outcome.sure} dossier(s) sûrs "
+          f"d'être retenus. Les décisions sont en brouillon : vérifiez-les puis publiez-les depuis le classement.",
+          "success")
+    _flash_all(outcome.warnings, "warning")
+    return _back_to_proposal(call)
+
+
+@bp.route("/appels/<int:call_id>/proposition.xlsx")
+@staff_required
+def proposal_export(call_id):
+    """The proposal computed with the page's settings (the same GET parameters), as a workbook."""
+    from io import BytesIO
+
+    from flask import send_file
+
+    from .. import events
+    from ..database import writing
+    from ..documents.excel import export_name, proposal_workbook
+    call = db.get_or_404(Call, call_id)
+    form = ProposalForm(formdata=request.args, call=call)
+    if not form.validate():
+        _flash_all([errors[0] for errors in form.errors.values()], "error")
+        return redirect(url_for("selection.proposal", call_id=call.id))
+    data = ranking.load(call)
+    result = proposal_module.propose(call, form.settings(), data=data,
+                                     probabilities=grey_zone.status(call, data, form.settings()).probabilities)
+    if not result.feasible:
+        flash(f"Aucune sélection ne respecte toutes les contraintes : {result.result.reason}", "error")
+        return redirect(url_for("selection.proposal", call_id=call.id) + "?"
+                        + request.query_string.decode("utf-8", "replace"))
+    with writing():
+        events.record("export", actor=current_user, call_id=call.id, format="proposition-xlsx")
+        db.session.commit()
+    return send_file(BytesIO(proposal_workbook(result)), as_attachment=True, max_age=0,
+                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                     download_name=export_name(call, "xlsx").replace(".xlsx", "-proposition.xlsx"))
 
 
 @bp.route("/appels/<int:call_id>/proposition/appliquer", methods=["POST"])

@@ -6,9 +6,6 @@ Create Date: 2026-11-23 12:41:11.796470
 
 """
 from alembic import op
-import sqlalchemy as sa
-import aap.models.base
-
 
 # revision identifiers, used by Alembic.
 revision = '85c8f2a1b2ff'

@@ -1,14 +1,14 @@
 """initial schema: the whole domain
 
 Revision ID: 9b2535a5e10d
-Revises: 
+Revises:
 Create Date: 2026-11-23 11:32:54.586615
 
 """
-from alembic import op
 import sqlalchemy as sa
-import aap.models.base
+from alembic import op
 
+import aap.models.base
 
 # revision identifiers, used by Alembic.
 revision = '9b2535a5e10d'

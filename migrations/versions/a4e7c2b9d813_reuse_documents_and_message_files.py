@@ -6,10 +6,10 @@ Revises: f2c6a9d1b3e7
 Create Date: 2026-11-25 10:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-import aap.models.base
+from alembic import op
 
+import aap.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'a4e7c2b9d813'

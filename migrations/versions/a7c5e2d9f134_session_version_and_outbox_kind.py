@@ -6,9 +6,8 @@ Revises: e4b19c7d2f60
 Create Date: 2026-11-24 16:20:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'a7c5e2d9f134'

@@ -8,10 +8,10 @@ Revises: e7a2c4f9b1d3
 Create Date: 2026-12-03 18:10:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-import aap.models.base
+from alembic import op
 
+import aap.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'b6d2e8f4a1c7'

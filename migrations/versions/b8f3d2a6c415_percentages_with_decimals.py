@@ -6,9 +6,8 @@ Revises: d5a8e3c1f7b9
 Create Date: 2026-11-25 11:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'b8f3d2a6c415'

@@ -5,9 +5,8 @@ Revises: 85c8f2a1b2ff
 Create Date: 2026-11-24 10:12:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c3d7e91a4b20'

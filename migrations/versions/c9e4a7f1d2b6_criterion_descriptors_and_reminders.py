@@ -9,10 +9,10 @@ Revises: a4e7c2b9d813
 Create Date: 2026-11-26 10:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-import aap.models.base
+from alembic import op
 
+import aap.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'c9e4a7f1d2b6'

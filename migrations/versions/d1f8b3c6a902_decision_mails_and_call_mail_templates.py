@@ -6,10 +6,10 @@ Revises: c9e4a7f1d2b6
 Create Date: 2026-11-26 11:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-import aap.models.base
+from alembic import op
 
+import aap.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'd1f8b3c6a902'

@@ -6,10 +6,10 @@ Revises: a7c5e2d9f134
 Create Date: 2026-11-25 10:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-import aap.models.base
+from alembic import op
 
+import aap.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'd5a8e3c1f7b9'

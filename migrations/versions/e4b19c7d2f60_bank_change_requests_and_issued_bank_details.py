@@ -5,10 +5,10 @@ Revises: c3d7e91a4b20
 Create Date: 2026-11-24 14:05:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-import aap.models.base
+from alembic import op
 
+import aap.models.base
 
 # revision identifiers, used by Alembic.
 revision = 'e4b19c7d2f60'

@@ -6,9 +6,8 @@ Revises: d1f8b3c6a902
 Create Date: 2026-12-03 18:30:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'e7a2c4f9b1d3'

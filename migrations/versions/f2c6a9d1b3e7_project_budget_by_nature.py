@@ -21,9 +21,8 @@ total_cost_cents, requested_cents, requested_per_year and cofunding stay as they
 """
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f2c6a9d1b3e7'

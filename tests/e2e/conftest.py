@@ -12,7 +12,7 @@ from werkzeug.serving import make_server
 
 from aap.extensions import db
 
-from ..conftest import Client, free_port, make_app
+from ..conftest import free_port, make_app
 from ..factories import PASSWORD
 
 CHROMIUM = os.environ.get("AAP_CHROMIUM", "/usr/bin/chromium")
@@ -49,10 +49,24 @@ class LiveServer:
         self.server = make_server("127.0.0.1", port, app, threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
+        # The worker's part (`flask --app aap worker`): queued jobs run beside the server.
+        self.stopping = threading.Event()
+        self.worker = threading.Thread(target=self.work, daemon=True)
+
+    def work(self):
+        from aap import jobs
+        while not self.stopping.wait(0.2):
+            with self.app.app_context():
+                while jobs.run_next("e2e-worker") is not None:
+                    pass
+
     def start(self):
         self.thread.start()
+        self.worker.start()
 
     def stop(self):
+        self.stopping.set()
+        self.worker.join(timeout=30)
         self.server.shutdown()
 
 
@@ -61,7 +75,6 @@ def live_app(tmp_path):
     port = free_port()
     app = make_app(tmp_path, BASE_URL=f"http://127.0.0.1:{port}", SERVER_NAME=None,
                    MAIL_BACKEND="file")
-    app.test_client_class = Client
     with app.app_context():
         db.drop_all()
         db.create_all()

@@ -19,7 +19,7 @@ def build(app):
     """One data set that fills every main page: an open call with a draft, submitted and assigned
     files; a closed call with reviewed files, decisions (one published with its convention)."""
     from aap.auth.tokens import make_token
-    from aap.review import services as review_services
+    from aap.review import conflicts
 
     with app.app_context():
         staff = factories.user("staff", email=STAFF)
@@ -32,12 +32,12 @@ def build(app):
         # The open call: the applicant's complete draft, files of other associations.
         open_call = factories.call(slug="aap-ouvert", title="Appel à projets ouvert", reviewers_per_file=1)
         draft = factories_applications.complete_draft(open_call, applicant)
-        to_check = factories_review.submitted_file(open_call, "Jeunes d'Avenir")
-        scored = factories_review.submitted_file(open_call, "Passerelles", status="in_review")
-        question = factories_review.submitted_file(open_call, "Tremplin", status="in_review")
+        to_check = factories.submitted_file(open_call, "Jeunes d'Avenir")
+        scored = factories.submitted_file(open_call, "Passerelles", status="in_review")
+        question = factories.submitted_file(open_call, "Tremplin", status="in_review")
         factories_review.assigned(scored, reviewer)
         factories_review.assigned(question, reviewer, confirmed=False)
-        factories_review.submitted_file(open_call, "Cap Mentorat", status="admissible")
+        factories.submitted_file(open_call, "Cap Mentorat", status="admissible")
 
         # The closed call: reviewed files, draft decisions, one published (the applicant's).
         closed = factories.call(slug="aap-clos", title="Appel à projets clos", status="closed",
@@ -47,7 +47,7 @@ def build(app):
         factories_selection.review(winner, other_reviewer, (4, 4, 3))
         pool = factories_selection.reviewers(3)
         files = factories_selection.scored_files(closed, 5, pool, regions=("84", "11", "93"))
-        review_services.declare_conflict(pool[0], files[0].association, "Ancien salarié.")
+        conflicts.declare_conflict(pool[0], files[0].association, "Ancien salarié.")
         db.session.add(Decision(application_id=files[2].id, outcome="selected", amount_cents=80_000_00,
                                 amount_per_year=[], decided_at=files[2].submitted_at))  # a draft decision
         db.session.commit()

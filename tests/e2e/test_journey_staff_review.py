@@ -6,7 +6,7 @@ import re
 from aap.extensions import db
 from aap.models import Application, Assignment, Call, Conflict, Review
 
-from .. import factories, factories_instruction, factories_review
+from .. import factories, factories_instruction
 from .conftest import login, mail_link, unexpected_errors
 
 REVIEWER = "evaluatrice@example.org"
@@ -31,7 +31,7 @@ def submit_files(app, call_id):
     """Three associations (région Auvergne-Rhône-Alpes) submit their files once the call is open."""
     with app.app_context():
         call = db.session.get(Call, call_id)
-        files = [factories_review.submitted_file(call, name, region="84", title=title)
+        files = [factories.submitted_file(call, name, region="84", title=title)
                  for name, title in [("Mentorat Solidaire", "Des mentors pour la Guillotière"),
                                      ("Jeunes d'Avenir", "Un mentor pour chaque décrocheur"),
                                      ("Passerelles", "Mentorat en lycée professionnel")]]

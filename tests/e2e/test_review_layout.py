@@ -5,7 +5,7 @@ sideways on a phone."""
 import pytest
 
 from aap.extensions import db
-from aap.review import services
+from aap.review import reviews
 
 from .. import factories, factories_review
 from .conftest import login, unexpected_errors
@@ -22,16 +22,16 @@ def set_up(app):
         reviewer = factories_review.reviewer_user(REVIEWER)
         colleague = factories_review.reviewer_user("collegue@example.org")
         call = factories.call(reviewers_per_file=2)
-        sent, draft = [factories_review.submitted_file(call, name, region="53", status="in_review",
+        sent, draft = [factories.submitted_file(call, name, region="53", status="in_review",
                                                        summary=LONG, objectives=LONG, partners=LONG)
                        for name in ("Mentorat Solidaire", "Passerelles")]
         for application in (sent, draft):
             factories_review.assigned(application, reviewer)
         factories_review.assigned(sent, colleague)
         scores = {c.id: (3, LONG) for c in call.criteria}
-        services.submit_review(sent, colleague, scores, "favorable", comment=LONG)
-        services.submit_review(sent, reviewer, scores, "reserve", comment=LONG)
-        services.save_review(draft, reviewer, scores, "favorable", comment=LONG)
+        reviews.submit_review(sent, colleague, scores, "favorable", comment=LONG)
+        reviews.submit_review(sent, reviewer, scores, "reserve", comment=LONG)
+        reviews.save_review(draft, reviewer, scores, "favorable", comment=LONG)
         db.session.commit()
         return [f"/evaluation/dossiers/{sent.id}", f"/evaluation/dossiers/{draft.id}",
                 f"/evaluation/dossiers/{draft.id}/envoi"]

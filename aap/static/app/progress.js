@@ -1,4 +1,4 @@
-// Follows a background job (bulk conventions): polls its JSON status and updates the bar.
+// Follows a job run by the worker process (bulk conventions): polls its JSON status and updates the bar.
 (function () {
   "use strict";
   var box = document.querySelector("[data-job-status-url]");
@@ -23,7 +23,7 @@
       download.querySelector("a").href = job.download_url;
       download.classList.remove("fr-hidden");
     }
-    return job.status === "pending" || job.status === "running";
+    return job.status === "queued" || job.status === "running";
   }
 
   function poll() {
