@@ -9,6 +9,8 @@ def register_domain_blueprints(app):
     blueprints.append(calls_bp)
     from .instruction import bp as instruction_bp
     blueprints.append(instruction_bp)
+    from .search import bp as search_bp
+    blueprints.append(search_bp)
     from .associations import bp as associations_bp
     blueprints.append(associations_bp)
     from .documents.views import bp as documents_bp

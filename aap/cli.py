@@ -29,6 +29,14 @@ def register_cli(app):
             click.echo(line)
         print_demo_accounts()
 
+    @app.cli.command("search-reindex")
+    def search_reindex():
+        """Rebuild the full-text index of the files (after the migration that creates it)."""
+        from .search.index import reindex_all
+        count = reindex_all(db.session.connection())
+        db.session.commit()
+        click.echo(f"{count} dossiers indexés.")
+
     @app.cli.command("demo-accounts")
     def demo_accounts():
         """Print the demo accounts."""

@@ -86,6 +86,9 @@ def load(instance_path, overrides=None):
         "DOCUMENTS_WORKERS": int(os.environ.get("AAP_DOCUMENTS_WORKERS", 2)),
         # The grantor printed on conventions and in the open data (SCDL idAttribuant, nomAttribuant).
         "AAP_GRANTOR_SIRET": os.environ.get("AAP_GRANTOR_SIRET", "11000007200014"),
+        # The host of the service, as the « Mentions légales » name it (name, then address).
+        "AAP_HOSTING": os.environ.get(
+            "AAP_HOSTING", "Ministère chargé de la jeunesse, 95 avenue de France, 75650 Paris Cedex 13"),
         "AAP_GRANTOR_NAME": os.environ.get(
             "AAP_GRANTOR_NAME", "Direction de la jeunesse, de l'éducation populaire et de la vie associative (DJEPVA)"),
         # Mail: "file" (instance/mail/*.eml), "console" or "smtp".

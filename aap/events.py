@@ -124,6 +124,9 @@ ACTION_LABELS = {
     "piece_request_extended": "Délai de la demande de pièces prolongé",
     "piece_request_cancelled": "Demande de pièces annulée",
     "message": "Message échangé",
+    "messages_sent_to_many": "Message envoyé à plusieurs dossiers",
+    "private_note_added": "Note privée ajoutée",
+    "private_note_edited": "Note privée modifiée",
     # review
     "conflict_declared": "Lien d'intérêts déclaré",
     "conflict_removed": "Lien d'intérêts retiré",
@@ -155,6 +158,9 @@ ACTION_LABELS = {
     "conventions_bulk_started": "Génération des conventions lancée",
     "convention_downloaded": "Convention téléchargée",
     "convention_reissued": "Convention réémise avec les coordonnées bancaires actuelles",
+    "convention_commitment_recorded": "Numéro d'engagement juridique (Chorus) de la convention enregistré",
+    "convention_signed": "Date de signature de la convention enregistrée",
+    "budget_adjusted": "Budget ajusté à la subvention accordée",
     "export": "Export téléchargé",
 }
 

@@ -152,6 +152,34 @@ def can_edit_application(user, application):
     return is_application_member(user, application) and application.status in EDITABLE_STATES
 
 
+def can_write_staff_notes(user):
+    """Staff's private notes on files and associations (« annotations privées »): staff only."""
+    return user.is_authenticated and user.is_staff
+
+
+def can_keep_reviewer_notes(user, application):
+    """A reviewer's own notes on a file: while the file is theirs to open (assigned, no conflict,
+    the absence of links confirmed)."""
+    return _reviewer_may_open(user, application, confirmed=True)
+
+
+def can_read_note(user, note):
+    """A staff note: staff only, never the association nor a reviewer. A reviewer's note: its
+    author only (not staff, not another reviewer), while the file is still theirs to open."""
+    from .models.notes import REVIEWER_NOTE, STAFF_NOTE
+    if not user.is_authenticated:
+        return False
+    if note.scope == STAFF_NOTE:
+        return user.is_staff
+    if note.scope == REVIEWER_NOTE:
+        return (user.role == REVIEWER and note.author_id == user.id and note.application is not None
+                and can_keep_reviewer_notes(user, note.application))
+    return False
+
+
+can_edit_note = can_read_note  # who reads a note may correct it (every version is kept)
+
+
 # --- Loading an object for the current user: 404 when it is missing or not theirs ----------
 
 def _get_or_404(model, object_id, check):
@@ -183,3 +211,8 @@ def get_bank_request_or_404(bank_request_id, check=can_read_bank_request):
 def get_association_document_or_404(association_document_id, check=can_read_association_document):
     from .models import AssociationDocument
     return _get_or_404(AssociationDocument, association_document_id, check)
+
+
+def get_note_or_404(note_id, check=can_read_note):
+    from .models import PrivateNote
+    return _get_or_404(PrivateNote, note_id, check)

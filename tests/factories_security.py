@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from flask import current_app
 
 from aap import events, timeutil
-from aap.applications import files
+from aap.applications import budget, files
 from aap.extensions import db
 from aap.models import (
     Application,
@@ -69,6 +69,8 @@ class World:
     association_document: object = None  # a piece sent on A's « Mes documents » page
     message_attachment: object = None    # a file sent with the staff's message on A's file
     member_invitation: object = None     # A's pending invitation of a colleague (its event)
+    note: object = None                  # the staff's private note on A's file
+    reviewer_note: object = None         # the assigned reviewer's own note on A's file
     decision_mail: object = None         # the draft mail of A's published decision (not sent)
 
     def user(self, persona):
@@ -126,6 +128,8 @@ def build_world():
     decision = Decision(application_id=application.id, outcome="selected", amount_cents=90_000_00,
                         amount_per_year=[90_000_00], decided_by_id=staff.id, decided_at=now,
                         published_at=now, published_by_id=staff.id)
+    # Granted less than asked: its budget adjusted to the grant, so that its convention can be issued.
+    decision.adjusted_budget = budget.reduced_to_grant(application.budget, [90_000_00], 1)
     db.session.add(decision)
     application.status = "admissible"  # (its admissibility is not part of this world's history)
     events.change_state(application, "selected", staff, reason="Décision du comité de sélection",
@@ -187,6 +191,10 @@ def build_world():
     member_invitation = events.record("member_invited", actor=owner, association_id=owner.association_id,
                                       email="collegue-a@example.org")
     db.session.commit()
+    # Private notes on A's file: the staff's, and the assigned reviewer's own.
+    from aap.instruction import notes
+    note = notes.add_note(staff, "Note de l'équipe sur le dossier A.", application=application)
+    reviewer_note = notes.add_note(reviewer_assigned, "Note de l'évaluateur sur le dossier A.", application=application)
 
     world = World(call=call, draft_call=draft_call, owner=owner, other=other, reviewer_assigned=reviewer_assigned,
                   reviewer_conflict=reviewer_conflict, reviewer_unassigned=reviewer_unassigned, staff=staff,
@@ -194,7 +202,8 @@ def build_world():
                   attachment=attachment, other_attachment=other_attachment, review=review, decision=decision,
                   convention=convention, bank_request=bank_request, job=job, running_job=running_job, tokens=tokens,
                   association_document=association_document, message_attachment=message_attachment,
-                  member_invitation=member_invitation, decision_mail=decision_mail)
+                  member_invitation=member_invitation, decision_mail=decision_mail, note=note,
+                  reviewer_note=reviewer_note)
     world.users = {"anonymous": None, "owner": owner, "other": other, "reviewer_unassigned": reviewer_unassigned,
                    "reviewer_conflict": reviewer_conflict, "reviewer_assigned": reviewer_assigned,
                    "staff": staff, "admin": admin}

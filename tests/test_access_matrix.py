@@ -98,6 +98,8 @@ EXPECTED = {
     "associations.validate_bank_request": STAFF,
     "associations.refuse_bank_request": STAFF,
     "documents.reissue_convention": STAFF,
+    "documents.record_commitment": STAFF,
+    "documents.record_signature": STAFF,
     "applications.start": (LOGIN, OK, OK, 403, 403, 403, 403, 403),
     "applications.start_from": (LOGIN, OK, OK, 403, 403, 403, 403, 403),
     "applications.reuse_piece": (LOGIN, OK, 404, 404, 404, 404, 404, 404),
@@ -119,7 +121,11 @@ EXPECTED = {
                               "POST": (LOGIN, OK, 404, 404, 404, 404, 404, 404)},
     # A's file is selected: its members may renounce the grant (a page, then a reason and a confirmation).
     "applications.renounce": MEMBERS_OF_A,
+    # A's budget is adjusted: the form (200), or a redirection once its convention is issued.
+    "applications.adjust_budget": (LOGIN, OK, 404, 404, 404, 404, OK, OK),
     "documents.convention": MEMBERS_OF_A_OR_STAFF,
+    # The letter of A's published decision: its members and staff, never a reviewer (issue 17 §9).
+    "documents.decision_letter": MEMBERS_OF_A_OR_STAFF,
     "instruction.post_message": (LOGIN, OK, 404, 404, 404, 403, OK, OK),
     "instruction.message_attachment": MEMBERS_OF_A_OR_STAFF,   # never a reviewer, even assigned
     "instruction.applications": STAFF,
@@ -129,6 +135,18 @@ EXPECTED = {
     "instruction.widen_request": STAFF,
     "instruction.extend_request": STAFF,
     "instruction.cancel_request": STAFF,
+    # Private notes (issue 19 §2): staff's on a file or an association; a reviewer's own on a file
+    # assigned to them (review page); a note's edit page: who reads it (the staff note here).
+    "instruction.add_file_note": STAFF,
+    "instruction.add_association_note": STAFF,
+    "instruction.add_review_note": (LOGIN, 403, 403, 404, 404, OK, 403, 403),
+    "instruction.edit_note": (LOGIN, 404, 404, 404, 404, 404, 200, 200),
+    "instruction.bulk_messages": STAFF,       # GET: the form; POST: the drafts, or send them (confirmed)
+    "calls.compare": STAFF,
+    "calls.help_page": PUBLIC,
+    "calls.help_index": PUBLIC,
+    "main.legal_notice": PUBLIC,
+    "search.results": STAFF,                # the search across files (aap/search): staff only
     "review.my_conflicts": REVIEWERS,
     "review.review": (LOGIN, 403, 403, 404, 404, 200, 403, 403),
     "review.check_conflict": (LOGIN, 403, 403, 404, 404, OK, 403, 403),
@@ -191,6 +209,9 @@ NOT_IN_MATRIX = {"static"}
 # More cases: the same rule with other real ids (objects of B, of another call, mixed ids).
 # (endpoint, label, {parameter: world attribute path}, row)
 VARIANTS = [
+    ("instruction.edit_note", "reviewer's own note", {"note_id": "reviewer_note.id"},
+     (LOGIN, 404, 404, 404, 404, 200, 404, 404)),
+    ("calls.help_page", "draft call", {"slug": "draft_call.slug"}, (404, 404, 404, 404, 404, 404, 200, 200)),
     ("calls.public_detail", "draft call", {"slug": "draft_call.slug"}, (404, 404, 404, 404, 404, 404, 200, 200)),
     ("documents.general_conditions", "draft call", {"slug": "draft_call.slug"},
      (404, 404, 404, 404, 404, 404, 200, 200)),
@@ -226,6 +247,8 @@ VARIANTS = [
     ("applications.start", "a call in draft", {"call_id": "draft_call.id"}, (LOGIN, 404, 404, 403, 403, 403, 403, 403)),
     ("documents.convention", "B's file (no decision)", {"application_id": "other_application.id"},
      (LOGIN, 404, 404, 404, 404, 404, 404, 404)),
+    ("documents.decision_letter", "B's file (no decision: no letter, even for B or staff)",
+     {"application_id": "other_application.id"}, NOBODY),
     ("review.review", "B's file", {"application_id": "other_application.id"},
      (LOGIN, 403, 403, 200, 404, 404, 403, 403)),
     ("selection.decision", "A's file under the draft call", {"call_id": "draft_call.id"}, STAFF_BUT_NOT_HERE),
@@ -257,11 +280,13 @@ PARAMETERS = {
     "association_id": "owner.association_id",
     "review_id": "review.id",
     "job_id": "job.id",
+    "convention_id": "convention.id",
     "bank_request_id": "bank_request.id",
     "deposit_id": "application.deposits.0.id",
     "association_document_id": "association_document.id",
     "message_attachment_id": "message_attachment.id",
     "mail_id": "decision_mail.id",
+    "note_id": "note.id",
     "user_id": "invited.id",
     "member_id": "owner.id",
     "invitation_id": "member_invitation.id",
@@ -407,7 +432,7 @@ def hostile_payload(world, url):
     data = {
         "version": str(application.version), "action": "submit", "title": "Piraté", "summary": "Piraté",
         "reason": "Piraté", "message_body": "Piraté", "inadmissible_reason": "Piraté",
-        "piece_message": "Piraté", "piece_items": "projet", "piece_due_date": "2099-01-01",
+        "piece_message": "Piraté", "note_body": "Piraté", "piece_items": "projet", "piece_due_date": "2099-01-01",
         "outcome": "rejected", "amount": "1", "application_ids": [str(application.id)],
         "application_id": str(application.id), "reviewer_id": str(world.reviewer_unassigned.id),
         "entrer": [str(application.id)], "attest": "y", "attestation_name": "Piraté",

@@ -410,6 +410,8 @@ def test_the_convention_reads_the_cost_and_resources_derived_from_the_budget(cli
                             amount_per_year=[60_000 * EURO], published_at=timeutil.now()))
     db.session.commit()
     shown = presentation(convention_data(fresh(application)))
-    assert (shown["total_cost"], shown["requested"], shown["resources"]) == (
-        "180\u202f000,00\u00a0€", "60\u202f000,00\u00a0€", "180\u202f000,00\u00a0€")
+    # Annex II is the budget itself (granted as asked): charges equal to products.
+    assert shown["total_cost"] == "180\u202f000,00\u00a0€"
+    assert (shown["annex"].overall.charges, shown["annex"].overall.products, shown["annex"].overall.grant) == (
+        180_000 * EURO, 180_000 * EURO, 60_000 * EURO)
     assert shown["share_of_cost"] == "33,3 %"

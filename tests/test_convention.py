@@ -11,10 +11,8 @@ from aap.documents.convention import (
     general_conditions_pdf,
     group_iban,
     payment_schedule,
-    presentation,
 )
 from aap.documents.data import amount_in_words, call_data, convention_data, fingerprint
-from aap.documents.pdf import render_pdf
 from aap.extensions import db
 from aap.models import Convention, Event
 
@@ -57,18 +55,18 @@ def test_annual_convention_pdf_holds_parties_amounts_schedule_and_bank(app):
     assert "RÉPUBLIQUE FRANÇAISE" in text.upper()
     assert "DJEPVA" in text and "Convention n° 1J1M-2025-CA-0001" in text
     # Parties
-    assert "représenté par la directrice ou le directeur de la jeunesse" in text
+    assert "représenté, pour la ministre et par délégation, par directeur de la jeunesse" in text
     assert "Réussir Ensemble" in text and "73282932000074" in text and "W691234567" in text
     assert "représentée par Claire Martin, présidente" in text
-    assert "Association loi 1901" in text
+    assert "association régie par la loi du 1er juillet 1901" in text  # the parties' legal form (issue 17 §7)
     # Amount in figures and in words
     assert "42 500,00 €" in text
     assert "quarante-deux mille cinq cents euros" in text
-    # Schedule: 60 % advance at signature, then the balance after the reports
-    assert "Avance (60 %)" in text and "25 500,00 €" in text
-    assert "Solde (40 %)" in text and "17 000,00 €" in text
-    assert "une avance de 60 %, à la signature de la présente convention" in text
-    assert "le solde de 40 %, après réception et examen du compte rendu financier" in text
+    # Schedule: 60 % advance at signature, the balance within the year (issue 17 §3)
+    assert "2025 Avance à la signature de la convention 25 500,00 €" in text
+    assert "2025 Solde au plus tard le 30 novembre 2025 17 000,00 €" in text
+    assert "une avance de 60 % de la contribution de l'année, à la signature de la présente convention" in text
+    assert "le solde de 40 %, au plus tard le 30 novembre de l'année" in text
     # Bank details
     assert "FR76 3000 6000 0112 3456 7890 189" in text and "AGRIFRPP" in text
     # Obligations, disputes, signatures, annexes
@@ -79,19 +77,16 @@ def test_annual_convention_pdf_holds_parties_amounts_schedule_and_bank(app):
     assert "Annexe I" in text and "Un programme de mentorat d'un an." in text
     assert "Annexe II" in text and "300 000,00 €" in text and "Région" in text and "50 000,00 €" in text
     assert "Annexe III" in text and "300" in text
-    # Particular conditions and annexes numbered on their own, then the general conditions
+    # One document (issue 17 §4): particular then general conditions, annexes, signatures last,
+    # with one page numbering « page i sur N » throughout
     pages = [re.sub(r"\s+", " ", page.extract_text()) for page in reader.pages]
-    first_general = next(i for i, page in enumerate(pages) if "Conditions générales des conventions Plan" in page)
-    assert 0 < first_general < len(pages)
-    for i, page in enumerate(pages[:first_general]):
-        assert page.rstrip().endswith(f"page {i + 1} sur {first_general}"), page[-80:]
-    for i, page in enumerate(pages[first_general:]):
-        assert page.rstrip().endswith(f"page {i + 1} sur {len(pages) - first_general}"), page[-80:]
-    # The fifteen articles, each once and in order
-    positions = [text.find(f"Article {n} — ") for n in range(1, 16)]
+    for i, page in enumerate(pages):
+        assert f"page {i + 1} sur {len(pages)}" in page, page[-80:]
+    # The eighteen articles, each once and in order, then the annexes
+    positions = [text.find(f"Article {n} — ") for n in range(1, 19)]
     assert all(pos >= 0 for pos in positions) and positions == sorted(positions), positions
-    assert all(text.count(f"Article {n} — ") == 1 for n in range(1, 16))
-    assert text.find("Annexe III") < text.find("Conditions générales des conventions Plan")
+    assert all(text.count(f"Article {n} — ") == 1 for n in range(1, 19))
+    assert positions[-1] < text.find("Annexe III")
     assert reader.pages[0].mediabox.width == pytest.approx(595.28, abs=1)  # A4
 
 
@@ -109,7 +104,7 @@ def test_multi_year_convention_has_amounts_per_year_and_cents(app):
     assert ("42 500,50 € (quarante-deux mille cinq cents euros et cinquante centimes) pour l'année 2025"
             in text)
     assert "21 250,25 €" in text  # half of the first year, advance and balance
-    assert "puis au cours du premier trimestre de chacune des années suivantes" in text
+    assert "puis au plus tard le 31 mars de chacune des années suivantes" in text
     assert "six mois suivant la fin de chaque année de la convention" in text  # general conditions of a CPO
 
 
@@ -243,21 +238,23 @@ def test_member_cannot_download_an_unpublished_decision(client, login_as, applic
     assert client.get(f"/candidatures/{draft.id}/convention.pdf").status_code == 404
 
 
-def test_general_conditions_are_rendered_once_per_call_and_joined_to_each_convention(app):
+def test_general_conditions_are_rendered_once_per_call_and_included_in_each_convention(app):
     call = factories.call(slug="aap-cg", year=2025)
     first, second = winner(call, name="Première"), winner(call, name="Seconde")
     numbers = services.number_conventions([first, second])
     data = [convention_data(a, numbers[a.id].number) for a in (first, second)]
     general = general_conditions_pdf(data[0]["call"])
     assert general_conditions_pdf(data[1]["call"]) is general  # the same bytes, not rendered again
-    general_text, general_reader = pdf_text(general)
-    assert "Article 7 — Justificatifs" in general_text and "Article 15 — Recours" in general_text
+    general_text, _ = pdf_text(general)
+    assert "Article 7 — Justificatifs" in general_text and "Article 17 — Recours" in general_text
     assert "Première" not in general_text and "1J1M-2025" not in general_text
 
     for item in data:
         text, reader = pdf_text(build_convention_pdf(item))
-        tail = reader.pages[-len(general_reader.pages):]
-        assert [page.extract_text() for page in tail] == [page.extract_text() for page in general_reader.pages]
+        # One document: the same general articles, between the particular conditions and the annexes.
+        for article in ("Article 7 — Justificatifs", "Article 15 — Contrat d'engagement républicain",
+                        "Article 17 — Recours", "dans la limite de 20 % de leur montant"):
+            assert article in text
         assert item["association"]["name"] in text and item["number"] in text
         assert reader.metadata.title == f"Convention {item['number']} — {item['association']['name']}"
         bookmarks = []
@@ -268,13 +265,7 @@ def test_general_conditions_are_rendered_once_per_call_and_joined_to_each_conven
                 stack[:0] = entry
             else:
                 bookmarks.append(entry.title)
-        assert "Article 1 — Objet de la convention" in bookmarks and "Article 15 — Recours" in bookmarks
-
-    # The clauses common to every winner are written once, in the general conditions only.
-    particular_text, _ = pdf_text(render_pdf("convention.html", d=data[0], p=presentation(data[0])))
-    flat = " ".join(general_text.split())
-    for clause in ("dans la limite de 20 % de leur montant", "comptable assignataire", "contrepartie directe"):
-        assert clause in flat and clause not in " ".join(particular_text.split())
+        assert "Article 1 — Objet de la convention" in bookmarks and "Article 17 — Recours" in bookmarks
 
     # Another call (three years) has its own general conditions.
     cpo = factories.call(slug="cpo-cg", year=2025, years=3)

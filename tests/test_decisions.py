@@ -33,7 +33,7 @@ def test_staff_records_a_winner_with_an_amount(app, call, staff, login_as):
     application = fs.file(call, "Retenue", requested_cents=80_000_00)
     client = login_as(staff)
     page = _text(client.get(_url(call, application)))
-    assert 'value="80000"' in page  # the amount requested is offered
+    assert 'value="80 000"' in page  # the amount requested is offered, digits grouped
     response = client.post_form(_url(call, application), {"outcome": "selected", "amount": "75 000"})
     assert response.status_code == 302
     decision = _decision(application)
@@ -70,7 +70,7 @@ def test_multi_year_amounts_must_sum_to_the_total(app, staff, login_as):
                           requested_per_year=[20_000_00, 30_000_00, 40_000_00])
     client = login_as(staff)
     page = _text(client.get(_url(call, application)))
-    assert 'value="20000"' in page and 'value="40000"' in page
+    assert 'value="20 000"' in page and 'value="40 000"' in page
     data = {"outcome": "selected", "amount": "90000", "amount_per_year-0": "30000",
             "amount_per_year-1": "30000", "amount_per_year-2": "20000"}
     page = _text(client.post_form(_url(call, application), data))

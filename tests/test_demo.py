@@ -9,6 +9,7 @@ from stdnum import iban as std_iban
 from stdnum.fr import siret as std_siret
 
 from aap.applications import budget
+from aap.associations import legal
 from aap.demo import DemoError, build_demo, demo_digest
 from aap.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from aap.extensions import db
@@ -112,9 +113,18 @@ def test_identities_are_valid(demo):
         assert std_siret.is_valid(a.siret), a.siret
         assert std_iban.is_valid(a.iban) and a.iban.startswith("FR76") and len(a.iban) == 27, a.iban
         assert std_bic.is_valid(a.bic), a.bic
-        assert len(a.rna) == 10 and a.rna[0] == "W" and a.rna[1:].isdigit()
+        # Each legal form has its own identifier (aap/associations/legal.py): no RNA for the local
+        # law of Alsace-Moselle nor for a foundation.
+        assert legal.is_complete(legal.identity_of(a)), (a.legal_form, legal.identity_of(a))
+        if a.legal_form in legal.RNA_FORMS:
+            assert len(a.rna) == 10 and a.rna[0] == "W" and a.rna[1:].isdigit()
+        else:
+            assert a.rna is None
+        assert (a.legal_form == "association_1908") == (a.departement_code in ("57", "67", "68"))
         assert departement_for_postal_code(a.postal_code).code == a.departement_code
         assert a.representative_name and a.address and a.commune
+    forms = {a.legal_form for a in associations}
+    assert {"association_1901", "association_1908", "fondation"} <= forms
 
 
 def test_reviews_and_assignments(demo):
@@ -314,3 +324,31 @@ def test_amounts_per_region_follow_the_young_people_roughly(demo):
         .group_by(Association.region_code)).all())
     codes = sorted(YOUNG_BY_REGION)
     assert spearmanr([YOUNG_BY_REGION[c] for c in codes], [granted.get(c, 0) for c in codes])[0] > 0.6
+
+
+def test_the_selection_of_both_calls_reads_well(demo):
+    """Issue 16: yearly envelopes, a binding top-up envelope, usable calibrated scores, a stored robustness."""
+    from aap.selection import grey_zone, ranking
+    from aap.selection.proposal import ProposalSettings, propose
+
+    call25 = call_2025()
+    assert call25.budget_per_year == call25.envelopes == [5_600_000_00, 5_300_000_00, 5_100_000_00]
+    topup = db.session.scalar(db.select(Call).where(Call.slug == "aap-2026-renfort"))
+    assert topup.envelopes == [topup.budget_cents] == [800_000_00]
+    data = ranking.load(topup)
+    # Most of its reviewers have sent one or two reviews: their calibrated scores keep apart (they were
+    # all the call's mean, under the 10/20 minimum) and keep the raw order of each reviewer's files.
+    calibrated = [row.scores.calibrated_mean for row in data.rows if row.scores.calibrated_mean is not None]
+    assert len({round(v, 2) for v in calibrated}) >= len(calibrated) - 3 and sum(v >= 10 for v in calibrated) >= 8
+    for settings in (ProposalSettings(), ProposalSettings(calibrated=True)):
+        proposal = propose(topup, settings, data=data)
+        assert len(proposal.result.selected) >= 8 and proposal.result.total_cents <= topup.budget_cents
+        assert any(line.reason.startswith("ne tient pas dans l'enveloppe 2026") for line in proposal.lines)
+    # The robustness of the default proposal is stored and current: the pages show the bars.
+    status = grey_zone.status(topup, data, ProposalSettings())
+    assert status.run is not None and not status.stale and status.grey_count >= 1
+    client = demo.test_client()
+    login(client, db.session.scalar(db.select(User).where(User.email == "instructeur@demo.aap.fr")),
+          password=DEMO_PASSWORD)
+    page = client.get(f"/selection/appels/{topup.id}").get_data(as_text=True)
+    assert page.count('<meter class="aap-meter"') == len(calibrated) and ">Zone grise</span>" in page

@@ -13,7 +13,8 @@ from . import factories
 from .conftest import count_queries
 from .factories_documents import association, review, winner
 
-SHEETS = ["Lauréats", "Candidatures", "Notes détaillées", "Synthèse par région", "Paramètres"]
+SHEETS = ["Synthèse", "Lauréats", "Candidatures", "Notes détaillées", "Synthèse par région", "Paramètres"]
+CABINET_SHEETS = ["Synthèse", "Lauréats", "Candidatures", "Synthèse par région", "Paramètres"]
 
 
 @pytest.fixture
@@ -46,16 +47,18 @@ def test_sheets_and_headers(app, call_data):
     call = call_data[0]
     wb = load(build_workbook(call.id, author="Agent Test"))
     assert wb.sheetnames == SHEETS
-    for name in SHEETS[:4]:
+    for name in SHEETS[1:5]:
         ws = wb[name]
         assert ws.freeze_panes == "A2"
         assert all(cell.font.bold for cell in ws[1] if cell.value)
     header = [c.value for c in wb["Lauréats"][1]]
-    assert header == ["Référence", "Association", "SIRET", "RNA", "Région", "Département", "Montant demandé",
-                      "Montant accordé", "Accordé 2025", "Accordé 2026", "Accordé 2027", "Note /20",
-                      "Jeunes accompagnés", "Part QPV", "Part FRR", "Part ASE", "Mentors"]
-    assert wb["Lauréats"].auto_filter.ref == "A1:Q3"
-    assert wb["Lauréats"].column_dimensions["B"].width == 40
+    assert header == ["Référence", "Convention", "Rang", "Association", "Forme juridique", "SIRET",
+                      "Identifiant (RNA, registre, décret)", "Région", "Département", "Montant demandé",
+                      "Montant accordé", "Accordé 2025", "Accordé 2026", "Accordé 2027", "Échéancier des versements",
+                      "Motif de la décision", "Note /20", "Jeunes accompagnés", "Part QPV", "Part FRR", "Part ASE",
+                      "Mentors", "IBAN", "E-mail de contact"]
+    assert wb["Lauréats"].auto_filter.ref == "A1:X3"
+    assert wb["Lauréats"].column_dimensions["D"].width == 40
 
 
 def test_winners_are_typed_with_formats_and_totals(app, call_data):
@@ -65,21 +68,22 @@ def test_winners_are_typed_with_formats_and_totals(app, call_data):
     assert len(rows) == 4  # header, two winners, total
     row = rows[1]
     assert row[0].value == first.reference
-    assert row[2].value == "73282932000074" and row[2].data_type == "s"  # SIRET kept as text
-    assert row[4].value == "Auvergne-Rhône-Alpes"
-    assert row[6].value == 100_000 and row[6].number_format == '#,##0.00 "€"'
-    assert row[7].value == 90_000 and isinstance(row[7].value, (int, float))
-    assert [c.value for c in row[8:11]] == [30_000, 30_000, 30_000]
-    assert row[11].value == pytest.approx(14.0)
-    assert row[12].value == 300
-    assert row[13].value == pytest.approx(0.4) and row[13].number_format == "0 %"
-    assert rows[2][7].value == pytest.approx(60_000.50)
-    assert rows[2][11].value is None  # no review
+    assert row[5].value == "73282932000074" and row[5].data_type == "s"  # SIRET kept as text
+    assert row[7].value == "Auvergne-Rhône-Alpes"
+    assert row[9].value == first.requested_cents / 100 and row[9].number_format == '#,##0.00 "€"'
+    assert row[10].value == 90_000 and isinstance(row[10].value, (int, float))
+    assert [c.value for c in row[11:14]] == [30_000, 30_000, 30_000]
+    assert row[16].value == pytest.approx(14.0)
+    assert row[17].value == 300
+    assert row[18].value == pytest.approx(0.4) and row[18].number_format == "0 %"
+    assert rows[2][10].value == pytest.approx(60_000.50)
+    assert rows[2][16].value is None  # no review
     total = rows[3]
     assert total[0].value == "Total"
-    assert total[7].value == "=SUM(H2:H3)" and total[7].data_type == "f"
-    assert total[12].value == "=SUM(M2:M3)" and total[16].value == "=SUM(Q2:Q3)"
-    assert total[1].value is None and total[11].value is None
+    # Totals written as values: a previewer that does not recalculate shows them (issue 17 §11).
+    assert total[10].value == pytest.approx(150_000.5) and total[10].data_type == "n"
+    assert total[17].value == 420 and total[21].value == 350
+    assert total[1].value is None and total[16].value is None
 
 
 def test_formula_injection_is_neutralised(app, call_data):
@@ -109,9 +113,10 @@ def test_applications_sheet(app, call_data):
     assert isinstance(row[6].value, datetime) and row[6].number_format == "DD/MM/YYYY HH:MM"
     assert row[8].value == 2 and row[9].value == pytest.approx(14.0)
     assert (row[10].value, row[11].value, row[12].value) == (1, 1, 0)
-    assert row[13].value == "Retenu"
+    assert row[13].value == "Retenu" and row[5].value == "Décision publiée"  # no longer the same twice
     bad = by_ref[rejected.reference]
-    assert bad[5].value == "Non retenu" and bad[12].value == 1 and bad[9].value == pytest.approx(round(80 / 15, 2))
+    assert bad[5].value == "Décision publiée" and bad[13].value == "Non retenu"
+    assert bad[12].value == 1 and bad[9].value == pytest.approx(round(80 / 15, 2))
 
 
 def test_detailed_scores_and_regions_and_parameters(app, call_data):
@@ -124,7 +129,7 @@ def test_detailed_scores_and_regions_and_parameters(app, call_data):
     regions = rows_of(wb["Synthèse par région"])
     assert [r[0].value for r in regions] == ["Région", "Auvergne-Rhône-Alpes", "Provence-Alpes-Côte d'Azur", "Total"]
     assert regions[1][2].value == 90_000 and regions[2][2].value == pytest.approx(60_000.5)
-    assert regions[3][2].value == "=SUM(C2:C3)" and regions[3][1].value == "=SUM(B2:B3)"
+    assert regions[3][2].value == pytest.approx(150_000.5) and regions[3][1].value == 2
     params = {r[0].value: r[1] for r in rows_of(wb["Paramètres"]) if r and r[0].value}
     assert params["Appel à projets"].value == call.title
     assert params["Auteur de l'export"].value == "Agent Test <agent@example.org>"
@@ -180,3 +185,113 @@ def test_cli_export_xlsx(app, call_data, tmp_path):
     assert load(output.read_bytes()).sheetnames == SHEETS
     result = app.test_cli_runner().invoke(args=["export", "xlsx", "--call", "nope", "-o", str(output)])
     assert result.exit_code != 0 and "Aucun appel" in result.output
+
+
+# --- issue 17 §11: the workbook for the cabinet ------------------------------------------------
+
+def _synthesis(wb):
+    return {row[0].value: [c.value for c in row] for row in wb["Synthèse"].iter_rows() if row and row[0].value}
+
+
+def test_synthesis_sheet_gives_the_call_budget_outcomes_coverage_and_every_region(app, call_data):
+    call, first, second, _rejected = call_data
+    first.departements, second.departements = ["69", "38"], ["13"]
+    winner(call, association_record=association("Bretons", departement="35", region="53"), outcome="rejected",
+           amount_cents=None)
+    db.session.commit()
+    wb = load(build_workbook(call.id, author="Agent Test"))
+    assert wb.sheetnames[0] == "Synthèse"
+    ws = wb["Synthèse"]
+    assert ws["A1"].value == f"Synthèse de l'appel à projets « {call.title} »"
+    assert ws["A2"].value.startswith("Diffusion restreinte")
+    lines = _synthesis(wb)
+    assert isinstance(lines["Date d'extraction"][1], datetime)
+    assert lines["Statut de l'appel"][1] == call.status_label
+    assert lines["Enveloppe"][1] == 1_000_000
+    assert lines["Accordé aux lauréats"][1] == pytest.approx(150_000.5)
+    assert lines["Reste"][1] == pytest.approx(849_999.5)
+    envelopes = [e / 100 for e in call.envelopes]
+    assert lines[2025][1:4] == [pytest.approx(envelopes[0]), pytest.approx(50_000.5),
+                                pytest.approx(envelopes[0] - 50_000.5)]
+    assert lines[2026][2] == 50_000 and lines[2027][2] == 50_000
+    assert lines["Retenu"][1:3] == [2, pytest.approx(150_000.5)]
+    assert lines["Non retenu"][1] == 2 and lines["Liste d'attente"][1] == 0
+    assert lines["Total des dossiers déposés"][1] == 4  # (the draft is not a candidate)
+    # Coverage in both meanings (aap/selection/budget.py), always named.
+    assert lines["Régions, par siège (région du siège des lauréats)"][1:3] == [2, 18]
+    assert lines["Régions, par territoires d'action (où les jeunes sont accompagnés)"][1:3] == [2, 18]
+    assert lines["Départements, par territoires d'action"][1:3] == [3, 101]
+    # Every région of the candidates, with 0 where no winner; totals as values.
+    assert lines["Bretagne"][1:4] == [0, 0, 0]
+    assert lines["Auvergne-Rhône-Alpes"][1:4] == [1, 90_000, 1]
+    assert lines["Provence-Alpes-Côte d'Azur"][1:4] == [1, pytest.approx(60_000.5), 1]
+    assert lines["Total"][1:3] == [2, pytest.approx(150_000.5)]
+    assert not [c for row in ws.iter_rows() for c in row if c.data_type == "f"]
+
+
+def test_every_sheet_prints_landscape_fitted_to_width_with_its_header_repeated(app, call_data):
+    wb = load(build_workbook(call_data[0].id))
+    for name in SHEETS:
+        ws = wb[name]
+        assert ws.page_setup.orientation == "landscape", name
+        assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1, name
+        assert ws.page_setup.fitToHeight == 0, name
+        assert ws.print_title_rows == ("$1:$2" if name == "Synthèse" else "$1:$1"), name
+        assert ws.oddHeader.center.text == "Diffusion restreinte", name
+
+
+def test_winners_sheet_has_number_schedule_rank_and_reason(app, call_data):
+    call, first, second, _ = call_data
+    first.decision.reason = "Projet solide, forte présence en quartiers prioritaires."
+    db.session.commit()
+    from .factories_documents import signed
+    signed(first, number="1J1M-2025-CPO-0003")
+    rows = rows_of(load(build_workbook(call.id))["Lauréats"])
+    header = [c.value for c in rows[0]]
+    by_ref = {r[0].value: dict(zip(header, [c.value for c in r])) for r in rows[1:-1]}
+    row = by_ref[first.reference]
+    assert row["Convention"] == "1J1M-2025-CPO-0003" and by_ref[second.reference]["Convention"] is None
+    assert row["Rang"] == 1  # 14/20, the best score of the call (the rejected file has 5.33)
+    assert row["Motif de la décision"] == "Projet solide, forte présence en quartiers prioritaires."
+    schedule = row["Échéancier des versements"]
+    assert schedule.startswith("2025 : ") and "2026 : " in schedule and "2027 : " in schedule
+    assert "à la signature" in schedule and "30/11/2027" in schedule
+    assert row["IBAN"] == "FR76 3000 6000 0112 3456 7890 189" and row["E-mail de contact"] == "contact@example.org"
+    assert row["Forme juridique"] == "Association loi 1901"
+
+
+def _every_text(wb):
+    texts = []
+    for ws in wb.worksheets:
+        texts += [str(c.value) for row in ws.iter_rows() for c in row if c.value is not None]
+        texts += [ws.oddHeader.center.text or "", ws.oddFooter.left.text or "", ws.oddFooter.right.text or ""]
+    return texts
+
+
+def test_cabinet_version_has_no_reviewer_names_iban_or_email_anywhere(app, call_data):
+    call = call_data[0]
+    internal = _every_text(load(build_workbook(call.id, author="Agent Test <agent@example.org>")))
+    secrets = ("Reviewer Test", "FR76 3000", "@", "Commentaire ", "=1+1")
+    assert all(any(s in t for t in internal) for s in secrets)  # (the internal version has each)
+    secrets += ("FR7630006000",)
+    wb = load(build_workbook(call.id, author="Agent Test", cabinet=True))
+    assert wb.sheetnames == CABINET_SHEETS
+    texts = _every_text(wb)
+    for secret in secrets:
+        assert not [t for t in texts if secret in t], secret
+    assert wb["Synthèse"]["A2"].value.startswith("Version pour le cabinet")
+    assert all(ws.oddHeader.center.text == "Version pour le cabinet" for ws in wb.worksheets)
+    header = [c.value for c in wb["Lauréats"][1]]
+    assert "IBAN" not in header and "E-mail de contact" not in header and "Échéancier des versements" in header
+
+
+def test_staff_downloads_the_cabinet_version(client, login_as, staff, call_data):
+    call = call_data[0]
+    login_as(staff)
+    response = client.get(f"/instruction/appels/{call.id}/export.xlsx?version=cabinet")
+    assert response.status_code == 200 and "-cabinet.xlsx" in response.headers["Content-Disposition"]
+    wb = load(response.data)
+    assert wb.sheetnames == CABINET_SHEETS
+    assert not [t for t in _every_text(wb) if "@" in t or "Reviewer" in t]
+    event = db.session.query(Event).filter_by(action="export").one()
+    assert event.details["format"] == "xlsx-cabinet"

@@ -145,10 +145,11 @@ def test_the_scdl_csv_neutralises_every_cell_that_a_spreadsheet_would_run(app):
     formula, and each such value is there, readable, behind an apostrophe."""
     call = factories.call(slug="aap-csv", year=2025, title="@SUM(A1:A9) appel")
     first = fd.winner(call, association_record=fd.association(FORMULAS[0]), title="-2+3 projet")
-    fd.winner(call, association_record=fd.association("\tTabulée"))
-    fd.winner(call, association_record=fd.association("Sans souci"))
-    first.reference = "+33-REF"
-    db.session.commit()
+    second = fd.winner(call, association_record=fd.association("\tTabulée"))
+    third = fd.winner(call, association_record=fd.association("Sans souci"))
+    fd.signed(first, number="+33-REF")  # (the open data publishes signed conventions, by their number)
+    fd.signed(second)
+    fd.signed(third)
     rows = list(csv.DictReader(io.StringIO(build_scdl_csv(call).decode("utf-8"))))
     assert len(rows) == 3
     cells = [value for row in rows for value in row.values()]
@@ -277,7 +278,7 @@ def test_the_documents_page_says_which_export_is_public(app, client, login_as, s
     call = published_call[0]
     login_as(staff)
     page = page_of(client.get(f"/instruction/appels/{call.id}/documents"))
-    assert "Usage interne, à ne pas diffuser" in page
+    assert "Diffusion restreinte" in page and "Version pour le cabinet (sans noms d'évaluateurs ni IBAN)" in page
     assert page.count("À publier") == 2
 
 

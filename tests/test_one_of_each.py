@@ -45,7 +45,8 @@ def test_lists_are_paged_by_flask_sqlalchemy_only():
     assert _where(r"\.offset\(", CODE) == []
     assert _where(r"db\.paginate\(", CODE) == ["aap/paging.py"]
     assert _where(r'import pagination %\}', TEMPLATES) == [
-        "templates/instruction/applications.html", "templates/main/audit.html", "templates/review/assignments.html"]
+        "templates/instruction/applications.html", "templates/main/audit.html", "templates/review/assignments.html",
+        "templates/search/results.html"]
 
 
 def test_files_list_pages_keep_the_filters_and_end_on_the_last_page(client, login_as, staff, call, monkeypatch):

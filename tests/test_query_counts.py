@@ -70,6 +70,7 @@ def pages(call_id):
         "selection: calls": ("staff", "/selection/"),
         "documents of the call": ("staff", f"/instruction/appels/{call_id}/documents"),
         "staff dashboard": ("staff", "/tableau-de-bord"),
+        "search across files": ("staff", f"/instruction/recherche?q=mentorat&appel={call_id}&commentaires=y"),
         "reviewer: own files": ("reviewer", "/tableau-de-bord"),
         "association: dashboard": ("applicant", "/tableau-de-bord"),
     }

@@ -332,3 +332,42 @@ def test_a_grey_zone_file_under_the_minimum_score_is_never_drawn(app, client, st
     event = db.session.scalar(db.select(Event).where(Event.action == "grey_zone_draw"))
     assert [c["id"] for c in event.details["candidates"]] == [above.id] and event.details["retained"] == [above.id]
     assert db.session.get(Decision, above.decision.id).outcome == "selected" and under.decision is None
+
+
+def test_the_ranking_and_the_export_show_the_stored_probabilities_while_they_are_current(
+        app, client, staff, applicant, reviewer):
+    import io
+
+    from openpyxl import load_workbook
+
+    call, sure, grey, low = _grey_world(applicant, reviewer)
+    login(client, staff)
+    ranking_url = f"/selection/appels/{call.id}"
+    page = client.get(ranking_url).get_data(as_text=True)
+    assert "Probabilité d'être retenu" not in page.replace("&#39;", "'") and "<meter" not in page
+    _compute(client, call, query=QUERY + "&calibrated=y")
+    run = db.session.scalar(db.select(RobustnessRun))
+    p = {int(k): v for k, v in run.probabilities.items()}
+    # The ranking, whatever its own filters, shows the latest run's probability beside each rank.
+    page = client.get(ranking_url).get_data(as_text=True).replace("&#39;", "'")
+    assert "<th scope=\"col\">Probabilité d'être retenu</th>" in page and "notes calibrées" in page
+    assert page.count('<meter class="aap-meter"') == 6 and page.count(">Zone grise</span>") == 3
+    percent = round(p[grey[1].id] * 100)
+    assert f'value="{percent}" aria-hidden="true"></meter> <span class="aap-num">{percent} %</span>' in page
+    assert "3 dossiers" in page and "calculer=1" in page and "calibrated=y" in page  # the link to its proposal
+    # The export of that proposal: the reason and the probability of each file, as typed cells.
+    response = client.get(f"/selection/appels/{call.id}/proposition.xlsx?{QUERY}&calibrated=y")
+    rows = list(load_workbook(io.BytesIO(response.data))["Proposition"].iter_rows(values_only=True))
+    header = rows[0]
+    by_ref = {row[header.index("Référence")]: row for row in rows[1:]}
+    for file in sure + grey + [low]:
+        line = by_ref[file.reference]
+        assert line[header.index("Probabilité d'être retenu")] == pytest.approx(p[file.id])
+        assert line[header.index("Raison")]
+    assert by_ref[low.reference][header.index("Raison")].startswith("note inférieure au minimum")
+    # A score changes: the stored run is stale, the ranking says so and shows no probability.
+    review = db.session.scalar(db.select(Review).where(Review.application_id == grey[1].id).limit(1))
+    review.scores[0].value = 1
+    db.session.commit()
+    page = client.get(ranking_url).get_data(as_text=True)
+    assert "est périmée" in page and "<meter" not in page and "Zone grise" not in page

@@ -12,14 +12,16 @@ from flask_login import AnonymousUserMixin
 
 from aap import timeutil
 from aap.extensions import db
-from aap.models import AssociationDocument, Attachment, BankChangeRequest, Conflict
+from aap.models import AssociationDocument, Attachment, BankChangeRequest, Conflict, PrivateNote, User
 from aap.permissions import (
     can_download_attachment,
     can_edit_application,
     can_follow_application,
+    can_keep_reviewer_notes,
     can_open_for_review,
     can_read_association_document,
     can_read_bank_request,
+    can_read_note,
     can_review,
     can_view_application,
 )
@@ -100,6 +102,33 @@ staff                    .      .     .     .     .     .     .     .     .
 admin                    .      .     .     .     .     .     .     .     .
 """
 
+# Private notes (aap/instruction/notes.py): a reviewer keeps their own on a file they may open
+# (assigned, confirmed, no conflict); a staff note is read by staff only, never by the association
+# nor a reviewer; a reviewer's note by its author only (the assigned reviewer wrote it), not staff.
+KEEP_REVIEWER_NOTES = """
+anonymous                .      .     .     .     .     .     .     .     .
+member                   .      .     .     .     .     .     .     .     .
+other_applicant          .      .     .     .     .     .     .     .     .
+assigned_reviewer        .      Y     Y     Y     Y     Y     Y     Y     .
+unconfirmed_reviewer     .      .     .     .     .     .     .     .     .
+unassigned_reviewer      .      .     .     .     .     .     .     .     .
+conflicted_reviewer      .      .     .     .     .     .     .     .     .
+staff                    .      .     .     .     .     .     .     .     .
+admin                    .      .     .     .     .     .     .     .     .
+"""
+READ_STAFF_NOTE = """
+anonymous                .      .     .     .     .     .     .     .     .
+member                   .      .     .     .     .     .     .     .     .
+other_applicant          .      .     .     .     .     .     .     .     .
+assigned_reviewer        .      .     .     .     .     .     .     .     .
+unconfirmed_reviewer     .      .     .     .     .     .     .     .     .
+unassigned_reviewer      .      .     .     .     .     .     .     .     .
+conflicted_reviewer      .      .     .     .     .     .     .     .     .
+staff                    Y      Y     Y     Y     Y     Y     Y     Y     Y
+admin                    Y      Y     Y     Y     Y     Y     Y     Y     Y
+"""
+READ_REVIEWER_NOTE = KEEP_REVIEWER_NOTES
+
 # A piece visible to reviewers (the statuts): whoever views the file.
 DOWNLOAD_PIECE = VIEW_APPLICATION
 
@@ -143,6 +172,14 @@ def table(text, columns):
     return cells
 
 
+def note_on(application, scope):
+    """A note on the file (not stored): the staff's, or the assigned reviewer's own."""
+    author = db.session.scalar(db.select(User).where(
+        User.email == ("agent@example.org" if scope == "staff" else "assigned_reviewer@example.org")))
+    return PrivateNote(application=application, association_id=application.association_id, scope=scope,
+                       author_id=author.id, body="Note")
+
+
 def piece(application, code):
     return next(a for a in application.attachments if a.document is not None and a.document.code == code)
 
@@ -157,6 +194,9 @@ APPLICATION_RULES = {
     "review": (can_review, REVIEW, lambda file: file),
     "download a piece": (can_download_attachment, DOWNLOAD_PIECE, lambda file: piece(file, "statuts")),
     "download a reserved piece": (can_download_attachment, DOWNLOAD_RESERVED_PIECE, lambda file: piece(file, "rib")),
+    "keep one's own notes on a file (reviewer)": (can_keep_reviewer_notes, KEEP_REVIEWER_NOTES, lambda file: file),
+    "read a staff note on the file": (can_read_note, READ_STAFF_NOTE, lambda file: note_on(file, "staff")),
+    "read the assigned reviewer's note": (can_read_note, READ_REVIEWER_NOTE, lambda file: note_on(file, "reviewer")),
 }
 ASSOCIATION_RULES = {
     "read a bank details request": (can_read_bank_request, lambda world: world["bank_request"]),

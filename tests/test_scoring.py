@@ -30,36 +30,64 @@ def test_weights_may_be_decimals():
     assert scoring.weighted_total({1: 5, 2: 1}, criteria) == pytest.approx(16)
 
 
+def _calibrated(mu, sigma, x, reviewer_totals):
+    """x' by hand: the reviewer's mean and deviation shrunk towards the call's (K = 2)."""
+    n = len(reviewer_totals)
+    mean = sum(reviewer_totals) / n
+    sd = math.sqrt(sum((v - mean) ** 2 for v in reviewer_totals) / n)
+    own_mu = mu + n / (n + 2) * (mean - mu)
+    own_sigma = sigma + (n - 1) / (n - 1 + 2) * (sd - sigma)
+    return mu + (x - own_mu) / own_sigma * sigma
+
+
 def test_calibration_puts_severe_and_lenient_reviewers_on_the_same_footing():
-    # A is severe (10, 14), B lenient (12, 16). Call: μ = 13, σ = √5. Each reviewer: μ_r ± 2.
-    calibrated = scoring.calibrate({1: ("A", 10), 2: ("A", 14), 3: ("B", 12), 4: ("B", 16)})
-    low, high = 13 - math.sqrt(5), 13 + math.sqrt(5)
-    assert calibrated[1] == pytest.approx(low)
-    assert calibrated[2] == pytest.approx(high)
-    assert calibrated[3] == pytest.approx(low)
-    assert calibrated[4] == pytest.approx(high)
+    # With many reviews each, A (10 or 14) and B (14 or 18) are corrected almost fully: A's best and
+    # B's best, 4 points apart raw, end half a point apart; the order of each one's files is kept.
+    totals = {i: ("A", 10 + 4 * (i % 2)) for i in range(20)} | {i: ("B", 14 + 4 * (i % 2)) for i in range(20, 40)}
+    calibrated = scoring.calibrate(totals)
+    assert calibrated[1] - calibrated[21] == pytest.approx(-0.4948, abs=1e-4)   # 14 (A) vs 18 (B)
+    assert calibrated[0] == pytest.approx(11.0315, abs=1e-4) and calibrated[1] == pytest.approx(16.4737, abs=1e-4)
+    # With three reviews each, A: 8, 10, 12 and B: 12, 14, 16 (μ = 12, σ = √(20/3)): partly corrected,
+    # A's best now above B's worst.
+    calibrated = scoring.calibrate({1: ("A", 8), 2: ("A", 10), 3: ("A", 12), 4: ("B", 12), 5: ("B", 14), 6: ("B", 16)})
+    sigma = math.sqrt(20 / 3)
+    assert calibrated[3] == pytest.approx(_calibrated(12, sigma, 12, [8, 10, 12])) == pytest.approx(13.4702, abs=1e-4)
+    assert calibrated[4] == pytest.approx(_calibrated(12, sigma, 12, [12, 14, 16])) == pytest.approx(10.5298, abs=1e-4)
+    assert calibrated[1] < calibrated[4] < calibrated[2] < calibrated[5] < calibrated[3] < calibrated[6]
 
 
-def test_calibration_single_review_or_constant_reviewer_gets_the_call_mean():
-    # C has one review, D always gives 8: both z = 0, so x' = call mean = (10 + 14 + 18 + 8 + 8) / 5 = 11.6
+def test_calibration_of_reviewers_with_one_review_each_keeps_their_scores_apart():
+    # The demo's top-up call under review: most reviewers have sent one review. Their own mean is
+    # their file's score, so they are corrected only a little: x' = μ + 2/3 × (x − μ), μ = 10.5.
+    # (The former z-scores gave every one of them the call's mean: 10.5, 10.5, 10.5, 10.5.)
+    calibrated = scoring.calibrate({1: ("A", 6), 2: ("B", 9), 3: ("C", 12), 4: ("D", 15)})
+    assert calibrated == pytest.approx({1: 7.5, 2: 9.5, 3: 11.5, 4: 13.5})
+    # Two files, two single-review reviewers each: the files keep their raw order and distance (× 2/3).
+    files = scoring.score_files([CriterionSpec(1, 1.0, 20)], [
+        ReviewData(1, application_id=1, reviewer_id=1, scores={1: 16}),
+        ReviewData(2, application_id=1, reviewer_id=2, scores={1: 14}),
+        ReviewData(3, application_id=2, reviewer_id=3, scores={1: 8}),
+        ReviewData(4, application_id=2, reviewer_id=4, scores={1: 6})])
+    assert files[1].calibrated_mean == pytest.approx(15 - 4 / 3)
+    assert files[2].calibrated_mean == pytest.approx(7 + 4 / 3)
+    # A reviewer who always gives 8 (twice): pulled three quarters of the way… of 8 − μ (μ = 11.6).
     calibrated = scoring.calibrate({1: ("A", 10), 2: ("A", 14), 3: ("C", 18), 4: ("D", 8), 5: ("D", 8)})
-    assert calibrated[3] == pytest.approx(11.6)
-    assert calibrated[4] == pytest.approx(11.6)
-    assert calibrated[5] == pytest.approx(11.6)
+    assert calibrated[4] == calibrated[5] == pytest.approx(11.6 + 0.75 * (8 - 11.6))
+    assert calibrated[3] == pytest.approx(11.6 + 2 / 3 * (18 - 11.6))
 
 
 def test_calibration_is_clipped_to_the_scale():
-    # A: 0, 0, 0, 20 (μ 5, σ √75); B: 16, 20 (μ 18, σ 2). Call: μ = 56/6, σ = √(533.33/6).
+    # A: 0, 0, 0, 20; B: 16, 20. Call: μ = 56/6, σ = √(533.33/6).
     totals = {1: ("A", 0), 2: ("A", 0), 3: ("A", 0), 4: ("A", 20), 5: ("B", 16), 6: ("B", 20)}
     mu = 56 / 6
     sigma = math.sqrt(sum((v - mu) ** 2 for v in (0, 0, 0, 20, 16, 20)) / 6)
     calibrated = scoring.calibrate(totals)
-    assert mu + (15 / math.sqrt(75)) * sigma > 20          # unclipped would exceed 20
+    assert _calibrated(mu, sigma, 20, [0, 0, 0, 20]) > 20          # unclipped would exceed 20
     assert calibrated[4] == 20
-    assert mu - sigma < 0                                  # unclipped would be negative
-    assert calibrated[5] == 0
-    assert calibrated[6] == pytest.approx(mu + sigma)
-    assert calibrated[1] == pytest.approx(mu - (5 / math.sqrt(75)) * sigma)
+    assert calibrated[1] == pytest.approx(_calibrated(mu, sigma, 0, [0, 0, 0, 20])) == pytest.approx(2.5578, abs=1e-4)
+    assert calibrated[6] == pytest.approx(_calibrated(mu, sigma, 20, [16, 20])) == pytest.approx(17.9223, abs=1e-4)
+    # Every review the same: nothing to correct.
+    assert scoring.calibrate({1: ("A", 12), 2: ("B", 12)}) == {1: 12, 2: 12}
 
 
 def test_competition_ranks_share_ties():
@@ -89,10 +117,11 @@ def test_score_files_means_spread_recommendations_and_ranks():
     assert second.mean == pytest.approx(16.5)
     assert (first.rank, second.rank, empty.rank) == (1, 2, None)
     assert empty.review_count == 0 and empty.mean is None and empty.spread is None
-    # Calibrated: reviewer 7 gave 13.5 and 17, reviewer 8 gave 20 and 16: file 200 is ranked first
-    # by both reviewers' own standards (17 > 13.5 for 7; 16 < 20 for 8): a tie after calibration.
-    assert first.calibrated_mean == pytest.approx(second.calibrated_mean)
-    assert first.calibrated_rank == second.calibrated_rank == 1
+    # Calibrated: reviewer 7 gave 13.5 and 17, reviewer 8 gave 20 and 16; both scored both files, so
+    # the correction moves them alike and file 100 stays (barely) first.
+    assert first.calibrated_mean == pytest.approx(16.7063, abs=1e-4)
+    assert second.calibrated_mean == pytest.approx(16.5156, abs=1e-4)
+    assert (first.calibrated_rank, second.calibrated_rank) == (1, 2)
 
 
 def test_recommendation_text():

@@ -201,6 +201,11 @@ def test_call_minimum_score_amount_granted_and_yearly_envelopes(app, staff, logi
     proposal = propose(call, settings)
     assert proposal.result.selected == [best.id, second.id]
     assert proposal.result.total_per_year == [110_000_00, 80_000_00, 80_000_00]
+    # The decision page says the reduced amount's split, and offers it back with its digits grouped.
+    page = _text(login_as(staff).get(f"/selection/appels/{call.id}/dossiers/{second.id}"))
+    assert (f"90\u202f000\u00a0€ (50\u202f000\u00a0€ en {call.year}, 20\u202f000\u00a0€ en {call.year + 1}, "
+            f"20\u202f000\u00a0€ en {call.year + 2})") in page
+    assert 'value="90 000"' in page and 'value="50 000"' in page
     assert [(y.year, y.envelope_cents, y.granted_cents) for y in proposal.after.years] == [
         (call.year, 120_000_00, 110_000_00), (call.year + 1, 90_000_00, 80_000_00),
         (call.year + 2, 90_000_00, 80_000_00)]
@@ -254,3 +259,18 @@ def test_propose_json(app, call):
     scores = [entry["score"] for entry in data["files"]]
     assert scores == sorted(scores, reverse=True)  # in merit order
     assert data["regions"]["by_head_office"]["covered"] <= data["regions"]["by_head_office"]["total"] == 18
+
+
+def test_call_form_names_each_years_envelope_and_drops_them_for_a_one_year_call_under_way(app, staff, login_as):
+    client = login_as(staff)
+    cpo = factories.call(slug="aap-cpo-env", years=3, budget_cents=300_000_00,
+                         budget_per_year=[120_000_00, 90_000_00, 90_000_00])
+    page = _text(client.get(f"/instruction/appels/{cpo.id}"))
+    year = cpo.year
+    assert f"Enveloppe {year} (€)" in page and f"Enveloppe {year + 2} (€)" in page and "1re année" not in page
+    assert 'value="120 000"' in page
+    one_year = factories.call(slug="aap-annuel-env", years=1)
+    assert 'name="envelope_year_1"' in _text(client.get(f"/instruction/appels/{one_year.id}"))  # may become a CPO
+    fs.file(one_year, "Déjà là")  # applications started: the duration is final, one envelope
+    page = _text(client.get(f"/instruction/appels/{one_year.id}"))
+    assert 'name="envelope_year_1"' not in page and "Enveloppe budgétaire" in page

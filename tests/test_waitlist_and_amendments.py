@@ -82,6 +82,18 @@ def _ranking(client, call):
     return _text(client.get(f"/selection/appels/{call.id}"))
 
 
+def _adjust_budget(application, actor):
+    """The association's budget adjusted to its grant (the step before the convention)."""
+    from aap.applications import adjustment
+    from aap.applications import budget as B
+    application = db.session.get(Application, application.id)
+    years = max(int(application.call.years or 1), 1)
+    granted = adjustment.granted_amounts(application)
+    adjustment.save_adjusted_budget(application, B.reduced_to_grant(B.clean(application.budget, years), granted, years),
+                                    db.session.merge(actor))
+    db.session.commit()
+
+
 # --- the waiting list: promotion ---------------------------------------------------------------
 
 def test_staff_select_a_file_of_the_waiting_list(app, call, files, staff):
@@ -92,7 +104,7 @@ def test_staff_select_a_file_of_the_waiting_list(app, call, files, staff):
     decision_page = _text(client.get(f"/selection/appels/{call.id}/dossiers/{first.id}"))
     assert "ne peut plus être modifiée" not in decision_page and "Retenir ce dossier" in decision_page
     page = _text(client.get(f"/selection/appels/{call.id}/dossiers/{first.id}/retenir"))
-    assert 'value="80000"' in page  # the amount requested is offered
+    assert 'value="80 000"' in page  # the amount requested is offered, digits grouped
     assert "Ce qui va se passer" in page
     response = client.post_form(f"/selection/appels/{call.id}/dossiers/{first.id}/retenir",
                                 {"retenir-amount": "75 000", "retenir-reason": "Un lauréat a renoncé."})
@@ -124,11 +136,16 @@ def test_staff_select_a_file_of_the_waiting_list(app, call, files, staff):
     assert _remaining(ranking) == 125_000
     assert "pour 2 lauréats" in _plain(ranking)
 
-    # The association reads its decision and downloads its convention, with the amount.
+    # The association reads its decision: granted less than it asked (80,000 €), it adjusts its
+    # budget first (issue 17 §2), then downloads its convention, with the amount.
     association = _client(app, member)
     show = _plain(_text(association.get(f"/candidatures/{first.id}")))
-    assert "Décision : Retenu" in show and "75 000 €" in show and "Télécharger la convention" in show
+    assert "Décision : Retenu" in show and "75 000 €" in show and "Ajuster votre budget" in show
+    assert "Télécharger la convention" not in show
     assert "Décision modifiée : retenu après la liste d'attente" in show  # its history
+    _adjust_budget(first, member)
+    show = _plain(_text(association.get(f"/candidatures/{first.id}")))
+    assert "Télécharger la convention" in show
     convention = association.get(f"/candidatures/{first.id}/convention.pdf")
     assert convention.status_code == 200
     assert "75 000,00 €" in _pdf_text(convention.data)
@@ -292,7 +309,7 @@ def test_staff_amend_a_decision_and_the_association_reads_the_new_version(app, m
     client = _client(app, staff)
     url = f"/selection/appels/{call.id}/dossiers/{winner.id}/modifier"
     page = _text(client.get(url))
-    assert 'value="90000"' in page and 'value="30000"' in page
+    assert 'value="90 000"' in page and 'value="30 000"' in page
     data = {"modifier-amount": "75000", "modifier-amount_per_year-0": "25000",
             "modifier-amount_per_year-1": "25000", "modifier-amount_per_year-2": "20000"}
     page = _text(client.post_form(url, data))
@@ -325,7 +342,10 @@ def test_staff_amend_a_decision_and_the_association_reads_the_new_version(app, m
     assert "décision modifiée" in mail.subject
     assert "75 000 € (au lieu de 90 000 €)" in body and "2026 : 25 000 €" in body
     assert "Le cofinancement régional est plus élevé que prévu." in body
-    # The convention is rendered again, with the new amount.
+    # Not signed yet: the convention is rendered again, with the new amount, once the budget is
+    # adjusted to it.
+    assert association.get(f"/candidatures/{winner.id}/convention.pdf").status_code == 302
+    _adjust_budget(winner, applicant)
     text = _pdf_text(association.get(f"/candidatures/{winner.id}/convention.pdf").data)
     assert "75 000,00 €" in text and "90 000,00 €" not in text
 

@@ -351,3 +351,64 @@ def view_of_snapshot(section, call):
     A snapshot taken before the budget by nature has none: an empty view (its requested_cents)."""
     years = int((call or {}).get("years") or 1)
     return view(clean((section or {}).get("budget") or {}, years), years, int((call or {}).get("year") or 0))
+
+
+# ---------------------------------------------------------------------------------------------
+# The budget as granted (the convention's annex II)
+
+def fits_grant(value, amounts, years):
+    """Whether a budget can be the convention's annex as it stands: each year's grant line is the
+    amount granted that year (`amounts`: cents, one per year), its charges are filled and equal its
+    products, its contributions in kind balance."""
+    if value is None or is_empty(value):
+        return False
+    per_year, _ = totals(value, years)
+    return len(amounts) == len(per_year) and all(
+        sums.grant == int(amount) and sums.charges > 0 and sums.difference == 0 and sums.kind_difference == 0
+        for sums, amount in zip(per_year, amounts))
+
+
+def as_granted(deposited, adjusted, amounts, years):
+    """The project's budget as granted: the adjusted one when it fits the grant, else the deposited
+    one when it does (a grant equal to the request); None while the budget is still to adjust."""
+    for candidate in (adjusted, deposited):
+        if candidate is not None and fits_grant(clean(candidate, years), amounts, years):
+            return clean(candidate, years)
+    return None
+
+
+def with_grant(value, amounts, years):
+    """The budget with each year's grant line set to the amount granted (the other lines as they are)."""
+    out = clean(value, years)
+    for year, amount in zip(year_keys(years), amounts):
+        out[year][GRANT] = int(amount)
+    return out
+
+
+# The charges a reduced project gives up first (reduced_to_grant): staff, then outside services.
+REDUCTION_ORDER = ("64", "62", "61", "60", "63", "65", "66", "67", "68")
+
+
+def reduced_to_grant(value, amounts, years):
+    """The budget with each year's grant line set to the amount granted and, when the grant is lower
+    than asked, the charges reduced by the same amount (staff first, then in REDUCTION_ORDER), so
+    that each year balances again: what a project scaled down to its grant looks like."""
+    out = with_grant(value, amounts, years)
+    for year in year_keys(years):
+        cells = out[year]
+        gap = year_totals(cells).difference
+        for code in REDUCTION_ORDER:
+            if gap >= 0:
+                break
+            cut = min(cells.get(code) or 0, -gap)
+            if cut:
+                cells[code] -= cut
+                gap += cut
+    return out
+
+
+def adjustment_problems(value, amounts, years, first_year):
+    """Why an adjusted budget cannot be the convention's annex: the deposit's checks of each year
+    (charges filled, products equal to charges, contributions in kind balanced), the grant line
+    being fixed at the amount granted."""
+    return [p for p in problems(with_grant(value, amounts, years), years, first_year) if p.year is not None]

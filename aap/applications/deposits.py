@@ -9,7 +9,8 @@ from ..models.applications import DEPOSIT_ORIGINAL
 from . import files
 from . import sections as S
 
-IDENTITY_FIELDS = ("name", "acronym", "legal_form", "siret", "rna", "address", "postal_code", "commune",
+IDENTITY_FIELDS = ("name", "acronym", "legal_form", "siret", "rna", "register_court", "register_volume",
+                   "register_folio", "recognition_date", "recognition_reference", "address", "postal_code", "commune",
                    "departement_code", "region_code", "representative_name", "representative_function",
                    "contact_email", "phone", "creation_date", "staff_count", "volunteer_count",
                    "annual_budget_cents")
@@ -26,6 +27,7 @@ def build_snapshot(application, submitted_at=None, complement=None):
     details) and the attachments with their SHA-256. A complement's snapshot also names the
     original deposit it completes (`complement`: its time, fingerprint, the items reopened), so
     that its fingerprint binds it to that deposit."""
+    from ..calls.contact import service_contact  # (the calls package imports the applications one)
     call = application.call
     association = application.association
     documents = {d.id: d for d in call.documents}
@@ -34,7 +36,10 @@ def build_snapshot(application, submitted_at=None, complement=None):
         "reference": application.reference,
         "submitted_at": jsonable(submitted_at or application.submitted_at),
         "call": {"id": call.id, "title": call.title, "year": call.year, "years": call.years,
-                 "reference_prefix": call.reference_prefix},
+                 "reference_prefix": call.reference_prefix,
+                 # The service in charge as the receipt names it (CRPA R112-5): a receipt rendered
+                 # again later says what it said on the day of the deposit.
+                 "service": service_contact(call).as_dict()},
         "association": {name: jsonable(getattr(association, name)) for name in IDENTITY_FIELDS},
         "sections": {
             section.code: {spec.name: S.value_of(application, spec)

@@ -376,3 +376,44 @@ class ConfirmForm(AppForm):
     """A form with only the CSRF token (submit, withdraw, delete)."""
 
     reason = TextAreaField("Motif (facultatif)", validators=[Length(max=2000, message="2000 caractères au plus.")])
+
+
+class AdjustedBudgetForm(AppForm):
+    """« Ajuster votre budget » (applications.adjustment): the budget table of the deposit, one
+    amount per year and line, the State's grant line read-only (the amount granted)."""
+
+    call = None
+    amounts = ()
+    stored_budget = None   # the budget the form started from (for its invalid cells)
+
+    def budget_value(self):
+        """The budget typed ({year: {line: cents}}): the valid cells as typed, an invalid one as it
+        was, each year's grant line the amount granted."""
+        value = {}
+        for year, amount in zip(B.year_keys(self.call.years), self.amounts):
+            cells = {}
+            for code in B.CODES:
+                try:
+                    cents = money.parse_euros(self[B.field_name(year, code)].data)
+                except money.AmountError:
+                    cents = ((self.stored_budget or {}).get(year) or {}).get(code)
+                if cents is not None:
+                    cells[code] = cents
+            cells[B.GRANT] = int(amount)
+            value[year] = cells
+        return value
+
+
+def adjusted_budget_form(call, amounts, start, formdata=None):
+    """The form of the budget as granted, filled from `start` ({year: {line: cents}}) or the post."""
+    fields = _budget_fields(call)
+    for year in B.year_keys(call.years):
+        fields[B.field_name(year, B.GRANT)].kwargs["render_kw"] = {"inputmode": "decimal", "readonly": True}
+    cls = type("AdjustedBudgetForm", (AdjustedBudgetForm,), fields)
+    initial = form_values(S.FIELD_BY_NAME["budget"], start, call)
+    form = cls(formdata=formdata, data=initial)
+    form.call, form.amounts, form.stored_budget = call, list(amounts), start
+    if formdata is not None:  # the grant line is not the association's to change
+        for year, amount in zip(B.year_keys(call.years), amounts):
+            form[B.field_name(year, B.GRANT)].data = money.cents_to_input(amount)
+    return form

@@ -230,6 +230,18 @@ def _decision_changed(label=None):
     return row
 
 
+def _adjusted_charges(event):
+    """« Coût du projet : 180 000 € (auparavant 200 000 €) » for a budget adjusted to the grant."""
+    details = event.details or {}
+    charges, previous = details.get("charges_cents"), details.get("previous_charges_cents")
+    if not isinstance(charges, int):
+        return ""
+    text = f"Coût du projet : {format_euros(charges)}"
+    if isinstance(previous, int) and previous != charges:
+        text += f" (auparavant {format_euros(previous)})"
+    return text
+
+
 def _decision_mail(event):
     """The decision mail as it was sent (written for the association: it received it)."""
     details = event.details or {}
@@ -271,6 +283,7 @@ ASSOCIATION_EVENTS = {
     "decision_amended": _decision_changed(),
     "grant_renounced": _fixed("Renoncement à la subvention", reason_label="Motif"),
     "grant_withdrawn": _fixed("Subvention retirée par la DJEPVA", reason_label="Motif"),
+    "budget_adjusted": _fixed(detail=_adjusted_charges),
 }
 
 

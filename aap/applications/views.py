@@ -30,7 +30,20 @@ from ..permissions import (
     get_attachment_or_404,
     is_application_member,
 )
-from . import attachments, bp, budget, completeness, deadlines, deposits, drafts, files, history, reuse, submission
+from . import (
+    adjustment,
+    attachments,
+    bp,
+    budget,
+    completeness,
+    deadlines,
+    deposits,
+    drafts,
+    files,
+    history,
+    reuse,
+    submission,
+)
 from . import sections as S
 from .errors import ApplicationError, AttachmentError, NotEditable, SubmissionError
 from .forms import ConfirmForm, UploadForm, anchor, build_form, form_values
@@ -145,7 +158,7 @@ def show(application_id):
     return render_template(
         "applications/show.html", missing=missing, history=history.history_for(current_user, application),
         attachments=downloadable_attachments(current_user, application),
-        decision=decision, is_member=member,
+        decision=decision, is_member=member, adjustment=adjustment.adjustment(application),
         withdrawable=application.status in submission.WITHDRAWABLE and member,
         piece_request=deadlines.latest_piece_request(application) if application.status == Status.INCOMPLETE else None,
         rows=S.rows, **_common(application))
@@ -453,3 +466,42 @@ def renounce(application_id):
             flash("Votre association a renoncé à la subvention : la DJEPVA en est informée.", "success")
         return redirect(url_for(".show", application_id=application.id), 303)
     return render_template("applications/renounce.html", application=application, form=form)
+
+
+@bp.route("/<int:application_id>/ajuster-budget", methods=["GET", "POST"])
+@login_required
+def adjust_budget(application_id):
+    """« Ajuster votre budget »: a winner granted less than asked adjusts its budget to the grant
+    before its convention is issued (applications.adjustment); staff may do it for it."""
+    from .forms import adjusted_budget_form
+
+    application = get_application_or_404(application_id, check=can_follow_application)
+    refusal = adjustment.refusal(application)
+    if refusal:
+        flash(refusal, "error")
+        return redirect(url_for(".show", application_id=application.id, _anchor="decision"), 303)
+    call = application.call
+    state = adjustment.adjustment(application)
+    start = adjustment.starting_budget(application)
+    form = adjusted_budget_form(call, state.amounts, start, request.form if request.method == "POST" else None)
+    found = []
+    if request.method == "POST" and form.validate():
+        try:
+            adjustment.save_adjusted_budget(application, form.budget_value(), current_user)
+        except ApplicationError as refused:
+            found = refused.missing
+            if not found:
+                flash(refused.message, "error")
+                return redirect(url_for(".show", application_id=application.id, _anchor="decision"), 303)
+        else:
+            db.session.commit()
+            flash("Le budget ajusté à la subvention accordée est enregistré : il sera l'annexe II de la convention.",
+                  "success")
+            return redirect(url_for(".show", application_id=application.id, _anchor="decision"), 303)
+    value = form.budget_value()
+    if request.method == "POST" and not found:
+        found = budget.adjustment_problems(value, state.amounts, call.years, call.year)
+    view = budget.view(value, call.years, call.year, found)
+    return render_template("applications/adjust_budget.html", application=application, call=call, form=form,
+                           view=view, state=state, problems=found, is_member=is_application_member(
+                               current_user, application)), (422 if request.method == "POST" else 200)

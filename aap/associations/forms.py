@@ -17,12 +17,11 @@ from ..validators import (
     check_password_strength,
     clean_bic,
     clean_iban,
-    clean_rna,
     clean_siret,
     group_iban,
     no_formula,
 )
-from . import bank, services
+from . import bank, legal, services
 
 DATE_INVALID = "Saisissez une date valide, par exemple 17/05/2010."
 
@@ -111,8 +110,16 @@ class IdentityForm(AppForm):
                                                            no_formula])
     acronym = StringField("Sigle", validators=[too_long(50), no_formula])
     legal_form = SelectField("Forme juridique", choices=select_choices(LEGAL_FORMS.items()), validate_choice=False,
-                             validators=[_choice_of(LEGAL_FORMS, services.LEGAL_FORM_UNKNOWN)])
-    rna = StringField("Numéro RNA", validators=[rule(clean_rna)])
+                             validators=[_choice_of(LEGAL_FORMS, services.LEGAL_FORM_UNKNOWN)],
+                             render_kw={"data-legal-form": True})
+    rna = StringField("Numéro RNA")  # checked when the legal form has one: validate()
+    register_court = StringField("Tribunal judiciaire qui tient le registre", validators=[too_long(60), no_formula])
+    register_volume = StringField("Volume", validators=[too_long(20), no_formula])
+    register_folio = StringField("Folio", validators=[too_long(20), no_formula], render_kw={"inputmode": "numeric"})
+    recognition_date = FrenchDateField("Date du décret de reconnaissance d'utilité publique ou de l'arrêté "
+                                       "préfectoral d'autorisation")
+    recognition_reference = StringField("Référence du décret au Journal officiel ou de l'arrêté préfectoral",
+                                        validators=[too_long(160), no_formula])
     siret = StringField("Numéro SIRET", validators=[rule(clean_siret)])
     address = StringField("Adresse du siège", validators=[too_long(255), no_formula])
     postal_code = StringField("Code postal", validators=[rule(services.clean_postal_code)])
@@ -136,6 +143,23 @@ class IdentityForm(AppForm):
 
     budget_cents = None
 
+    def validate(self, extra_validators=None):
+        """The fields, then the identifier of the legal form (aap/associations/legal.py), each
+        message next to its field; the service checks the same again."""
+        valid = super().validate(extra_validators)
+        identity = {name: self[name].data for name in ("legal_form", *legal.FIELDS)}
+        if self.recognition_date.errors:
+            identity["recognition_date"] = None
+        departement = self.departement_code.data or None
+        if not departement:
+            found = departement_for_postal_code((self.postal_code.data or "").strip())
+            departement = found.code if found else None
+        for name, message in legal.problems(identity, departement, services.today_paris()).items():
+            if not self[name].errors:
+                self[name].errors = list(self[name].errors) + [message]
+                valid = False
+        return valid
+
     @classmethod
     def initial(cls, association):
         """The form's values for an association (the département only when it was chosen by hand)."""
@@ -146,7 +170,7 @@ class IdentityForm(AppForm):
         data["departement_code"] = explicit if explicit and (derived is None or derived.code != explicit) else ""
         data["annual_budget"] = cents_to_input(association.annual_budget_cents)
         for key, value in data.items():
-            if value is None and key not in ("creation_date", "staff_count", "volunteer_count"):
+            if value is None and key not in ("creation_date", "recognition_date", "staff_count", "volunteer_count"):
                 data[key] = ""
         return data
 

@@ -28,6 +28,7 @@ from ..permissions import is_member
 from ..referentiel import DEPARTEMENT_BY_CODE, departement_for_postal_code
 from ..urls import absolute_url
 from ..validators import PHONE_RE, check_password_strength, clean_rna, clean_siret
+from . import legal
 
 # French messages, shared with the forms.
 NAME_REQUIRED = "Saisissez le nom de l'association."
@@ -68,7 +69,8 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 # The identity columns update_identity() may change, in the order of the form.
 IDENTITY_FIELDS = (
-    "name", "acronym", "legal_form", "rna", "siret", "address", "postal_code", "commune",
+    "name", "acronym", "legal_form", "rna", "register_court", "register_volume", "register_folio",
+    "recognition_date", "recognition_reference", "siret", "address", "postal_code", "commune",
     "departement_code", "representative_name", "representative_function", "contact_email",
     "phone", "creation_date", "staff_count", "volunteer_count", "annual_budget_cents",
 )
@@ -199,6 +201,12 @@ def _clean_identity(association, data):
     for key, cleaner in (("rna", clean_rna), ("siret", clean_siret)):
         if key in data:
             clean[key] = attempt(key, cleaner, data[key]) if data[key] else None
+    for key in ("register_court", "register_volume", "register_folio", "recognition_reference"):
+        if key in data:
+            value = (data[key] or "").strip()
+            clean[key] = (value.upper() if key == "register_volume" else value) or None
+    if "recognition_date" in data:
+        clean["recognition_date"] = data["recognition_date"]
     if "creation_date" in data:
         clean["creation_date"] = attempt("creation_date", check_creation_date, data["creation_date"])
     for key in ("staff_count", "volunteer_count", "annual_budget_cents"):
@@ -214,6 +222,17 @@ def _clean_identity(association, data):
         location = attempt("departement_code", locate, postal_code if "postal_code" not in errors else "",
                            data.get("departement_code") or None)
         clean["departement_code"], clean["region_code"] = location or (None, None)
+    if set(data) & {"legal_form", *legal.FIELDS, "postal_code", "departement_code"}:
+        # The identifier of the legal form, on the identity as it will be (rna already checked);
+        # the identifiers of another form are emptied.
+        identity = legal.identity_of(association) | {k: v for k, v in clean.items() if k in legal.FIELDS}
+        identity["legal_form"] = clean.get("legal_form", association.legal_form)
+        for key in set(legal.FIELDS) - legal.relevant_fields(identity["legal_form"]):
+            errors.pop(key, None)
+            identity[key] = clean[key] = None
+        departement = clean["departement_code"] if "departement_code" in clean else association.departement_code
+        for key, message in legal.problems(identity, departement, today_paris()).items():
+            errors.setdefault(key, message)
     if errors:
         raise AssociationError("L'identité de l'association contient des erreurs.", errors)
     return clean
@@ -254,7 +273,7 @@ def identity_missing(association):
     checks = [
         (association.name, "Nom de l'association", identity("name")),
         (association.siret, "Numéro SIRET", identity("siret")),
-        (association.rna, "Numéro RNA", identity("rna")),
+        *((None, label, identity(anchor)) for anchor, label in legal.missing(legal.identity_of(association))),
         (association.address, "Adresse du siège", identity("address")),
         (association.postal_code, "Code postal", identity("postal_code")),
         (association.commune, "Commune", identity("commune")),

@@ -20,12 +20,13 @@ from ..applications.errors import AttachmentError
 from ..database import writing
 from ..documents import services as documents
 from ..extensions import db
+from ..instruction import notes
 from ..models import Association, User
 from ..models.users import APPLICANT
 from ..permissions import applicant_required, get_association_document_or_404, get_bank_request_or_404, staff_required
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
 from . import bank as bank_details
-from . import bp, services
+from . import bp, queries, services
 from .forms import (
     BankForm,
     ConfirmMemberActionForm,
@@ -320,6 +321,8 @@ def _staff_page(association, validate_form=None, refuse_form=None, status=200):
         requests=bank_details.requests_of(association), history=bank_details.history(association, current_user),
         conventions=documents.association_conventions(association.id),
         kept_pieces=reuse.kept_pieces(association.id), now=timeutil.now(),
+        file_lines=queries.files_across_calls(association.id),
+        association_notes=notes.notes_on_association(association.id),
         validate_form=validate_form or ValidateBankRequestForm(),
         refuse_form=refuse_form or RefuseBankRequestForm()), status
 

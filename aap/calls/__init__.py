@@ -10,4 +10,4 @@ def _markdown_filter(text):
     return render_markdown(text)
 
 
-from . import views  # noqa: E402,F401
+from . import comparison_views, help_views, views  # noqa: E402,F401

@@ -22,11 +22,14 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from .. import timeutil
+from ..documents import convention_texts as ct
 from ..forms import AppForm, select_choices
 from ..models.calls import VISIBILITY_LABELS
 from ..money import AmountError, cents_to_input, parse_euros
 from ..validators import no_formula
 from . import services
+from .contact import SERVICE_DEFAULTS, SERVICE_FIELDS, SERVICE_MAX, service_contact
+from .help import DEFAULT_FAQ, FAQ_MAX, faq_text
 
 # ---------------------------------------------------------------- fields with French messages
 
@@ -127,7 +130,9 @@ ERROR_FIELDS = {"title": "title", "slug": "slug", "opens_at": "opens_date", "clo
                 "review_deadline": "review_deadline", "budget_cents": "budget",
                 "min_amount_cents": "min_amount", "max_amount_cents": "max_amount", "years": "years",
                 "reviewers_per_file": "reviewers_per_file", "advance_percent": "advance_percent",
-                "budget_per_year": "envelope_year_1", "min_score": "min_score"}
+                "budget_per_year": "envelope_year_1", "min_score": "min_score",
+                **{key: key for key in SERVICE_FIELDS}, "aid_scheme_id": "aid_scheme_id",
+                **{f"convention_texts.{key}": f"convention_{key}" for key in ct.CONVENTION_TEXT_FIELDS}}
 
 
 def _strip(value):
@@ -181,10 +186,42 @@ class CallForm(AppForm):
     min_score = FrDecimalField("Note minimale pour être proposé (sur 20)", default=Decimal(10),
                                validators=[Optional()])  # (empty: unchanged, 10 for a new call)
     grey_zone_draw = BooleanField("Tirage au sort dans la zone grise")
+    # The service in charge (CRPA R112-5: printed on the receipt and the decision letters).
+    service_name = StringField("Nom du service chargé des dossiers", default=SERVICE_DEFAULTS["service_name"],
+                               filters=[_strip], validators=[Length(max=SERVICE_MAX["service_name"]), no_formula])
+    service_address = TextAreaField("Adresse postale du service", default=SERVICE_DEFAULTS["service_address"],
+                                    filters=[_strip], render_kw={"rows": 3},
+                                    validators=[Length(max=SERVICE_MAX["service_address"])])
+    service_email = StringField("Adresse électronique du service", default=SERVICE_DEFAULTS["service_email"],
+                                filters=[_strip], validators=[Length(max=SERVICE_MAX["service_email"])])
+    service_phone = StringField("Téléphone du service", default=SERVICE_DEFAULTS["service_phone"],
+                                filters=[_strip], validators=[Length(max=SERVICE_MAX["service_phone"])])
+    # The call's help page for applicants (aap/calls/help.py).
+    faq = TextAreaField("Questions fréquentes (Markdown)", default=DEFAULT_FAQ, render_kw={"rows": 14}, validators=[
+        Length(max=FAQ_MAX, message=f"Les questions fréquentes ne peuvent pas dépasser {FAQ_MAX} caractères.")])
+    # The open data (SCDL dispositifAide): empty means the call's title.
+    aid_scheme_id = StringField("Identifiant du dispositif d'aide", filters=[_strip], validators=[
+        Length(max=120, message="L'identifiant ne peut pas dépasser 120 caractères."), no_formula])
+    # The conventions' legal and budgetary texts (aap/documents/convention_texts.py: defaults, checks).
+    convention_visas = TextAreaField("Visas", filters=[_strip], render_kw={"rows": 10})
+    convention_budget_programme = StringField("Programme", filters=[_strip])
+    convention_budget_action = StringField("Action", filters=[_strip])
+    convention_budget_centre = StringField("Centre financier", filters=[_strip])
+    convention_budget_activity = StringField("Activité", filters=[_strip])
+    convention_signatory_name = StringField("Nom du signataire pour l'État", filters=[_strip])
+    convention_signatory_title = StringField("Qualité du signataire", filters=[_strip])
+    convention_state_aid = RadioField("Régime d'aide d'État", validate_choice=False,
+                                      choices=select_choices((k, v["label"]) for k, v in ct.STATE_AID.items()))
+    convention_signature_mode = RadioField("Signature de la convention", validate_choice=False,
+                                           choices=select_choices(ct.SIGNATURE_MODES.items()))
+    convention_originals = FrIntegerField("Nombre d'exemplaires originaux (signature sur papier)")
 
     def __init__(self, *args, call=None, **kwargs):
         self.call = call
         super().__init__(*args, **kwargs)
+        if call is not None and call.year:  # « Enveloppe 2025 (€) » rather than « de la 1re année »
+            for index in range(3):
+                self[f"envelope_year_{index + 1}"].label.text = f"Enveloppe {call.year + index} (€)"
 
     def fill_from(self, call):
         """Show a call's values (times in Paris)."""
@@ -208,6 +245,13 @@ class CallForm(AppForm):
         self.avoid_same_region.data = call.avoid_same_region
         self.hide_other_reviews.data = call.hide_other_reviews
         self.advance_percent.data = call.advance_percent
+        contact = service_contact(call)
+        self.service_name.data, self.service_address.data = contact.name, contact.address
+        self.service_email.data, self.service_phone.data = contact.email, contact.phone
+        self.aid_scheme_id.data = call.aid_scheme_id
+        self.faq.data = faq_text(call)
+        for key, value in ct.convention_texts(call.convention_texts, call.year).items():
+            self[f"convention_{key}"].data = value
 
     def values(self):
         """The typed values as the service expects them (UTC datetimes, cents)."""
@@ -231,6 +275,12 @@ class CallForm(AppForm):
             min_score=(self.min_score.data if self.min_score.data is not None
                        else self.call.min_score if self.call is not None else Decimal(10)),
             grey_zone_draw=bool(self.grey_zone_draw.data),
+            **{key: self[key].data or "" for key in SERVICE_FIELDS},
+            aid_scheme_id=self.aid_scheme_id.data or "",
+            faq=self.faq.data or "",
+            convention_texts={key: (self[f"convention_{key}"].data if key == "originals"
+                                    else self[f"convention_{key}"].data or "")
+                              for key in ct.CONVENTION_TEXT_FIELDS},
             budget_per_year=[self[f"envelope_year_{i}"].data for i in (1, 2, 3)
                              if self[f"envelope_year_{i}"].data is not None])
 

@@ -114,16 +114,17 @@ class Wording:
         return KINDS[self.kind]
 
 
-def unknown_placeholders(text):
-    """The {names} of `text` that are not placeholders (a typo would be sent as is)."""
-    return sorted({name for name in PLACEHOLDER.findall(text or "") if name not in PLACEHOLDERS})
+def unknown_placeholders(text, known=PLACEHOLDERS):
+    """The {names} of `text` that are not placeholders (a typo would be sent as is); `known`: the
+    placeholders of another kind of mail (aap/instruction/bulk.py)."""
+    return sorted({name for name in PLACEHOLDER.findall(text or "") if name not in known})
 
 
-def fill(text, values):
+def fill(text, values, known=PLACEHOLDERS):
     """`text` with each known {placeholder} replaced by its value (plain substitution: braces that
     are not a known placeholder stay as they are). Three blank lines or more become one (an empty
     placeholder on a line of its own leaves no hole)."""
-    filled = PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "")) if m.group(1) in PLACEHOLDERS
+    filled = PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), "")) if m.group(1) in known
                              else m.group(0), text)
     return re.sub(r"\n[ \t]*\n(?:[ \t]*\n)+", "\n\n", filled)
 

@@ -15,6 +15,7 @@ from sqlalchemy import func
 
 from .. import timeutil
 from ..database import lock
+from ..documents.convention_texts import check_convention_texts
 from ..events import change_state, record
 from ..extensions import db
 from ..models import Application, Call, Criterion, RequiredPiece, Review, Score
@@ -22,9 +23,11 @@ from ..models.applications import DECIDED_STATES, Status
 from ..models.calls import CALL_CLOSED, CALL_DRAFT, CALL_PUBLISHED, CallPhase
 from ..models.review import REVIEW_SUBMITTED
 from ..money import format_euros
+from .contact import SERVICE_DEFAULTS, SERVICE_FIELDS, SERVICE_MAX
 from .template import apply_template
 
 SLUG_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 FORMATS = ("pdf", "jpeg", "png", "odt", "docx", "ods", "xlsx")
 FORMAT_LABELS = {"pdf": "PDF", "jpeg": "JPEG", "png": "PNG", "odt": "ODT (texte)",
                  "docx": "DOCX (Word)", "ods": "ODS (tableur)", "xlsx": "XLSX (Excel)"}
@@ -35,7 +38,7 @@ MAX_WEIGHT = Decimal("100")
 CALL_FIELDS = ("title", "slug", "description", "opens_at", "closes_at", "review_deadline",
                "budget_cents", "min_amount_cents", "max_amount_cents", "years", "reviewers_per_file",
                "avoid_same_region", "hide_other_reviews", "advance_percent", "min_score", "budget_per_year",
-               "grey_zone_draw")
+               "grey_zone_draw", *SERVICE_FIELDS, "aid_scheme_id", "faq", "convention_texts")
 
 # Markdown rendered for the public: no images (the CSP allows only our own), no raw HTML survives.
 _ALLOWED_TAGS = {"p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "b", "em", "i", "u", "s",
@@ -255,16 +258,42 @@ def check_call_values(values, call=None):
     advance = values.get("advance_percent")
     if advance is None or not 0 <= advance <= 100:
         errors["advance_percent"] = "L'avance est un pourcentage entre 0 et 100."
+    errors.update(check_service_contact(values))
+    errors.update({f"convention_texts.{key}": message
+                   for key, message in check_convention_texts(values.get("convention_texts")).items()})
+    return errors
+
+
+def check_service_contact(values):
+    """The service in charge (CRPA R112-5): each value within its length, the e-mail an address (an
+    empty value is stored as the default: _normalise)."""
+    errors = {}
+    labels = {"service_name": "le nom du service", "service_address": "l'adresse postale du service",
+              "service_email": "l'adresse électronique du service", "service_phone": "le téléphone du service"}
+    for key, label in labels.items():
+        if key not in values:
+            continue
+        text = (values.get(key) or "").strip()
+        if len(text) > SERVICE_MAX[key]:
+            errors[key] = f"{label[0].upper()}{label[1:]} ne peut pas dépasser {SERVICE_MAX[key]} caractères."
+    email = (values.get("service_email") or "").strip()
+    if email and "service_email" not in errors and not EMAIL_RE.match(email):
+        errors["service_email"] = "Saisissez une adresse électronique valide, par exemple contact@exemple.gouv.fr."
+    if len((values.get("aid_scheme_id") or "").strip()) > 120:
+        errors["aid_scheme_id"] = "L'identifiant ne peut pas dépasser 120 caractères."
     return errors
 
 
 def _normalise(values):
     values = {k: values.get(k) for k in CALL_FIELDS if k in values}
-    for key in ("title", "slug", "description"):
+    for key in ("title", "slug", "description", *SERVICE_FIELDS, "aid_scheme_id"):
         if key in values:
             values[key] = (values[key] or "").strip()
     if "slug" in values:
         values["slug"] = values["slug"].lower()
+    for key in SERVICE_FIELDS:  # (the receipt must always name the service: empty means the default)
+        if key in values and not values[key]:
+            values[key] = SERVICE_DEFAULTS[key]
     for key in ("budget_cents", "min_amount_cents", "max_amount_cents"):
         if key in values and values[key] is None:
             values[key] = 0
@@ -301,7 +330,7 @@ def create_call(actor, **values):
     defaults = dict(description="", review_deadline=None, budget_cents=0, min_amount_cents=0,
                     max_amount_cents=0, years=1, reviewers_per_file=2, avoid_same_region=True,
                     hide_other_reviews=True, advance_percent=50, min_score=10, budget_per_year=[],
-                    grey_zone_draw=False)
+                    grey_zone_draw=False, **SERVICE_DEFAULTS)
     values = _normalise({**defaults, **values})
     errors = check_call_values(values)
     if errors:
@@ -319,6 +348,7 @@ def create_call(actor, **values):
 def update_call(call, actor, **values):
     """Change the settings of a call (any of CALL_FIELDS)."""
     current = {k: getattr(call, k) for k in CALL_FIELDS}
+    current.update({k: current[k] or SERVICE_DEFAULTS[k] for k in SERVICE_FIELDS})  # (empty: the default)
     values = _normalise({**current, **values})
     errors = check_call_values(values, call=call)
     if errors:

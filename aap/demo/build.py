@@ -7,6 +7,7 @@ import click
 from sqlalchemy import func, insert
 
 from .. import timeutil
+from ..applications import budget as B
 from ..applications.budget import derived as budget_derived
 from ..calls.template import apply_template
 from ..extensions import db
@@ -19,6 +20,8 @@ from ..models import (
     Criterion,
     Decision,
     Event,
+    PrivateNote,
+    PrivateNoteVersion,
     Review,
     Score,
     User,
@@ -29,6 +32,7 @@ from ..models.review import FAVORABLE, REVIEW_DRAFT, REVIEW_SUBMITTED, UNFAVORAB
 from ..models.selection import OUTCOME_REJECTED, OUTCOME_SELECTED, OUTCOME_WAITLISTED
 from ..models.users import hash_password
 from ..referentiel import DEPARTEMENT_BY_CODE, DEPARTEMENTS
+from ..search import index as search_index
 from .accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from .builder import EURO, DemoBuilder, ascii_slug, paris, recommendation_for, round_to, split_years, young_weight
 from .pieces import attach_pieces, record_uploads
@@ -56,6 +60,11 @@ N_DRAFTS_2026 = 6
 N_TOPUP_FILES = 24      # the 2026 top-up call, under review
 N_TOPUP_UNCHECKED = 4  # of which not yet checked for admissibility
 N_DEMO_REVIEWER_FILES = 4
+# The envelopes, in euros: the 2025 call's 16 M€ over its three years (the first year's larger: the
+# advances are paid then), and the top-up call's one year, short of what its files ask together.
+ENVELOPES_2025 = (5_600_000, 5_300_000, 5_100_000)
+TOPUP_ENVELOPE = 800_000
+TOPUP_ROBUSTNESS_SEED = 20261130  # the stored robustness of the top-up call's proposal (published seed)
 
 
 class DemoError(click.ClickException, ValueError):
@@ -110,6 +119,7 @@ def build_demo(seed=2025):
         slug="aap-2025", title="Appel à projets 1 jeune 1 mentor 2025", description=DESCRIPTION_2025,
         year=2025, status=CallStatus.DRAFT, opens_at=paris(2025, 2, 3, 10), closes_at=paris(2025, 3, 31, 23, 59, 59),
         review_deadline=paris(2025, 5, 16, 23, 59, 59), budget_cents=16_000_000 * EURO,
+        budget_per_year=[v * EURO for v in ENVELOPES_2025],
         min_amount_cents=20_000 * EURO, max_amount_cents=600_000 * EURO, years=3, reviewers_per_file=3,
         avoid_same_region=True, hide_other_reviews=True, advance_percent=50,
         published_at=paris(2025, 1, 27, 10), created_at=paris(2025, 1, 13, 14)))
@@ -339,15 +349,17 @@ def build_demo(seed=2025):
             application_id=application.id, outcome=outcome, amount_cents=amount,
             amount_per_year=split_years(amount, call25.years) if amount else [], reason=reason,
             decided_by_id=staff.id, decided_at=decided_at, published_at=published_at,
-            published_by_id=admin.id))
+            published_by_id=admin.id, adjusted_budget=None, adjusted_at=None))
         b.transition("decision_published", published_at, admin, application, Status(outcome),
                      reason=reason or PUBLISH_REASON, outcome=outcome, amount_cents=amount)
         application.updated_at = published_at
+    _adjust_budgets(b, call25, winners, decisions, associations[0], published_at)
+    _private_notes(b, staff, colleague, applications, winners, associations[0], published_at)
 
     reviews_2025 = len(reviews)
 
     # ---- the 2026 top-up call, under review (drawn last: the 2025 data do not depend on it)
-    topup_summary = _topup_call(b, staff, colleague, reviewers, biases, associations[1:], members[1:], conflicts,
+    topup, topup_summary = _topup_call(b, staff, colleague, reviewers, biases, associations[1:], members[1:], conflicts,
                                 assignments, reviews, scores)
 
     # Bulk inserts (executemany), then the scores with the ids of their reviews.
@@ -367,8 +379,11 @@ def build_demo(seed=2025):
             score_rows.append(dict(review_id=review_ids[key], criterion_id=criterion.id, value=value,
                                    comment=COMMENTS[criterion.label][level]))
     db.session.execute(insert(Score), score_rows)
+    _topup_robustness(b, topup, staff)
     b.events.sort(key=lambda e: (e["at"], e["action"], e["application_id"] or 0))
     db.session.execute(insert(Event), b.events)
+    # The reviews and scores went in by bulk inserts, which the index's session hook does not see.
+    search_index.reindex_all(db.session.connection())
 
     granted_total = sum(granted.values())
     summary = [
@@ -386,6 +401,72 @@ def build_demo(seed=2025):
     return summary
 
 
+# Staff's private notes of the demo (aap/instruction/notes.py): never shown to the associations.
+DEMO_NOTES = (
+    "Projet solide, mais l'effectif de mentors annoncé paraît optimiste au regard du nombre de salariés : "
+    "à vérifier avec l'association avant le premier versement.",
+    "Appel téléphonique avec la présidente : le partenariat avec le lycée professionnel est confirmé par écrit.",
+    "Comptes 2024 déposés en retard au journal officiel ; rien de bloquant, à surveiller au compte rendu financier.",
+    "Dossier non retenu de peu : à encourager à candidater de nouveau, avec un budget plus détaillé.",
+)
+DEMO_ASSOCIATION_NOTE = ("Interlocutrice habituelle : la trésorière, joignable le matin. L'association a changé "
+                         "de local en 2025 : vérifier l'adresse du siège sur la prochaine convention.")
+
+
+def _private_notes(b, staff, colleague, applications, winners, demo_association, published_at):
+    """A few staff notes (no random draw): on the demo association's 2025 file (edited once, its
+    first text kept), on three other winners and a file not retained, and one on the demo association."""
+    winner_ids = {a.id for a in winners}
+    demo_file = next(a for a in applications if a.association is demo_association)
+    others = [a for a in winners if a is not demo_file][:3]
+    others.append(next(a for a in applications if a.id not in winner_ids and a.status == Status.REJECTED))
+    notes = []
+    first = published_at - timedelta(days=20)
+    demo_note = PrivateNote(association_id=demo_file.association_id, application_id=demo_file.id, scope="staff",
+                            author_id=staff.id, body=DEMO_NOTES[0], created_at=first,
+                            updated_at=first + timedelta(days=9), updated_by_id=colleague.id)
+    demo_note.body = DEMO_NOTES[0] + " Vérifié le 5 juin : 40 mentors bénévoles recrutés, c'est cohérent."
+    demo_note.versions.append(PrivateNoteVersion(body=DEMO_NOTES[0], written_at=first, written_by_id=staff.id,
+                                                 replaced_at=first + timedelta(days=9)))
+    notes.append((demo_note, demo_file))
+    for rank, (application, body) in enumerate(zip(others, DEMO_NOTES[1:] * 2)):
+        at = published_at - timedelta(days=15 - rank, hours=rank)
+        notes.append((PrivateNote(association_id=application.association_id, application_id=application.id,
+                                  scope="staff", author_id=(staff if rank % 2 else colleague).id, body=body,
+                                  created_at=at, updated_at=at, updated_by_id=(staff if rank % 2 else colleague).id),
+                      application))
+    at = published_at + timedelta(days=2)
+    notes.append((PrivateNote(association_id=demo_association.id, scope="staff", author_id=staff.id,
+                              body=DEMO_ASSOCIATION_NOTE, created_at=at, updated_at=at, updated_by_id=staff.id), None))
+    db.session.add_all(note for note, _ in notes)
+    db.session.flush()
+    for note, application in notes:
+        author = staff if note.author_id == staff.id else colleague
+        b.event("private_note_added", note.created_at, author, application, association_id=note.association_id,
+                note_id=note.id, scope="staff")
+    b.event("private_note_edited", demo_note.updated_at, colleague, demo_file, note_id=demo_note.id, scope="staff")
+
+
+def _adjust_budgets(b, call, winners, decisions, demo_association, published_at):
+    """The budget as granted (applications.adjustment): the winners granted less than they asked
+    adjust their budget to the grant (the charges reduced as budget.reduced_to_grant does), within
+    a month of the decision, except two — the demo association's file when it is one of them —
+    whose conventions wait for it. No random draw (the demo's other draws stay the same)."""
+    by_id = {row["application_id"]: row for row in decisions}
+    reduced = [a for a in winners
+               if not B.fits_grant(B.clean(a.budget, call.years), by_id[a.id]["amount_per_year"], call.years)]
+    waiting = [a for a in reduced if a.association is demo_association] + list(reversed(reduced))
+    waiting_ids = {a.id for a in waiting[:2]}
+    for rank, application in enumerate(a for a in reduced if a.id not in waiting_ids):
+        row = by_id[application.id]
+        adjusted = B.reduced_to_grant(application.budget, row["amount_per_year"], call.years)
+        at = published_at + timedelta(days=3 + rank % 25, hours=rank % 7)
+        row.update(adjusted_budget=adjusted, adjusted_at=at)
+        b.event("budget_adjusted", at, application.demo_member, application, amount_cents=row["amount_cents"],
+                charges_cents=B.totals(adjusted, call.years)[1].charges,
+                previous_charges_cents=B.totals(application.budget, call.years)[1].charges)
+
+
 def _topup_call(b, staff, colleague, reviewers, biases, associations, members, conflicts,
                 assignments, reviews, scores):
     """A closed 2026 top-up call whose review is under way, so that every role has work in
@@ -393,13 +474,14 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
     reviews sent, saved as drafts or not started, and four files for the demo reviewer (one
     review sent, one saved, one to write, one whose absence of conflict is still to confirm).
     Appends to assignments, reviews and scores (inserted in bulk by build_demo); returns the
-    summary line."""
+    call and its summary line."""
     rng = b.rng
     call = apply_template(Call(
         slug="aap-2026-renfort", title="Appel à projets 1 jeune 1 mentor 2026 — renfort quartiers et ruralité",
         description=DESCRIPTION_TOPUP, reference_prefix="1J1M-RF",
         year=2026, status=CallStatus.DRAFT, opens_at=paris(2026, 9, 1, 10), closes_at=paris(2026, 10, 30, 23, 59, 59),
-        review_deadline=paris(2026, 12, 11, 23, 59, 59), budget_cents=3_000_000 * EURO,
+        review_deadline=paris(2026, 12, 11, 23, 59, 59), budget_cents=TOPUP_ENVELOPE * EURO,
+        budget_per_year=[TOPUP_ENVELOPE * EURO],
         min_amount_cents=20_000 * EURO, max_amount_cents=200_000 * EURO, years=1, reviewers_per_file=2,
         avoid_same_region=True, hide_other_reviews=True, advance_percent=50,
         published_at=paris(2026, 8, 25, 10), created_at=paris(2026, 8, 18, 11)))
@@ -494,9 +576,20 @@ def _topup_call(b, staff, colleague, reviewers, biases, associations, members, c
             b.transition("state_change", last, None, application, Status.REVIEWED,
                          reason="Toutes les évaluations attendues ont été envoyées.")
     b.event("auto_assignment_applied", assigned_at, staff, call=call, pairs=pairs)
-    return (f"Appel « {call.title} » (en évaluation jusqu'au {timeutil.format_datetime(call.review_deadline)}) : "
+    return call, (f"Appel « {call.title} » (en évaluation jusqu'au {timeutil.format_datetime(call.review_deadline)}) : "
             f"{len(files)} dossiers, {N_TOPUP_UNCHECKED} à examiner ; {sent_total} évaluations envoyées sur "
             f"{pairs}, dont {demo_files} dossiers pour l'évaluateur de démonstration.")
+
+
+def _topup_robustness(b, call, staff):
+    """The robustness of the top-up call's proposal with the default settings, as staff computed it
+    on the reviews sent so far: the proposal page shows each file's bar and the grey zone."""
+    from ..selection import grey_zone, ranking
+    from ..selection.proposal import ProposalSettings
+
+    at = paris(2026, 11, 30, 17)
+    run, result = grey_zone.new_run(call, ranking.load(call), ProposalSettings(), staff, at, TOPUP_ROBUSTNESS_SEED)
+    b.event("robustness_computed", at, staff, call=call, **grey_zone.event_details(run, result))
 
 
 def _grid_2025(call):

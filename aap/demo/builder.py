@@ -3,7 +3,7 @@ import math
 import random
 import re
 import unicodedata
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from stdnum import iban as std_iban
 from stdnum import luhn
@@ -207,6 +207,30 @@ def round_to(cents, step_euros):
 
 # ---------------------------------------------------------------- builder
 
+# Courts of the registers of associations of the local law, by département (the demo's choice).
+LOCAL_REGISTERS = {"57": ("Metz", "Thionville", "Sarreguemines"), "67": ("Strasbourg", "Saverne"),
+                   "68": ("Colmar", "Mulhouse")}
+
+
+def _legal_identity(association, departement):
+    """The identifier of the association's legal form (aap/associations/legal.py), drawn from a
+    generator of its own (the demo's is left as it was): the register's entry for the local law, the
+    decree for a recognised association or foundation; no RNA for those that have none."""
+    rng = random.Random(f"legal-{association.siret}")
+    form = association.legal_form
+    if form in ("association_1908", "fondation", "fondation_entreprise"):
+        association.rna = None
+    if form == "association_1908":
+        association.register_court = rng.choice(LOCAL_REGISTERS.get(departement.code, ("Strasbourg",)))
+        association.register_volume = str(rng.randint(40, 120))
+        association.register_folio = str(rng.randint(1, 250))
+    if form in ("association_rup", "fondation"):
+        day = date(rng.randint(1950, 2015), rng.randint(1, 12), rng.randint(1, 28))
+        association.recognition_date = day
+        published = day + timedelta(days=rng.randint(2, 12))
+        association.recognition_reference = f"JORF du {timeutil.format_date(published)}"
+
+
 class DemoBuilder:
     def __init__(self, seed):
         self.rng = random.Random(seed)
@@ -300,6 +324,7 @@ class DemoBuilder:
             description=(f"Association implantée à {departement.chef_lieu}, engagée depuis plusieurs années "
                          "dans l'accompagnement des jeunes vers l'autonomie, l'orientation et l'emploi."),
             iban=iban, bic=bic, account_holder=name, created_at=at, updated_at=at)
+        _legal_identity(association, departement)
         association.demo_quality = quality if quality is not None else rng.betavariate(2.2, 2.0)
         # Where it acts: a national network is a large association of a big city; a regional one
         # has the means of it; a small association acts in its département and around it.

@@ -38,6 +38,7 @@ LEGAL_FRAMES = {
     "association_1908": "une association inscrite régie par les articles 21 à 79-III du code civil local",
     "association_rup": "une association régie par la loi du 1er juillet 1901, reconnue d'utilité publique",
     "fondation": "une fondation reconnue d'utilité publique",
+    "fondation_entreprise": "une fondation d'entreprise",
 }
 # Professions of the board's members (feminine, masculine).
 PROFESSIONS = [("enseignante", "enseignant"), ("cadre commerciale", "cadre commercial"),
@@ -146,7 +147,9 @@ def _statuts(association, application, year):
         "L'association s'engage à respecter le contrat d'engagement républicain prévu par l'article 10-1 "
         "de la loi n° 2000-321 du 12 avril 2000.",
         "",
-        f"Statuts adoptés par l'assemblée générale du {_day(adopted)}. Numéro RNA : {association.rna}.",
+        f"Statuts adoptés par l'assemblée générale du {_day(adopted)}."
+        + (f" {association.legal_identifier[:1].upper()}{association.legal_identifier[1:]}."
+           if association.legal_identifier else ""),
         f"Fait {a_place(association.commune)}, pour l'association : {association.representative_name}, "
         f"{association.representative_function.lower()}.",
     ]
@@ -161,7 +164,8 @@ def _dirigeants(association, application, year):
         female = rng.random() < 0.5
         first = rng.choice(FIRST_NAMES_F if female else FIRST_NAMES_M)
         people.append((f"{first} {rng.choice(LAST_NAMES)}", function_f if female else function_m, female))
-    paragraphs = [f"{association.name} — RNA {association.rna} — SIRET {association.siret}",
+    paragraphs = [f"{association.name} — {association.legal_identifier or association.legal_form_label} — "
+                  f"SIRET {association.siret}",
                   f"Composition à jour au {_day(date(year, 1, 15))}, déclarée à la préfecture.", ""]
     for name, function, female in people:
         born = date(rng.randint(1950, 1992), rng.randint(1, 12), rng.randint(1, 28))

@@ -119,7 +119,7 @@ FOLLOW_UP = ["Un point mensuel entre le chargé de mission et chaque binôme ; b
 PARTNERS = ["Missions locales, France Travail, établissements scolaires du territoire.",
             "Conseil départemental (ASE), foyers de jeunes travailleurs, entreprises partenaires.",
             "Universités, associations étudiantes, clubs d'entreprises.",
-            "Centres sociaux, clubs de prévention, collectivités locales."]
+            "Centres sociaux, clubs de prévention, médecins scolaires, collectivités locales."]
 FUNDERS = ["Conseil régional", "Conseil départemental", "Ville", "Caisse d'allocations familiales",
            "Fondation d'entreprise", "Fonds social européen (FSE+)", "Mécénat privé"]
 INADMISSIBLE_REASONS = [

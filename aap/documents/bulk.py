@@ -19,8 +19,10 @@ from ..database import lock
 from ..extensions import db
 from ..models import Call, Job
 from ..models.jobs import JOB_QUEUED, JOB_RUNNING
+from .convention import archive_name
 from .data import fingerprint, winners
 from .services import (
+    budget_refusal,
     documents_folder,
     issued_convention_data,
     needs_render,
@@ -52,7 +54,8 @@ def generate_call_conventions(call, workers=DEFAULT_WORKERS, force=False, on_pro
 
     Only conventions whose data changed (or whose file is missing) are rendered, unless force.
     on_progress(done, total) is called after each document (it may commit)."""
-    applications = winners(call.id)
+    # A winner whose budget is still to adjust to a reduced grant gets no convention yet.
+    applications = [a for a in winners(call.id) if budget_refusal(a) is None]
     conventions = number_conventions(applications)
     items = []
     for application in applications:
@@ -85,7 +88,7 @@ def generate_call_conventions(call, workers=DEFAULT_WORKERS, force=False, on_pro
     db.session.commit()
     remove_files(old_files)
     folder = documents_folder("conventions")
-    return [(f"convention-{c.number}.pdf", folder / c.stored_name) for c, _d, _f in items]
+    return [(archive_name(c.number, d["association"]["name"]), folder / c.stored_name) for c, d, _f in items]
 
 
 def write_zip(entries, zip_path):

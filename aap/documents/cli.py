@@ -58,16 +58,18 @@ def export_group():
 @export_group.command("xlsx")
 @click.option("--call", "slug", required=True)
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--cabinet", is_flag=True, help="The cabinet's version: no reviewers' names, IBAN or e-mails.")
 @with_appcontext
-def export_xlsx(slug, output):
-    """The call's workbook (Lauréats, Candidatures, Notes détaillées, Synthèse par région, Paramètres)."""
+def export_xlsx(slug, output, cabinet):
+    """The call's workbook (Synthèse, Lauréats, Candidatures, Notes détaillées, Synthèse par région,
+    Paramètres); --cabinet: without Notes détaillées, IBAN and e-mails."""
     from .excel import build_workbook
 
     call = _call(slug)
     output.parent.mkdir(parents=True, exist_ok=True)
     started = time.monotonic()
-    build_workbook(call.id, author="ligne de commande", path=output)
-    _record_export(call, "xlsx", output)
+    build_workbook(call.id, author="ligne de commande", path=output, cabinet=cabinet)
+    _record_export(call, "xlsx-cabinet" if cabinet else "xlsx", output)
     click.echo(f"Classeur écrit en {time.monotonic() - started:.1f} s : {output}")
 
 

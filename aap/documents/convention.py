@@ -1,20 +1,25 @@
 """The grant agreement (convention) of a winner: a pure function from a plain dict to PDF bytes.
 
-A convention is its particular conditions (parties, object, amounts, payments, bank details,
-signatures; articles 1 to 6) with their annexes I to III, followed by the general conditions
-of the call (articles 7 to 15), the same for every winner of the call: those are rendered once
-per call (and process) and joined to each convention, and can be read on their own.
+A convention is ONE document with one page numbering (« page 5 sur 12 »): its particular
+conditions (parties, visas, object, amounts, payments, bank details, imputation budgétaire;
+articles 1 to 6), the general conditions of the call (articles 7 to 18, the same for every
+winner, also published on their own for the call's page), the annexes I to III, then the
+signatures. The legal texts come from the call (convention_texts.py).
 
 build_convention_pdf(data) needs no database and no Flask application: the bulk generation
 calls it in worker processes.
 """
+import re
+import unicodedata
 from datetime import date
 
+from ..applications.budget import view as budget_view
 from ..money import format_euros
 from ..timeutil import format_date
 from ..validators import group_iban
-from .data import amount_in_words, split_advance
-from .pdf import cached_pdf, concatenate, render_html, render_pdf
+from .convention_texts import STATE_AID, visa_lines
+from .data import REPORTS_BY, amount_in_words, payment_plan, split_advance
+from .pdf import cached_pdf, html_to_pdf, render_html
 
 
 def euros(cents):
@@ -35,14 +40,41 @@ def payment_schedule(data):
     return rows
 
 
+PAYMENT_LABELS = {"advance": "Avance", "balance": "Solde", "single": "Versement unique"}
+
+
+def payments(data):
+    """The payments of article 5 in order (data.payment_plan), with their wording: what each
+    waits for and the latest date it is made, always within its own year."""
+    rows = []
+    for payment in payment_plan(data["call"]["year_list"], data["decision"]["amount_per_year"],
+                                data["call"]["advance_percent"]):
+        by = date.fromisoformat(payment["by"]) if payment["by"] else None
+        if by is None:
+            when = "à la signature de la convention"
+        elif payment["after_reports_of"]:
+            when = (f"après réception des justificatifs de l'année {payment['after_reports_of']}, "
+                    f"au plus tard le {format_date(by)}")
+        else:
+            when = f"au plus tard le {format_date(by)}"
+        rows.append(dict(payment, label=PAYMENT_LABELS[payment["kind"]], amount=euros(payment["cents"]), when=when))
+    return rows
+
+
+def annex_budget(data):
+    """Annex II, the project's budget as granted (Cerfa n° 12156*06 layout, year by year): the view
+    of aap/applications/budget.py, or None while the budget is still to adjust."""
+    if not data.get("budget"):
+        return None
+    years = len(data["call"]["year_list"])
+    return budget_view(data["budget"], years, data["call"]["year_list"][0])
+
+
 def presentation(data):
     """What the template shows, derived from the data only (formats, words, schedule)."""
     decision = data["decision"]
-    application = data["application"]
-    cofunding = application["cofunding"]
-    requested = application["requested_cents"] or 0
-    total_cost = application["total_cost_cents"] or 0
-    resources = requested + sum(line["amount_cents"] for line in cofunding)
+    annex = annex_budget(data)
+    total_cost = annex.overall.charges if annex else 0
     published_on = date.fromisoformat(decision["published_on"]) if decision["published_on"] else None
     years = data["call"]["year_list"]
     schedule = payment_schedule(data)
@@ -50,8 +82,9 @@ def presentation(data):
         "total": euros(decision["amount_cents"]),
         "total_words": amount_in_words(decision["amount_cents"]),
         "schedule": schedule,
-        "advances": euros(sum(row["advance_cents"] for row in schedule)),
-        "balances": euros(sum(row["balance_cents"] for row in schedule)),
+        "payments": payments(data),
+        "reports_due": format_date(date(years[-1] + 1, *REPORTS_BY)),
+        "annex": annex,
         "iban": group_iban(data["bank"]["iban"]),
         "decision_date": format_date(published_on) if published_on else "",
         "period": (f"l'année {years[0]}" if len(years) == 1
@@ -59,9 +92,6 @@ def presentation(data):
         "start": format_date(date(years[0], 1, 1)),
         "end": format_date(date(years[-1], 12, 31)),
         "total_cost": euros(total_cost) if total_cost else "",
-        "requested": euros(requested),
-        "cofunding": [dict(line, amount=euros(line["amount_cents"])) for line in cofunding],
-        "resources": euros(resources),
         "share_of_cost": (f"{decision['amount_cents'] * 100 / total_cost:.1f}".replace(".", ",") + " %"
                           if total_cost else ""),
     }
@@ -73,11 +103,33 @@ def general_conditions_pdf(call):
     return cached_pdf(render_html("convention_general.html", call=call))
 
 
+def legal_presentation(data):
+    """The visas and the State-aid paragraph of article 4, from the call's texts."""
+    texts = data["call"]["texts"]
+    return {"visas": visa_lines(texts), "state_aid_clause": STATE_AID[texts["state_aid"]]["clause"]}
+
+
+def convention_html(data):
+    return render_html("convention.html", d=data, p={**presentation(data), **legal_presentation(data)})
+
+
 def build_convention_pdf(data):
-    """The convention as PDF bytes, from convention_data(...) (a plain dict)."""
-    particular = render_pdf("convention.html", d=data, p=presentation(data))
-    return concatenate(particular, general_conditions_pdf(data["call"]))
+    """The convention as PDF bytes, from convention_data(...) (a plain dict): one document, its
+    particular conditions, general conditions, annexes and signatures under one page numbering."""
+    return html_to_pdf(convention_html(data))
 
 
 def convention_filename(data):
     return f"convention-{data['number'] or data['application']['reference']}.pdf"
+
+
+_UNSAFE_IN_NAMES = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]+')
+
+
+def archive_name(number, association_name, limit=120):
+    """The name of a convention in the call's ZIP: « 1J1M-2025-CPO-0001 - Nom de l'association.pdf »,
+    with nothing a file system refuses (no / \\ : * ? " < > | nor control characters) and at most
+    `limit` characters before « .pdf »."""
+    name = " ".join(_UNSAFE_IN_NAMES.sub(" ", unicodedata.normalize("NFC", association_name or "")).split())
+    stem = f"{number} - {name}" if name else number
+    return stem[:limit].rstrip(" .-") + ".pdf"

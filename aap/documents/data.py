@@ -5,11 +5,14 @@ functions return; the queries run a fixed number of statements whatever the numb
 """
 import hashlib
 import json
+from datetime import date
 
 from num2words import num2words
 from sqlalchemy import Float, and_, case, cast, func, select
 from sqlalchemy.orm import joinedload
 
+from ..applications.budget import as_granted
+from ..associations.legal import party_text
 from ..extensions import db
 from ..models import Application, Call, Criterion, Decision, Review, Score
 from ..models.applications import SELECTED
@@ -17,9 +20,9 @@ from ..models.review import FAVORABLE, RESERVED, REVIEW_SUBMITTED, UNFAVORABLE
 from ..models.selection import OUTCOME_SELECTED
 from ..referentiel import DEPARTEMENT_BY_CODE, REGION_BY_CODE
 from ..timeutil import to_paris
+from .convention_texts import convention_texts
 
-DIRECTOR = "la directrice ou le directeur de la jeunesse, de l'éducation populaire et de la vie associative"
-PLACE = "Paris"
+PLACE = "Paris"  # where the State signs
 
 
 # --- Scores -------------------------------------------------------------------------------
@@ -147,6 +150,42 @@ def split_advance(amount_cents, advance_percent):
     return advance, amount_cents - advance
 
 
+# The State's usual calendar for a grant over one or more years (circulaire du 29 septembre 2015,
+# model of the convention pluriannuelle d'objectifs, article on payments): each year's grant is
+# paid within that year — the first year's advance at signature, each later year's advance by the
+# end of March; each year's balance by the end of November, and from the second year on only once
+# the previous year's reports are received (due within six months of its end: by 30 June). The
+# last year's reports come after the term: the convention stays in force until they are checked
+# (the clause of article 2), but no payment falls after its end.
+LATER_ADVANCE_BY = (3, 31)
+BALANCE_BY = (11, 30)
+REPORTS_BY = (6, 30)
+
+
+def payment_plan(year_list, amounts, advance_percent):
+    """The payments of a grant, in order: [{year, kind ("advance", "balance" or "single"), cents,
+    by (the latest date, ISO; None: at signature), after_reports_of (the year whose reports it
+    waits for, or None)}]. Every date falls within its own year, hence within the convention's term."""
+    payments = []
+    for rank, (year, amount) in enumerate(zip(year_list, amounts)):
+        advance, balance = split_advance(int(amount), advance_percent)
+        previous = year - 1 if rank else None
+        if balance == 0 or advance == 0:
+            payments.append({"year": year, "kind": "single", "cents": int(amount), "after_reports_of": previous,
+                             "by": None if rank == 0 and advance else date(year, *BALANCE_BY).isoformat()})
+            continue
+        payments.append({"year": year, "kind": "advance", "cents": advance, "after_reports_of": None,
+                         "by": date(year, *LATER_ADVANCE_BY).isoformat() if rank else None})
+        payments.append({"year": year, "kind": "balance", "cents": balance, "after_reports_of": previous,
+                         "by": date(year, *BALANCE_BY).isoformat()})
+    return payments
+
+
+def last_payment_date(year_list):
+    """The latest date a payment of the grant can be made (the end of November of its last year)."""
+    return date(year_list[-1], *BALANCE_BY)
+
+
 # --- Convention ---------------------------------------------------------------------------
 
 def convention_kind(call):
@@ -166,12 +205,14 @@ def _iso(value):
 
 
 def call_data(call):
-    """What the conventions of a call (and their general conditions) say of the call."""
+    """What the conventions of a call (and their general conditions) say of the call, with its
+    legal and budgetary texts (convention_texts.py)."""
     years = max(int(call.years or 1), 1)
     return {
         "title": call.title, "slug": call.slug, "year": call.year, "years": years,
         "advance_percent": int(call.advance_percent),
         "year_list": [call.year + i for i in range(years)],
+        "texts": convention_texts(call.convention_texts, call.year),
     }
 
 
@@ -181,12 +222,21 @@ def bank_details_of(association):
             "account_holder": association.account_holder or association.name}
 
 
-def convention_data(application, number=None, bank=None):
+def budget_as_granted(application, per_year):
+    """The convention's annex II: the project's budget as granted ({year rank: {line code: cents}},
+    aap/applications/budget.py), the association's adjusted budget or the deposited one when it fits
+    the grant (applications.adjustment); None while it is still to adjust (no convention then)."""
+    return as_granted(application.budget or {}, application.decision.adjusted_budget, per_year,
+                      max(int(application.call.years or 1), 1))
+
+
+def convention_data(application, number=None, bank=None, commitment_number=None):
     """Everything the convention shows, as a plain JSON-serialisable dict (no ORM object).
 
     The PDF is a pure function of this dict; its fingerprint decides whether to regenerate.
     `bank`: the bank details the convention was issued with (Convention.bank_details, see
     services.issued_convention_data); the association's current ones when not given.
+    `commitment_number`: the Chorus commitment number staff recorded on the convention, if any.
     """
     call = application.call
     association = application.association
@@ -198,7 +248,7 @@ def convention_data(application, number=None, bank=None):
         "kind": convention_kind(call),
         "multi_year": years > 1,
         "place": PLACE,
-        "grantor": {"director": DIRECTOR},
+        "commitment_number": commitment_number or "",
         "call": call_data(call),
         "decision": {
             "published_on": _iso(decision.published_at),
@@ -207,13 +257,15 @@ def convention_data(application, number=None, bank=None):
         },
         "association": {
             "name": association.name, "acronym": association.acronym or "",
-            "legal_form": association.legal_form_label, "siret": association.siret or "",
-            "rna": association.rna or "", "address": association.address or "",
+            "legal_form": association.legal_form_label, "legal_form_text": party_text(association.legal_form),
+            "siret": association.siret or "", "identifier": association.legal_identifier,
+            "address": association.address or "",
             "postal_code": association.postal_code or "", "commune": association.commune or "",
             "representative_name": association.representative_name or "",
             "representative_function": association.representative_function or "",
         },
         "bank": dict(bank) if bank else bank_details_of(association),
+        "budget": budget_as_granted(application, per_year),
         "application": {
             "id": application.id, "reference": application.reference or "",
             "title": application.title or "", "summary": application.summary or "",

@@ -2,26 +2,28 @@
 publication of the grants, and an anonymised SQLite file of aggregated results (sqlite-utils,
 ready for Datasette): both may be published.
 
-SCDL: https://schema.data.gouv.fr/scdl/subventions/2.1.1/ — one row per grant, UTF-8, comma,
-dates YYYY-MM-DD, amounts with a dot, pourcentageSubvention is the beneficiary's share of the
-grant (1.00 for a single beneficiary).
+SCDL: https://schema.data.gouv.fr/scdl/subventions/2.1.1/ — one row per grant whose convention
+is signed, UTF-8, comma, dates YYYY-MM-DD, amounts with a dot, pourcentageSubvention is the
+beneficiary's share of the grant (1.00 for a single beneficiary); idAttribuant is the setting
+AAP_GRANTOR_SIRET, dispositifAide the call's aid-scheme identifier (else its title). The
+constraints of the schema are checked in tests/test_opendata.py.
 """
 import csv
 import io
 import os
-from datetime import date
 from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import select
 
+from ..associations import legal
 from ..extensions import db
-from ..models import Application, Association, Decision
+from ..models import Application, Association, Convention, Decision
 from ..models.applications import DRAFT, INADMISSIBLE, WITHDRAWN
 from ..models.selection import OUTCOME_LABELS, OUTCOME_REJECTED, OUTCOME_SELECTED, OUTCOME_WAITLISTED
 from ..textrules import csv_text
 from ..timeutil import now, to_paris
-from .data import amounts_per_year, application_scores_subquery, region_name, winners
+from .data import amounts_per_year, application_scores_subquery, last_payment_date, region_name, winners
 
 SCDL_COLUMNS = [
     "nomAttribuant", "idAttribuant", "dateConvention", "referenceDecision", "nomBeneficiaire",
@@ -37,19 +39,40 @@ def _day(value):
     return to_paris(value).date() if value is not None else None
 
 
+def signed_conventions(call):
+    """{application_id: Convention} of the call's winners whose convention is signed."""
+    return {c.application_id: c for c in db.session.scalars(
+        select(Convention).join(Application, Application.id == Convention.application_id)
+        .where(Application.call_id == call.id, Convention.signed_at.is_not(None)))}
+
+
+def unsigned_count(call):
+    """How many winners are left out of the SCDL file because their convention is not signed."""
+    signed = signed_conventions(call)
+    return sum(1 for application in winners(call.id) if application.id not in signed)
+
+
 def scdl_rows(call):
-    """The SCDL rows (dicts with exactly SCDL_COLUMNS) of the call's winners."""
+    """The SCDL rows (dicts with exactly SCDL_COLUMNS) of the call's winners whose convention is
+    signed: dateConvention is the day of signature (recorded by staff, aap/documents/signature.py),
+    referenceDecision the convention's number. A winner whose convention is not signed yet is
+    left out (the exports page says how many)."""
     name, siret = grantor()
+    signed = signed_conventions(call)
     rows = []
     for application in winners(call.id):
+        convention = signed.get(application.id)
+        if convention is None:
+            continue
         association, decision = application.association, application.decision
         per_year = amounts_per_year(decision, max(call.years, 1))
         amount = sum(per_year)
-        convention_day = _day(decision.published_at)
+        convention_day = convention.signed_at
         staggered = call.years > 1 or call.advance_percent < 100
         if staggered:
-            # Advance at signature, balance after the last year's report (six months after its end).
-            period = f"{convention_day.isoformat()}/{date(call.year + call.years, 6, 30).isoformat()}"
+            # From the signature to the last payment, within the last year (data.payment_plan).
+            last = last_payment_date([call.year + i for i in range(max(call.years, 1))])
+            period = f"{convention_day.isoformat()}/{max(last, convention_day).isoformat()}"
         else:
             period = convention_day.isoformat()
         objet = f"Plan « 1 jeune 1 mentor » : {application.title or 'projet de mentorat'}"
@@ -57,10 +80,11 @@ def scdl_rows(call):
             "nomAttribuant": name,
             "idAttribuant": siret,
             "dateConvention": convention_day.isoformat(),
-            "referenceDecision": application.reference or "",
+            "referenceDecision": convention.number,
             "nomBeneficiaire": association.name,
             "idBeneficiaire": association.siret or "",
-            "rnaBeneficiaire": association.rna or "",
+            # Only the forms that have one: not an association of the local law, nor a foundation.
+            "rnaBeneficiaire": legal.rna_of(legal.identity_of(association)) or "",
             "objet": objet[:256],
             "montant": f"{amount // 100}.{amount % 100:02d}",
             "nature": "aide en numéraire",
@@ -69,7 +93,7 @@ def scdl_rows(call):
             "idRAE": "",
             "notificationUE": "non",
             "pourcentageSubvention": "1.00",
-            "dispositifAide": call.title,
+            "dispositifAide": call.aid_scheme_id or call.title,
         })
     return rows
 

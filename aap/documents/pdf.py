@@ -5,10 +5,11 @@ processes of the bulk generation, CLI, background threads, services called from 
 standalone environment over the same templates/ folder with the same filters, so both give
 the same document and need no request.
 """
-import io
-import threading
+import re
 from functools import lru_cache
 from pathlib import Path
+
+from .typography import french_spacing_html
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -35,13 +36,26 @@ def standalone_environment():
     return env
 
 
+@lru_cache(maxsize=1)
+def marianne_uri():
+    """The Marianne of the bloc-marque, as the DSFR draws it (the SVG of its `.fr-logo::before`,
+    white on the blue and red of the flag), for the header of every document."""
+    css = (STATIC / "dsfr" / "dsfr.min.css").read_text(encoding="utf-8")
+    match = re.search(r'\.fr-logo:before\{background-image:url\("(data:image/svg\+xml;[^"]+)"\)', css)
+    return match.group(1) if match else ""
+
+
 def render_html(template, **context):
+    """The HTML of a document, with the French spacing rule (typography.py) applied to its text."""
     from flask import has_request_context, render_template
 
     context.setdefault("fonts_url", FONTS_URL)
+    context.setdefault("marianne_uri", marianne_uri())
     if has_request_context():
-        return render_template(f"documents/pdf/{template}", **context)
-    return standalone_environment().get_template(f"documents/pdf/{template}").render(**context)
+        html = render_template(f"documents/pdf/{template}", **context)
+    else:
+        html = standalone_environment().get_template(f"documents/pdf/{template}").render(**context)
+    return french_spacing_html(html)
 
 
 def html_to_pdf(html):
@@ -62,29 +76,3 @@ def cached_pdf(html):
     """The PDF of an HTML text, rendered once per process: for the parts shared by many
     documents. Keyed by the HTML itself, so a change of data or template is a new entry."""
     return html_to_pdf(html)
-
-
-@lru_cache(maxsize=8)
-def _parsed(pdf):
-    from pypdf import PdfReader
-
-    return PdfReader(io.BytesIO(pdf))
-
-
-_SHARED_READERS = threading.Lock()  # a reader reads its stream lazily: one thread at a time
-
-
-def concatenate(first, *shared):
-    """One PDF: the pages of `first`, then those of the `shared` parts, in order (with their
-    bookmarks), with the metadata (title, date) of `first`. pypdf copies the pages without
-    laying anything out again. The shared parts are those joined to many documents (a call's
-    general conditions, from cached_pdf): each is parsed once per process and kept."""
-    from pypdf import PdfReader, PdfWriter
-
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(first)))
-    with _SHARED_READERS:
-        for part in shared:
-            writer.append(_parsed(part))
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()

@@ -7,6 +7,7 @@ from ..applications.deposits import original_deposit
 from ..database import writing
 from ..extensions import db
 from ..models import Deposit
+from . import legal_mentions
 from .pdf import render_pdf
 
 
@@ -51,6 +52,7 @@ def receipt_context(deposit):
         "submitted_label": submitted_label, "submitted_offset": submitted_offset,
         "size_label": size_label, "original": None,
     }
+    context.update(crpa_mentions(deposit))
     if not deposit.is_original:
         original = original_deposit(application)
         from ..instruction.services import item_labels
@@ -59,6 +61,32 @@ def receipt_context(deposit):
         context["completed_labels"] = item_labels((snapshot.get("complement") or {}).get("items", []),
                                                   call=application.call)
     return context
+
+
+def service_of(deposit):
+    """The service in charge as the deposit's snapshot froze it (a deposit made before the snapshot
+    held it: the call's current setting)."""
+    from ..calls.contact import from_dict, service_contact  # (the calls package imports this one)
+    frozen = ((deposit.snapshot or {}).get("call") or {}).get("service")
+    return from_dict(frozen) if frozen else service_contact(deposit.application.call)
+
+
+def crpa_mentions(deposit):
+    """The mentions an accusé de réception must carry (CRPA L112-3 and R112-5; the texts:
+    aap/documents/legal_mentions.py): the date of receipt (the deposit's, or the complement's, Paris
+    date), the date of the implicit rejection two months later (L231-4 3°, L114-5), the service in
+    charge, and the routes and time limits of appeal against the implicit rejection."""
+    received = timeutil.to_paris(deposit.submitted_at).date()
+    contact = service_of(deposit)
+    return {
+        "received_label": timeutil.format_date(received),
+        "deemed_rejection_label": timeutil.format_date(legal_mentions.deemed_rejection_date(received)),
+        "implicit_rejection_text": legal_mentions.RECEIPT_IMPLICIT_REJECTION,
+        "complete_file_text": (legal_mentions.RECEIPT_COMPLETE_FILE if deposit.is_original
+                               else legal_mentions.RECEIPT_COMPLEMENT_COMPLETE_FILE),
+        "service": contact,
+        "appeal_routes": legal_mentions.receipt_appeal_routes(contact),
+    }
 
 
 def receipt_pdf(deposit):

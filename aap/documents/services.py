@@ -15,7 +15,7 @@ from ..database import writing
 from ..extensions import db
 from ..models import Application, Convention
 from .convention import build_convention_pdf
-from .data import bank_details_of, convention_data, convention_number, fingerprint
+from .data import bank_details_of, convention_data, convention_number, fingerprint, winners
 
 NUMBER_RE = re.compile(r"-(\d+)$")
 
@@ -46,31 +46,42 @@ def _last_number(call_id):
     return max(values, default=0)
 
 
-def number_conventions(applications):
-    """Give a Convention row (with its stable number) to each application that has none.
+def merit_order(call, applications):
+    """The applications in the order of the call's ranking (best rank first, then reference)."""
+    from ..selection import ranking
+    rows = ranking.load(call, application_ids=[a.id for a in applications]).rows
+    ranks = {row.application.id: row.scores.rank for row in rows}
+    return sorted(applications, key=lambda a: (ranks.get(a.id) is None, ranks.get(a.id) or 0,
+                                               a.reference or "", a.id))
 
-    The applications are numbered in the order given (references order for a call).
-    Returns {application_id: Convention}. Two statements, then one INSERT per new row.
-    """
+
+def number_conventions(applications):
+    """The Convention row (with its stable number) of each application, numbering first every
+    winner of their calls that has none: all at once, in the order of the ranking, so that the
+    numbers follow merit, not the order of the downloads. A winner numbered later (promoted from
+    the waiting list) takes the next number. A row without a file is numbered, not issued yet.
+
+    Returns {application_id: Convention} for the given applications."""
     if not applications:
         return {}
     ids = [a.id for a in applications]
     existing = {c.application_id: c for c in db.session.scalars(
         select(Convention).where(Convention.application_id.in_(ids)))}
-    last_by_call = {}
-    for application in applications:
-        if application.id in existing:
-            continue
-        call = application.call
-        if call.id not in last_by_call:
-            last_by_call[call.id] = _last_number(call.id)
-        last_by_call[call.id] += 1
-        convention = Convention(application_id=application.id,
-                                number=convention_number(call, last_by_call[call.id]),
-                                data_fingerprint="", stored_name=None)
-        db.session.add(convention)
-        existing[application.id] = convention
-    db.session.flush()
+    calls = {a.call.id: a.call for a in applications if a.id not in existing}
+    for call in calls.values():
+        call_winners = winners(call.id)
+        numbered = set(db.session.scalars(select(Convention.application_id).where(
+            Convention.application_id.in_([a.id for a in call_winners]))))
+        last = _last_number(call.id)
+        given = [a for a in applications if a.call.id == call.id and a not in call_winners]
+        for application in merit_order(call, [a for a in call_winners + given if a.id not in numbered]):
+            last += 1
+            db.session.add(Convention(application_id=application.id, number=convention_number(call, last),
+                                      data_fingerprint="", stored_name=None, generated_at=None))
+    if calls:
+        db.session.flush()
+        existing = {c.application_id: c for c in db.session.scalars(
+            select(Convention).where(Convention.application_id.in_(ids)))}
     return existing
 
 
@@ -115,13 +126,30 @@ def issued_bank_details(convention, application):
 def issued_convention_data(application, convention):
     """The data of a convention as issued: its number and the bank details it was issued with
     (the one rule for the single download and the bulk generation)."""
-    return convention_data(application, convention.number, bank=issued_bank_details(convention, application))
+    return convention_data(application, convention.number, bank=issued_bank_details(convention, application),
+                           commitment_number=convention.commitment_number)
+
+
+BUDGET_TO_ADJUST = ("La convention ne peut pas encore être émise : la subvention accordée est inférieure au "
+                    "montant demandé et le budget du projet n'est pas encore ajusté à ce montant.")
+
+
+def budget_refusal(application):
+    """Why the convention cannot be issued yet (its annex II, the budget as granted, is still to
+    adjust), or None."""
+    from .data import amounts_per_year, budget_as_granted
+    per_year = amounts_per_year(application.decision, max(int(application.call.years or 1), 1))
+    return BUDGET_TO_ADJUST if budget_as_granted(application, per_year) is None else None
 
 
 def ensure_convention(application):
     """The up-to-date convention of a winner: rendered only if its data changed. Commits.
 
-    Returns (convention, path, regenerated)."""
+    Returns (convention, path, regenerated). Raises ConventionError while the budget is still to
+    adjust to a reduced grant (applications.adjustment): no convention is issued before."""
+    refusal = budget_refusal(application)
+    if refusal:
+        raise ConventionError(refusal)
     convention = number_conventions([application])[application.id]
     data = issued_convention_data(application, convention)
     data_fingerprint = fingerprint(data)
@@ -145,6 +173,28 @@ class ConventionError(ValueError):
     """A refused action on a convention; the message is French and shown to the user."""
 
 
+COMMITMENT_RE = re.compile(r"^[0-9A-Z][0-9A-Z-]{0,39}$")
+
+
+def record_commitment_number(convention, value, actor):
+    """Record the Chorus commitment number (« engagement juridique ») of a convention, printed in
+    its article « Imputation budgétaire » (empty: none yet). Commits. Returns True when it changed;
+    raises ConventionError for a malformed number. The convention is rendered again at its next
+    download or generation (its data changed)."""
+    value = (value or "").strip().upper()
+    if value and not COMMITMENT_RE.match(value):
+        raise ConventionError("Le numéro d'engagement juridique ne contient que des chiffres, des lettres et des "
+                              "tirets (40 caractères au plus), par exemple 2103456789.")
+    if value == (convention.commitment_number or ""):
+        return False
+    previous = convention.commitment_number or ""
+    convention.commitment_number = value
+    events.record("convention_commitment_recorded", actor=actor, application=convention.application,
+                  number=convention.number, commitment_number=value, previous=previous)
+    db.session.commit()
+    return True
+
+
 def association_conventions(association_id):
     """The conventions issued to an association, with their files, newest call first:
     [(convention, application, bank details it was issued with, current details)]."""
@@ -152,7 +202,7 @@ def association_conventions(association_id):
     rows = db.session.execute(
         select(Convention, Application).join(Application, Application.id == Convention.application_id)
         .options(joinedload(Application.call), joinedload(Application.association))
-        .where(Application.association_id == association_id)
+        .where(Application.association_id == association_id, Convention.stored_name.is_not(None))
         .order_by(Convention.generated_at.desc(), Convention.id.desc())).all()
     return [(convention, application, convention.bank_details or {}, bank_details_of(application.association))
             for convention, application in rows]

@@ -4,7 +4,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, send_file, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -15,10 +15,14 @@ from ..extensions import db
 from ..models import Application, Call, Convention, Job
 from ..models.jobs import JOB_DONE
 from ..permissions import can_follow_application, get_application_or_404, staff_required
-from . import bulk, services
+from ..timeutil import format_date
+from . import bulk, services, signature
 from .convention import general_conditions_pdf
 from .data import call_data, is_winner, winners
+from .decision_letter import decision_letter_pdf, letter_kind
+from .decision_letter import filename as letter_filename
 from .excel import build_workbook, export_name
+from .forms import CommitmentForm, SignatureForm
 from .opendata import build_opendata_sqlite, build_scdl_csv
 
 bp = Blueprint("documents", __name__)
@@ -41,11 +45,25 @@ def convention(application_id):
     application = get_application_or_404(application_id, check=can_follow_application)
     if not is_winner(application):
         abort(404)
+    refusal = services.budget_refusal(application)
+    if refusal:
+        flash(refusal, "error")
+        return redirect(url_for("applications.show", application_id=application.id, _anchor="decision"))
     with writing():  # numbered and rendered on its first download: a write in a GET
         record, path, _regenerated = services.ensure_convention(application)
     services.record_download(application, current_user)
     return send_file(path, mimetype="application/pdf", as_attachment=True,
                      download_name=f"convention-{record.number}.pdf", max_age=0)
+
+
+@bp.route("/candidatures/<int:application_id>/decision.pdf")
+@login_required
+def decision_letter(application_id):
+    """The letter of a notified decision: the association's members and staff (a draft: 404)."""
+    application = get_application_or_404(application_id, check=can_follow_application)
+    if letter_kind(application) is None:
+        abort(404)
+    return _send_bytes(decision_letter_pdf(application), "application/pdf", letter_filename(application))
 
 
 @bp.route("/instruction/candidatures/<int:application_id>/convention/reemettre", methods=["POST"])
@@ -68,7 +86,7 @@ def reissue_convention(application_id):
 
 @bp.route("/appels/<slug>/conditions-generales.pdf")
 def general_conditions(slug):
-    """The general conditions (articles 7 to 15) of the call's conventions, readable by anyone
+    """The general conditions (articles 7 to 18) of the call's conventions, readable by anyone
     before applying; staff may read those of a call not yet published."""
     call, _preview = get_visible_call(slug, current_user)
     if call is None:
@@ -77,16 +95,77 @@ def general_conditions(slug):
                        f"conditions-generales-{call.slug}.pdf", attachment=False)
 
 
-@bp.route("/instruction/appels/<int:call_id>/documents")
-@staff_required
-def call_documents(call_id):
-    call = db.get_or_404(Call, call_id)
+def _documents_page(call, failed=None):
+    """The call's documents page; `failed`: (convention id, its signature form shown again with
+    its error), the other rows showing their recorded date."""
     applications = winners(call.id)
     conventions = {c.application_id: c for c in db.session.scalars(
         select(Convention).join(Application, Application.id == Convention.application_id)
         .where(Application.call_id == call.id))}
+    from ..applications.adjustment import adjustment
+    budgets = {a.id: adjustment(a) for a in applications}  # the budget as granted: adjusted or to adjust
+    signature_forms = {c.id: SignatureForm(formdata=None, prefix=f"signature-{c.id}", data={"signed_at": c.signed_at})
+                       for c in conventions.values()}
+    if failed is not None:
+        signature_forms[failed[0]] = failed[1]
+    commitment_forms = {c.id: CommitmentForm(formdata=None, prefix=f"engagement-{c.id}",
+                                             data={"commitment_number": c.commitment_number})
+                        for c in conventions.values()}
+    unsigned = sum(1 for a in applications if a.id not in conventions or conventions[a.id].signed_at is None)
     return render_template("documents/call_documents.html", call=call, applications=applications,
-                           conventions=conventions, job=bulk.last_job(call.id))
+                           conventions=conventions, budgets=budgets, job=bulk.last_job(call.id),
+                           signature_forms=signature_forms, commitment_forms=commitment_forms, unsigned=unsigned)
+
+
+@bp.route("/instruction/appels/<int:call_id>/documents")
+@staff_required
+def call_documents(call_id):
+    return _documents_page(db.get_or_404(Call, call_id))
+
+
+@bp.route("/instruction/conventions/<int:convention_id>/signature", methods=["POST"])
+@staff_required
+def record_signature(convention_id):
+    """Staff record the day a convention was signed: from then on the grant is in the open data."""
+    convention = db.get_or_404(Convention, convention_id)
+    application = convention.application
+    if not is_winner(application):
+        abort(404)
+    form = SignatureForm(prefix=f"signature-{convention.id}")
+    if form.validate_on_submit():
+        try:
+            changed = signature.record_signature(convention, form.signed_at.data, current_user)
+        except signature.SignatureError as refusal:
+            form.signed_at.errors = list(form.signed_at.errors) + [str(refusal)]
+        else:
+            flash(f"La convention {convention.number} est signée le {format_date(form.signed_at.data)} : la "
+                  "subvention figure dans le fichier des données ouvertes." if changed
+                  else "Aucune modification à enregistrer.", "success" if changed else "info")
+            return redirect(url_for("documents.call_documents", call_id=application.call_id,
+                                    _anchor=f"convention-{convention.id}"))
+    return _documents_page(application.call, failed=(convention.id, form)), 422
+
+
+@bp.route("/instruction/conventions/<int:convention_id>/engagement", methods=["POST"])
+@staff_required
+def record_commitment(convention_id):
+    """Staff record the Chorus commitment number the finance office gave for a convention."""
+    convention = db.get_or_404(Convention, convention_id)
+    application = convention.application
+    if not is_winner(application):
+        abort(404)
+    form = CommitmentForm(prefix=f"engagement-{convention.id}")
+    if form.validate_on_submit():
+        try:
+            changed = services.record_commitment_number(convention, form.commitment_number.data, current_user)
+        except services.ConventionError as refusal:
+            flash(str(refusal), "error")
+        else:
+            flash(f"Le numéro d'engagement juridique de la convention {convention.number} est enregistré ; il "
+                  "figure à l'article 6 de la convention." if changed else "Aucune modification à enregistrer.",
+                  "success" if changed else "info")
+    return redirect(url_for("documents.call_documents", call_id=application.call_id,
+                            _anchor=f"convention-{convention.id}"))
 
 
 @bp.route("/instruction/appels/<int:call_id>/conventions", methods=["POST"])
@@ -136,10 +215,15 @@ def _send_bytes(content, mimetype, name, attachment=True):
 @bp.route("/instruction/appels/<int:call_id>/export.xlsx")
 @staff_required
 def export_xlsx(call_id):
+    """The call's workbook: internal (« Diffusion restreinte »), or `?version=cabinet` without the
+    reviewers' names and comments, the IBAN and the e-mail addresses."""
     call = db.get_or_404(Call, call_id)
-    content = build_workbook(call.id, author=f"{current_user.full_name} <{current_user.email}>")
-    _record_export(call, "xlsx")
-    return _send_bytes(content, XLSX, export_name(call, "xlsx"))
+    cabinet = request.args.get("version") == "cabinet"
+    author = current_user.full_name if cabinet else f"{current_user.full_name} <{current_user.email}>"
+    content = build_workbook(call.id, author=author, cabinet=cabinet)
+    _record_export(call, "xlsx-cabinet" if cabinet else "xlsx")
+    name = export_name(call, "xlsx")
+    return _send_bytes(content, XLSX, name.replace(".xlsx", "-cabinet.xlsx") if cabinet else name)
 
 
 @bp.route("/instruction/appels/<int:call_id>/subventions.csv")

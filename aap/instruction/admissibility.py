@@ -9,19 +9,21 @@ is met, or override a failing condition with a reason (instruction.services.mark
 from dataclasses import dataclass
 
 from .. import timeutil
+from ..associations import legal
 from ..models.associations import LEGAL_FORMS
 from ..money import format_euros
-from ..validators import clean_rna, clean_siret
+from ..validators import clean_siret
 
 # The structures the calls of the plan fund: associations (loi 1901, Alsace-Moselle, reconnues
 # d'utilité publique) and foundations (« associations loi 1901 et fondations » in the calls'
 # text). Any other structure needs staff to check its general-interest status: an override.
-ELIGIBLE_LEGAL_FORMS = frozenset({"association_1901", "association_1908", "association_rup", "fondation"})
+ELIGIBLE_LEGAL_FORMS = frozenset({"association_1901", "association_1908", "association_rup", "fondation",
+                                  "fondation_entreprise"})
 
 PIECES, IDENTITY, LEGAL_FORM, AMOUNT, ON_TIME = "pieces", "identity", "legal_form", "amount", "on_time"
 LABELS = {
     PIECES: "Pièces obligatoires jointes",
-    IDENTITY: "Identité complète (SIRET, RNA, adresse, représentant légal)",
+    IDENTITY: "Identité complète (SIRET, identifiant de la forme juridique, adresse, représentant légal)",
     LEGAL_FORM: "Forme juridique éligible",
     AMOUNT: "Montant demandé dans les limites de l'appel",
     ON_TIME: "Dossier déposé dans les délais",
@@ -43,10 +45,17 @@ def _identity_problems(identity):
         clean_siret(identity.get("siret"))
     except ValueError:
         problems.append("SIRET " + ("invalide" if identity.get("siret") else "absent"))
-    try:
-        clean_rna(identity.get("rna"))
-    except ValueError:
+    # The identifier of the legal form (RNA, register of the tribunal judiciaire, decree, arrêté).
+    missing = dict(legal.missing(identity))
+    wrong = legal.problems(identity)
+    if "rna" in missing or "rna" in wrong:
         problems.append("RNA " + ("invalide" if identity.get("rna") else "absent"))
+    if any(name.startswith("register_") for name in [*missing, *wrong]):
+        problems.append("inscription au registre des associations (tribunal, volume, folio) incomplète")
+    if any(name.startswith("recognition_") for name in [*missing, *wrong]):
+        problems.append("autorisation préfectorale (date et référence) non renseignée"
+                        if identity.get("legal_form") == legal.FONDATION_ENTREPRISE
+                        else "décret de reconnaissance d'utilité publique non renseigné")
     address = [identity.get(name) for name in ("address", "postal_code", "commune")]
     if not all(address):
         problems.append("adresse du siège incomplète")
@@ -76,7 +85,7 @@ def checklist(*, documents, present_document_ids, identity, requested_cents, min
     problems = _identity_problems(identity)
     identity_ok = Condition(IDENTITY, LABELS[IDENTITY], not problems,
                             _sentence(" ; ".join(problems)) if problems
-                            else f"SIRET {identity.get('siret')}, RNA {identity.get('rna')}, représenté par "
+                            else f"SIRET {identity.get('siret')}, {legal.identifier_text(identity)}, représenté par "
                                  f"{identity.get('representative_name')} ({identity.get('representative_function')})")
 
     form = identity.get("legal_form") or ""
@@ -122,7 +131,7 @@ def _bounds(low, high):
     return ""
 
 
-IDENTITY_NAMES = ("legal_form", "siret", "rna", "address", "postal_code", "commune", "representative_name",
+IDENTITY_NAMES = ("legal_form", "siret", *legal.FIELDS, "address", "postal_code", "commune", "representative_name",
                   "representative_function")
 
 

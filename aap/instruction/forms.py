@@ -16,6 +16,8 @@ from ..forms import AppForm, select_choices
 from ..models.applications import DRAFT, STATUS_LABELS
 from ..money import AmountError, parse_euros
 from ..referentiel import departement_choices, region_choices
+from .bulk import SUBJECT_MAX, TARGETS
+from .notes import NOTE_MAX_LENGTH
 from .services import MESSAGE_MAX_LENGTH, REASON_MAX_LENGTH
 
 SORTS = {"reference": "Référence", "association": "Association", "montant": "Montant demandé",
@@ -177,3 +179,31 @@ class ExtendRequestForm(AppForm):
 class CancelRequestForm(AppForm):
     cancel_reason = TextAreaField("Message à l'association (facultatif)", validators=[
         Length(max=MESSAGE_MAX_LENGTH, message=f"Le message ne doit pas dépasser {MESSAGE_MAX_LENGTH} caractères.")])
+
+
+class NoteForm(AppForm):
+    """A private note (aap/instruction/notes.py), added or edited."""
+
+    note_body = TextAreaField("Note", validators=[
+        DataRequired("Écrivez le texte de la note."),
+        Length(max=NOTE_MAX_LENGTH, message=f"La note ne doit pas dépasser {NOTE_MAX_LENGTH} caractères.")])
+
+
+class BulkMessageForm(AppForm):
+    """A message to many files (aap/instruction/bulk.py): the filter, the subject and the text with
+    their {placeholders}; the fingerprint of the drafts previewed, on confirmation."""
+
+    cible = SelectField("Dossiers destinataires", choices=select_choices(TARGETS.items()), validate_choice=False)
+    objet = StringField("Objet", validators=[DataRequired("Indiquez l'objet du message."),
+                                             Length(max=SUBJECT_MAX, message=f"L'objet ne doit pas dépasser "
+                                                                             f"{SUBJECT_MAX} caractères.")])
+    texte = TextAreaField("Texte du message", validators=[
+        DataRequired("Rédigez le texte du message."),
+        Length(max=MESSAGE_MAX_LENGTH, message=f"Le texte ne doit pas dépasser {MESSAGE_MAX_LENGTH} caractères.")])
+    empreinte = HiddenField()
+
+    FIELDS = {"target": "cible", "subject": "objet", "body": "texte", "fingerprint": "cible"}
+
+    def show_refusal(self, refusal):
+        for key, message in refusal.errors.items():
+            self[self.FIELDS.get(key, "cible")].errors = [message]

@@ -166,8 +166,10 @@ def _mail_inadmissible(application, reason):
     values = mail_templates.values_for(application.call, application, application.association,
                                        application_link(application), reason=reason)
     subject, body = mail_templates.compose(wording, values)
+    from ..documents.decision_letter import letter_attachment
+    letter = [letter_attachment(application)]  # the decision letter, rendered when each e-mail is built
     for member in members_of(application.association_id):
-        queue_text(member.email, subject, body, kind="instruction_inadmissible")
+        queue_text(member.email, subject, body, kind="instruction_inadmissible", attachments=letter)
 
 
 # --- requests for missing pieces -------------------------------------------------------------

@@ -27,7 +27,8 @@ from ..textrules import LIKE_ESCAPE, like_pattern
 
 PER_PAGE = 50
 
-EXPORT_FORMATS = {"xlsx": "classeur Excel", "scdl": "données ouvertes SCDL (CSV)",
+EXPORT_FORMATS = {"xlsx": "classeur Excel", "xlsx-cabinet": "classeur Excel, version pour le cabinet",
+                  "scdl": "données ouvertes SCDL (CSV)",
                   "opendata": "résultats anonymisés (SQLite)", "conventions.zip": "conventions (ZIP)",
                   "conventions": "conventions (PDF et ZIP)"}
 CALL_STATES = {CALL_DRAFT: "brouillon", CALL_PUBLISHED: "publié", CALL_CLOSED: "clos"}

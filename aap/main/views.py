@@ -1,4 +1,4 @@
-from flask import render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import timeutil
@@ -36,6 +36,12 @@ def accessibility():
 @bp.route("/donnees-personnelles")
 def privacy():
     return render_template("main/privacy.html")
+
+
+@bp.route("/mentions-legales")
+def legal_notice():
+    return render_template("main/legal_notice.html", hosting=current_app.config["AAP_HOSTING"],
+                           publisher=current_app.config["AAP_GRANTOR_NAME"])
 
 
 @bp.route("/administration/journal")

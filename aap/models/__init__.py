@@ -6,6 +6,7 @@ from .documents import Convention  # noqa: F401
 from .events import Event  # noqa: F401
 from .jobs import Job  # noqa: F401
 from .mail import OutboxMessage  # noqa: F401
+from .notes import PrivateNote, PrivateNoteVersion  # noqa: F401
 from .review import Assignment, Conflict, Review, Score  # noqa: F401
 from .selection import Decision, DecisionMail, DecisionVersion, RobustnessRun  # noqa: F401
 from .users import LoginAttempt, User  # noqa: F401

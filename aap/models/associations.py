@@ -6,11 +6,16 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import LabelledEnum, Model, UTCDateTime, utcnow
 
+# The legal forms of an applicant; each has its own identifier (aap/associations/legal.py): the RNA
+# for an association loi 1901 (reconnue d'utilité publique or not), the register of the tribunal
+# judiciaire for an association de droit local, the decree or the prefect's authorisation for a
+# foundation. The key "fondation" is the foundation recognised of public utility.
 LEGAL_FORMS = {
     "association_1901": "Association loi 1901",
+    "association_rup": "Association reconnue d'utilité publique (loi 1901)",
     "association_1908": "Association de droit local (Alsace-Moselle)",
-    "association_rup": "Association reconnue d'utilité publique",
-    "fondation": "Fondation",
+    "fondation": "Fondation reconnue d'utilité publique",
+    "fondation_entreprise": "Fondation d'entreprise",
     "autre": "Autre structure d'intérêt général",
 }
 
@@ -23,6 +28,14 @@ class Association(Model):
     acronym: Mapped[str] = mapped_column(String(50), default="")
     legal_form: Mapped[str] = mapped_column(String(40), default="association_1901")
     rna: Mapped[str | None] = mapped_column(String(10), index=True)
+    # Association de droit local: its entry in the register of associations of a tribunal judiciaire.
+    register_court: Mapped[str | None] = mapped_column(String(40))
+    register_volume: Mapped[str | None] = mapped_column(String(20))
+    register_folio: Mapped[str | None] = mapped_column(String(20))
+    # Recognition of public utility (decree) or a fondation d'entreprise's prefectural authorisation:
+    # its date and its reference (Journal officiel, or the arrêté).
+    recognition_date: Mapped[date | None] = mapped_column(Date)
+    recognition_reference: Mapped[str | None] = mapped_column(String(160))
     siret: Mapped[str | None] = mapped_column(String(14), index=True)
     address: Mapped[str] = mapped_column(String(255), default="")
     postal_code: Mapped[str] = mapped_column(String(5), default="")
@@ -54,6 +67,12 @@ class Association(Model):
     @property
     def legal_form_label(self):
         return LEGAL_FORMS.get(self.legal_form, self.legal_form)
+
+    @property
+    def legal_identifier(self):
+        """The identifier of its legal form, in words (« RNA W751234567 », the register's entry…)."""
+        from ..associations.legal import identifier_text, identity_of
+        return identifier_text(identity_of(self))
 
     @property
     def display_name(self):

@@ -63,6 +63,22 @@ class Call(Model):
     hide_other_reviews: Mapped[bool] = mapped_column(default=True)
     advance_percent: Mapped[int] = mapped_column(default=50)
     next_number: Mapped[int] = mapped_column(default=1)
+    # The aid scheme's identifier in the grantor's registry, if it has one (SCDL dispositifAide;
+    # the call's title otherwise: aap/documents/opendata.py).
+    aid_scheme_id: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    # The service in charge, as the receipt, the decision letters and the help page give it
+    # (CRPA R112-5; defaults for the 2025 call and their fall-back: aap/calls/contact.py).
+    service_name: Mapped[str] = mapped_column(String(255), default="", server_default="")
+    service_address: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    service_email: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    service_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # The call's help page for applicants (« Questions fréquentes »): Markdown written by staff,
+    # sanitised when shown; empty: the default of aap/calls/help.py.
+    faq: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The legal and budgetary texts of the call's conventions (visas, imputation budgétaire,
+    # signatory, State-aid basis, signature mode): {key: value}, an empty key meaning the
+    # default (aap/documents/convention_texts.py).
+    convention_texts: Mapped[dict] = mapped_column(JSON, default=dict, server_default="{}")
     published_at = mapped_column(UTCDateTime)
     created_at = mapped_column(UTCDateTime, default=utcnow)
 

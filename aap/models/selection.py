@@ -47,6 +47,11 @@ class Decision(Model):
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     version: Mapped[int] = mapped_column(default=1, server_default="1")
     change: Mapped[str | None] = mapped_column(String(20))  # CHANGE_LABELS (None: the original)
+    # The project's budget as granted ({year rank: {line code: cents}}, aap/applications/budget.py),
+    # adjusted by the association or staff when the grant is below the request
+    # (aap/applications/adjustment.py); the deposited budget stays as deposited. None: not adjusted.
+    adjusted_budget: Mapped[dict | None] = mapped_column(JSON)
+    adjusted_at = mapped_column(UTCDateTime)
 
     application = relationship("Application", back_populates="decision")
     versions = relationship("DecisionVersion", back_populates="decision", order_by="DecisionVersion.version",

@@ -29,6 +29,12 @@ def _parse_number(text, message, low, high):
     return value
 
 
+def _euros_text(cents):
+    """Cents as shown back in a field, digits grouped as the call form shows them: « 60 000 »."""
+    euros, comma, rest = cents_to_input(cents).partition(",")
+    return (f"{int(euros):,}".replace(",", " ") + comma + rest) if euros else ""
+
+
 class DecisionForm(AppForm):
     outcome = RadioField("Décision", choices=OUTCOME_CHOICES, validate_choice=False)
     amount = StringField("Montant accordé (total, en euros)", validators=[Optional()])
@@ -50,12 +56,12 @@ class DecisionForm(AppForm):
             self.reason.data = decision.reason
         amount = decision.amount_cents if decision is not None and decision.amount_cents \
             else application.requested_cents
-        self.amount.data = cents_to_input(amount)
+        self.amount.data = _euros_text(amount)
         per_year = (decision.amount_per_year if decision is not None and decision.amount_cents
                     else application.requested_per_year) or []
         if self.years > 1:
             for entry, cents in zip(self.amount_per_year.entries, list(per_year) + [None] * self.years):
-                entry.data = cents_to_input(cents)
+                entry.data = _euros_text(cents)
 
     def validate_outcome(self, field):
         if field.data not in OUTCOME_LABELS:

@@ -26,6 +26,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from functools import cached_property
 
 from .. import timeutil
 from ..database import lock
@@ -51,7 +52,7 @@ class Status:
     matches: bool = False              # the run was computed with the page's settings
     stale: bool = False                # ... and its inputs changed since
 
-    @property
+    @cached_property
     def probabilities(self):
         """{application id: probability} when the run is for these settings, else {}."""
         if self.run is None or not self.matches:
@@ -61,6 +62,20 @@ class Status:
     @property
     def grey_count(self):
         return sum(1 for p in self.probabilities.values() if robustness.in_grey_zone(p))
+
+    def grey(self, application_id):
+        return robustness.in_grey_zone(self.probabilities.get(application_id))
+
+    @property
+    def proposal_args(self):
+        """The GET parameters of the proposal page with the run's settings (a link to it)."""
+        settings = self.run.settings
+        args = {"calculer": "1", "objective": settings["objective"], "min_per_region": settings["min_per_region"],
+                "min_score": f"{settings['min_score']:g}"}
+        args |= {name: "y" for name in ("calibrated", "keep_drafts") if settings.get(name)}
+        args |= {name: f"{settings[name]:g}" for name in ("min_per_overseas", "cap_percent")
+                 if settings.get(name) is not None}
+        return args
 
 
 def settings_of(call, settings):
@@ -95,24 +110,46 @@ def status(call, data, settings):
     return Status(run=run, matches=matches, stale=matches and run.digest != digest(call, data, settings))
 
 
+def current(call, data):
+    """The call's latest run for its own settings (the ranking page shows its probabilities when
+    it is not stale)."""
+    run = latest(call)
+    if run is None:
+        return Status()
+    settings = proposal_module.ProposalSettings(**run.settings)
+    return Status(run=run, matches=True, stale=run.digest != digest(call, data, settings))
+
+
 def compute(call, settings, actor, n_resamples=robustness.DEFAULT_RESAMPLES, toggle_calibration=False):
     """Compute and store the robustness of the proposal under `settings`: its reviews re-sampled, scored
     as the proposal scores them (raw or calibrated), or either with even odds (`toggle_calibration`).
     Commits; returns the run."""
-    data = ranking.load(call)
-    seed = secrets.randbelow(10 ** 12)
+    run, result = new_run(call, ranking.load(call), settings, actor, timeutil.now(), secrets.randbelow(10 ** 12),
+                          n_resamples, toggle_calibration)
+    record("robustness_computed", actor=actor, call_id=call.id, **event_details(run, result))
+    db.session.commit()
+    return run
+
+
+def new_run(call, data, settings, actor, at, seed, n_resamples=robustness.DEFAULT_RESAMPLES,
+            toggle_calibration=False):
+    """Compute the robustness and add its RobustnessRun to the session (the demo's is computed so
+    too, at a date of its own): (run, robustness.Robustness)."""
     result = robustness.of_proposal(call, data, settings, n_resamples=n_resamples, seed=seed,
                                     toggle_calibration=toggle_calibration)
-    run = RobustnessRun(call_id=call.id, computed_at=timeutil.now(), computed_by_id=getattr(actor, "id", None),
+    run = RobustnessRun(call_id=call.id, computed_at=at, computed_by_id=getattr(actor, "id", None),
                         seed=seed, n_resamples=n_resamples, toggle_calibration=toggle_calibration,
                         settings=settings_of(call, settings), digest=digest(call, data, settings),
                         probabilities={str(key): value for key, value in result.probabilities.items()},
                         seconds=round(result.seconds, 3), infeasible=result.infeasible)
     db.session.add(run)
-    record("robustness_computed", actor=actor, call_id=call.id, seed=seed, n_resamples=n_resamples,
-           toggle_calibration=toggle_calibration, grey_zone=len(result.grey_zone()))
-    db.session.commit()
-    return run
+    return run, result
+
+
+def event_details(run, result):
+    """The details of the event « robustness_computed »."""
+    return dict(seed=run.seed, n_resamples=run.n_resamples, toggle_calibration=run.toggle_calibration,
+                grey_zone=len(result.grey_zone()))
 
 
 @dataclass

@@ -278,6 +278,7 @@ def send_mails(call, actor, fingerprint=None):
     mail marked sent and recorded in its file's history. All or nothing; refused when the drafts
     changed since the confirmation page (its fingerprint; None: a caller without a page).
     Returns (mails sent, messages queued)."""
+    from ..documents import decision_letter
     try:
         mails = db.session.scalars(
             db.select(DecisionMail).join(Application, Application.id == DecisionMail.application_id)
@@ -294,8 +295,9 @@ def send_mails(call, actor, fingerprint=None):
             if not emails:
                 raise DecisionError(f"L'association du dossier {mail.application.reference} n'a ni membre actif "
                                     f"ni adresse de contact : mettez son courrier de côté pour envoyer les autres.")
+            letter = [decision_letter.letter_attachment(mail.application)]  # rendered when each e-mail is built
             for email in emails:
-                queue_text(email, mail.subject, mail.body, kind=f"decision_{mail.outcome}")
+                queue_text(email, mail.subject, mail.body, kind=f"decision_{mail.outcome}", attachments=letter)
                 messages += 1
             mail.sent_at, mail.sent_by_id, mail.recipients = now, actor.id, emails
             record("decision_mail_sent", actor=actor, application=mail.application, mail_id=mail.id,

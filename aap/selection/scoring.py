@@ -4,11 +4,18 @@ Floats throughout (scores are grades, not money). A review's weighted total is o
 
     total = Σ(weight × score / scale_max) / Σ weight × 20
 
-Calibration puts every reviewer on the same footing: a reviewer's totals are standardised
-against that reviewer's own mean and (population) standard deviation over all their reviews
-in the call, z = (x − μ_r) / σ_r, then mapped back with the call-wide mean and standard
-deviation of all review totals, x' = μ + z·σ, clipped to [0, 20]. A reviewer with a single
-review, or whose totals are all equal (σ_r = 0), has z = 0, i.e. x' = μ.
+Calibration puts every reviewer on the same footing: a review's total is standardised against
+its reviewer's mean and standard deviation, then mapped back with the call-wide mean μ and
+(population) standard deviation σ of all review totals, x' = μ + (x − m_r) / s_r × σ, clipped to
+[0, 20]. A reviewer's own mean and deviation say little when they scored few files (with one
+review, the mean IS the file's score; with two, the standardised scores are always ±1), so both
+are shrunk towards the call's, as if the reviewer had also scored PRIOR_REVIEWS files at the
+call's level (a credibility weight, Bühlmann):
+
+    m_r = μ + n/(n + K) × (mean_r − μ)        s_r = σ + (n−1)/(n−1 + K) × (sd_r − σ)
+
+A reviewer with a single review is thus corrected only a little (x' = μ + K/(1+K) × (x − μ)), a
+reviewer with 25 reviews almost fully; the order of one reviewer's files never changes.
 """
 from __future__ import annotations
 
@@ -16,6 +23,8 @@ from dataclasses import dataclass, field
 from statistics import fmean, pstdev
 
 SCALE = 20.0
+# K above: how many reviews at the call's level a reviewer's own mean and deviation are weighed against.
+PRIOR_REVIEWS = 2
 
 
 @dataclass(frozen=True)
@@ -95,18 +104,21 @@ def calibrate(review_totals):
     all_totals = [total for _, total in items.values()]
     mu = fmean(all_totals)
     sigma = pstdev(all_totals) if len(all_totals) > 1 else 0.0
+    if sigma <= 1e-12:  # every review gave the same total: nothing to correct
+        return {rid: total for rid, (_, total) in items.items()}
     by_reviewer = {}
     for reviewer, total in items.values():
         by_reviewer.setdefault(reviewer, []).append(total)
     stats = {}
     for reviewer, totals in by_reviewer.items():
-        own_sigma = pstdev(totals) if len(totals) > 1 else 0.0
-        stats[reviewer] = (fmean(totals), own_sigma)
+        n = len(totals)
+        own_mu = mu + n / (n + PRIOR_REVIEWS) * (fmean(totals) - mu)
+        own_sigma = sigma + (n - 1) / (n - 1 + PRIOR_REVIEWS) * ((pstdev(totals) if n > 1 else sigma) - sigma)
+        stats[reviewer] = (own_mu, own_sigma)
     calibrated = {}
     for rid, (reviewer, total) in items.items():
         own_mu, own_sigma = stats[reviewer]
-        z = (total - own_mu) / own_sigma if own_sigma > 1e-12 else 0.0
-        calibrated[rid] = min(SCALE, max(0.0, mu + z * sigma))
+        calibrated[rid] = min(SCALE, max(0.0, mu + (total - own_mu) / own_sigma * sigma))
     return calibrated
 
 

@@ -83,7 +83,7 @@ def ranking_page(call_id):
     rows = ranking.apply_filters(data.rows, filters)
     return render_template(
         "selection/ranking.html", call=call, data=data, rows=rows, filters=filters,
-        summary=data.budget(), bulk_form=BulkDecisionForm(),
+        summary=data.budget(), bulk_form=BulkDecisionForm(), robustness=grey_zone.current(call, data),
         region_choices=region_choices(), departement_choices=departement_choices(),
         state_choices=[(s, label) for s, label in _state_labels()], sorts=SORTS,
         recommendation_choices=list(RECOMMENDATION_LABELS.items()),

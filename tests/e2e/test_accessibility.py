@@ -7,7 +7,7 @@ from aap.extensions import db
 from aap.models import Decision
 
 from .. import factories, factories_applications, factories_documents, factories_review, factories_selection
-from .conftest import PASSWORD, login, run_axe, storage_state_of
+from .conftest import PASSWORD, axe_context, live_server, login, run_axe, storage_state_of
 
 APPLICANT = "asso@example.org"
 REVIEWER = "evaluateur@example.org"
@@ -72,8 +72,7 @@ def build(app):
 def check_pages(browser, base, paths, storage_state=None):
     """{path: serious or critical violations} of the pages that have some, all pages visited in
     one browser context; each must answer 200 at its own address (no redirect to the login)."""
-    context = browser.new_context(bypass_csp=True, locale="fr-FR", storage_state=storage_state,
-                                  viewport={"width": 1280, "height": 900})
+    context = axe_context(browser, storage_state=storage_state)
     found = {}
     try:
         page = context.new_page()
@@ -93,14 +92,23 @@ def data(live_app):
     return build(live_app.app)
 
 
-def test_public_pages(live_app, data, playwright_browser):
+@pytest.fixture(scope="module")
+def world(tmp_path_factory):
+    """One served data set for the tests that only read pages (built once per worker)."""
+    with live_server(tmp_path_factory.mktemp("a11y"), database="_a11y") as server:
+        yield server, build(server.app)
+
+
+def test_public_pages(world, playwright_browser):
+    live_app, data = world
     paths = ["/", "/appels", f"/appels/{data['open_slug']}", "/connexion", "/inscription",
              "/inscription/nouveau-lien", "/mot-de-passe/oublie", f"/mot-de-passe/reinitialiser/{data['reset_token']}",
              "/accessibilite", "/donnees-personnelles"]
     assert check_pages(playwright_browser, live_app.url, paths) == {}
 
 
-def test_association_pages(live_app, data, playwright_browser):
+def test_association_pages(world, playwright_browser):
+    live_app, data = world
     base = live_app.url
     state = storage_state_of(playwright_browser, base, APPLICANT)
     draft = data["draft"]
@@ -112,7 +120,8 @@ def test_association_pages(live_app, data, playwright_browser):
     assert check_pages(playwright_browser, base, paths, state) == {}
 
 
-def test_reviewer_pages(live_app, data, playwright_browser):
+def test_reviewer_pages(world, playwright_browser):
+    live_app, data = world
     base = live_app.url
     state = storage_state_of(playwright_browser, base, REVIEWER)
     paths = ["/tableau-de-bord", "/evaluation/liens-d-interets", "/evaluation/liens-d-interets?q=Jeunes",
@@ -120,7 +129,8 @@ def test_reviewer_pages(live_app, data, playwright_browser):
     assert check_pages(playwright_browser, base, paths, state) == {}
 
 
-def test_staff_and_admin_pages(live_app, data, playwright_browser):
+def test_staff_and_admin_pages(world, playwright_browser):
+    live_app, data = world
     base = live_app.url
     state = storage_state_of(playwright_browser, base, STAFF)
     open_call, closed = data["open"], data["closed"]
