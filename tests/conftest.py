@@ -328,3 +328,19 @@ def smtp_server(app):
     handler.port = port
     yield handler
     controller.stop()
+
+
+def demo_app(tmp_path_factory):
+    """The demo data on a database of its own (a generator for a module-scoped fixture:
+    `yield from demo_app(tmp_path_factory)`), inside its app context."""
+    from aap.demo import build_demo
+
+    app = make_app(tmp_path_factory.mktemp("demo"))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        build_demo(seed=2025)
+        yield app
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()

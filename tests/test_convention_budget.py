@@ -15,7 +15,6 @@ from pypdf import PdfReader
 
 from aap.applications import adjustment
 from aap.applications import budget as B
-from aap.demo import build_demo
 from aap.documents import services
 from aap.documents.convention import build_convention_pdf, payments, presentation
 from aap.documents.data import convention_data, last_payment_date, payment_plan, winners
@@ -24,7 +23,7 @@ from aap.models import Call, Convention, Event
 from aap.money import format_euros
 
 from . import factories
-from .conftest import make_app
+from .conftest import demo_app
 from .factories_documents import winner
 
 
@@ -49,15 +48,7 @@ def annex_figures(data):
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    app = make_app(tmp_path_factory.mktemp("demo-budget"))
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        build_demo(seed=2025)
-        yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    yield from demo_app(tmp_path_factory)
 
 
 def demo_winners():

@@ -206,7 +206,7 @@ def test_two_web_servers_two_workers_and_a_worker_killed_mid_job(committed_datab
         page = browser.get(f"{web2}{documents}").decode()
         assert f'data-job-status-url="/instruction/travaux/{job_id}.json"' in page and "Terminé" in page
         archive = zipfile.ZipFile(io.BytesIO(browser.get(web2 + status["download_url"])))
-        assert sorted(archive.namelist()) == [f"convention-1J1M-2025-CA-000{i}.pdf" for i in (1, 2, 3, 4)]
+        assert sorted(archive.namelist()) == [f"1J1M-2025-CA-000{i} - Association {i}.pdf" for i in (1, 2, 3, 4)]
         assert survivor.poll() is None
     finally:
         for process in processes:

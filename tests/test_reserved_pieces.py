@@ -18,7 +18,6 @@ from aap import timeutil
 from aap.applications import attachments, files
 from aap.applications.deposits import build_snapshot, fingerprint
 from aap.calls.template import RESERVED_CODES
-from aap.demo import build_demo
 from aap.demo.accounts import DEMO_PASSWORD
 from aap.extensions import db
 from aap.models import Application, Assignment, Attachment, Call, Event, RequiredPiece, User
@@ -26,7 +25,7 @@ from aap.permissions import can_download_attachment
 
 from . import factories
 from . import factories_applications as fa
-from .conftest import login, make_app
+from .conftest import demo_app, login, make_app
 
 IBAN = "FR7630006000011234567890189"  # factories.complete_identity's
 IBAN_PRINTED = "FR76 3000 6000 0112 3456 7890 189"
@@ -289,15 +288,7 @@ def test_migration_reserves_the_existing_ribs(migrating_app):
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    app = make_app(tmp_path_factory.mktemp("demo-pieces"))
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-        build_demo(seed=2025)
-        yield app
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    yield from demo_app(tmp_path_factory)
 
 
 def test_demo_files_have_their_pieces_on_disk(demo):

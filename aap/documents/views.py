@@ -123,14 +123,19 @@ def call_documents(call_id):
     return _documents_page(db.get_or_404(Call, call_id))
 
 
+def _winner_convention(convention_id):
+    """The convention and its file, 404 unless the file is (still) a winner."""
+    convention = db.get_or_404(Convention, convention_id)
+    if not is_winner(convention.application):
+        abort(404)
+    return convention, convention.application
+
+
 @bp.route("/instruction/conventions/<int:convention_id>/signature", methods=["POST"])
 @staff_required
 def record_signature(convention_id):
     """Staff record the day a convention was signed: from then on the grant is in the open data."""
-    convention = db.get_or_404(Convention, convention_id)
-    application = convention.application
-    if not is_winner(application):
-        abort(404)
+    convention, application = _winner_convention(convention_id)
     form = SignatureForm(prefix=f"signature-{convention.id}")
     if form.validate_on_submit():
         try:
@@ -150,10 +155,7 @@ def record_signature(convention_id):
 @staff_required
 def record_commitment(convention_id):
     """Staff record the Chorus commitment number the finance office gave for a convention."""
-    convention = db.get_or_404(Convention, convention_id)
-    application = convention.application
-    if not is_winner(application):
-        abort(404)
+    convention, application = _winner_convention(convention_id)
     form = CommitmentForm(prefix=f"engagement-{convention.id}")
     if form.validate_on_submit():
         try:
