@@ -191,7 +191,9 @@ def test_staff_record_the_commitment_number(client, staff, login_as):
     login_as(staff)
     url = f"/instruction/conventions/{convention.id}/engagement"
     response = client.post_form(url, {f"engagement-{convention.id}-commitment_number": "21 03 45"})
-    assert response.status_code == 302 and convention.commitment_number == ""
+    assert response.status_code == 422 and convention.commitment_number == ""
+    page = response.get_data(as_text=True)  # the error next to the field, what was typed kept
+    assert "ne contient que des chiffres" in page and 'value="21 03 45"' in page
     response = client.post_form(url, {f"engagement-{convention.id}-commitment_number": "2103456789"},
                                 follow_redirects=True)
     assert "il figure à l&#39;article 6 de la convention" in response.get_data(as_text=True)

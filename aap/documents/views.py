@@ -95,9 +95,9 @@ def general_conditions(slug):
                        f"conditions-generales-{call.slug}.pdf", attachment=False)
 
 
-def _documents_page(call, failed=None):
-    """The call's documents page; `failed`: (convention id, its signature form shown again with
-    its error), the other rows showing their recorded date."""
+def _documents_page(call, failed_signature=None, failed_commitment=None):
+    """The call's documents page; `failed_…`: (convention id, its form shown again with its error
+    and what was typed), the other rows showing what is recorded."""
     applications = winners(call.id)
     conventions = {c.application_id: c for c in db.session.scalars(
         select(Convention).join(Application, Application.id == Convention.application_id)
@@ -106,11 +106,13 @@ def _documents_page(call, failed=None):
     budgets = {a.id: adjustment(a) for a in applications}  # the budget as granted: adjusted or to adjust
     signature_forms = {c.id: SignatureForm(formdata=None, prefix=f"signature-{c.id}", data={"signed_at": c.signed_at})
                        for c in conventions.values()}
-    if failed is not None:
-        signature_forms[failed[0]] = failed[1]
+    if failed_signature is not None:
+        signature_forms[failed_signature[0]] = failed_signature[1]
     commitment_forms = {c.id: CommitmentForm(formdata=None, prefix=f"engagement-{c.id}",
                                              data={"commitment_number": c.commitment_number})
                         for c in conventions.values()}
+    if failed_commitment is not None:
+        commitment_forms[failed_commitment[0]] = failed_commitment[1]
     unsigned = sum(1 for a in applications if a.id not in conventions or conventions[a.id].signed_at is None)
     return render_template("documents/call_documents.html", call=call, applications=applications,
                            conventions=conventions, budgets=budgets, job=bulk.last_job(call.id),
@@ -148,7 +150,7 @@ def record_signature(convention_id):
                   else "Aucune modification à enregistrer.", "success" if changed else "info")
             return redirect(url_for("documents.call_documents", call_id=application.call_id,
                                     _anchor=f"convention-{convention.id}"))
-    return _documents_page(application.call, failed=(convention.id, form)), 422
+    return _documents_page(application.call, failed_signature=(convention.id, form)), 422
 
 
 @bp.route("/instruction/conventions/<int:convention_id>/engagement", methods=["POST"])
@@ -161,13 +163,15 @@ def record_commitment(convention_id):
         try:
             changed = services.record_commitment_number(convention, form.commitment_number.data, current_user)
         except services.ConventionError as refusal:
-            flash(str(refusal), "error")
+            # next to the field, with what was typed (as the signature date)
+            form.commitment_number.errors = list(form.commitment_number.errors) + [str(refusal)]
         else:
             flash(f"Le numéro d'engagement juridique de la convention {convention.number} est enregistré ; il "
                   "figure à l'article 6 de la convention." if changed else "Aucune modification à enregistrer.",
                   "success" if changed else "info")
-    return redirect(url_for("documents.call_documents", call_id=application.call_id,
-                            _anchor=f"convention-{convention.id}"))
+            return redirect(url_for("documents.call_documents", call_id=application.call_id,
+                                    _anchor=f"convention-{convention.id}"))
+    return _documents_page(application.call, failed_commitment=(convention.id, form)), 422
 
 
 @bp.route("/instruction/appels/<int:call_id>/conventions", methods=["POST"])
