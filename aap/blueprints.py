@@ -19,5 +19,7 @@ def register_domain_blueprints(app):
     blueprints.append(review_bp)
     from .selection import bp as selection_bp
     blueprints.append(selection_bp)
+    from .followup import bp as followup_bp
+    blueprints.append(followup_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

@@ -23,6 +23,11 @@ def record(action, actor=None, application=None, association_id=None, call_id=No
     return event
 
 
+# The follow-up's models and their machine in aap/transitions.py.
+FOLLOW_UP_MACHINES = {"Convention": "CONVENTION", "Amendment": "AMENDMENT", "PaymentLine": "PAYMENT",
+                      "Report": "REPORT", "Recovery": "RECOVERY"}
+
+
 def change_state(subject, to_state, actor=None, reason="", action="state_change", at=None, **details):
     """Move an application, a call or a decision to another state and record who, when, from,
     to and why; a move that aap/transitions.py does not list for the actor's role raises
@@ -58,6 +63,15 @@ def change_state(subject, to_state, actor=None, reason="", action="state_change"
         subject.published_at = at
         subject.published_by_id = getattr(actor, "id", None)
         return None
+    elif type(subject).__name__ in FOLLOW_UP_MACHINES:
+        # After the decision: conventions, amendments, payment lines, reports, recoveries. The move
+        # is recorded in the file's journal, naming what moved (`subject`, `subject_id`).
+        noun = type(subject).__name__
+        from_state = subject.state
+        to_state = getattr(transitions, FOLLOW_UP_MACHINES[noun]).check(from_state, to_state, actor).target
+        subject.state = to_state
+        event = record(action, actor=actor, application=subject.application, from_state=from_state,
+                       to_state=to_state, reason=reason, subject=noun.lower(), subject_id=subject.id, **details)
     else:
         raise TypeError(f"no state machine for {type(subject).__name__}")
     if at is not None:

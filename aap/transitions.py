@@ -12,6 +12,7 @@ from importlib import import_module
 
 from .models.applications import Status
 from .models.calls import CallStatus
+from .models.followup import ConventionState, PaymentState, RecoveryState, ReportState
 from .models.selection import DecisionState
 from .models.users import ADMIN, APPLICANT, REVIEWER, STAFF
 
@@ -136,4 +137,45 @@ CALL = Machine("un appel à projets", CallStatus, [
     Transition(CallStatus.PUBLISHED, CallStatus.CLOSED, "calls.services.close_call", STAFF_ROLES),
 ])
 
-MACHINES = (APPLICATION, DECISION, CALL)
+# After the decision (aap/followup/). A convention, and each of its amendments, is signed the same
+# way: returned signed by its association (or by staff, for a copy received by post), sent back
+# to it when the returned copy is not acceptable, countersigned by staff, in force once notified.
+# An amendment in force puts its convention in « amended »; staff may terminate a convention.
+C = ConventionState
+_SIGNATURE = [
+    *_moves([C.ISSUED], [C.ASSOCIATION_SIGNED], "followup.signature.return_signed", ASSOCIATION + STAFF_ROLES),
+    Transition(C.ASSOCIATION_SIGNED, C.ISSUED, "followup.signature.refuse_return", STAFF_ROLES),
+    Transition(C.ASSOCIATION_SIGNED, C.COUNTERSIGNED, "followup.signature.countersign", STAFF_ROLES),
+    Transition(C.COUNTERSIGNED, C.IN_FORCE, "followup.signature.notify", STAFF_ROLES),
+]
+CONVENTION = Machine("une convention", ConventionState, [
+    *_SIGNATURE,
+    *_moves([C.IN_FORCE, C.AMENDED], [C.AMENDED], "followup.signature.notify", STAFF_ROLES),
+    *_moves([C.COUNTERSIGNED, C.IN_FORCE, C.AMENDED], [C.TERMINATED], "followup.signature.terminate", STAFF_ROLES),
+])
+AMENDMENT = Machine("un avenant", ConventionState, _SIGNATURE)
+
+P = PaymentState
+PAYMENT = Machine("un versement", PaymentState, [
+    Transition(P.PLANNED, P.REQUESTED, "followup.payments.request_payment", STAFF_ROLES),
+    Transition(P.REQUESTED, P.PAID, "followup.payments.mark_paid", STAFF_ROLES),
+    *_moves([P.PLANNED, P.REQUESTED], [P.SUSPENDED], "followup.payments.suspend", STAFF_ROLES),
+    Transition(P.SUSPENDED, P.PLANNED, "followup.payments.resume", STAFF_ROLES),
+    *_moves([P.PLANNED, P.SUSPENDED], [P.CANCELLED], "followup.payments.replan", STAFF_ROLES),
+])
+
+R = ReportState
+REPORT = Machine("un compte rendu annuel", ReportState, [
+    *_moves([R.DRAFT, R.INCOMPLETE], [R.SUBMITTED], "followup.reports.submit_report", ASSOCIATION),
+    Transition(R.SUBMITTED, R.ACCEPTED, "followup.report_review.accept_report", STAFF_ROLES),
+    Transition(R.SUBMITTED, R.INCOMPLETE, "followup.report_review.request_complements", STAFF_ROLES),
+])
+
+V = RecoveryState
+RECOVERY = Machine("un reversement", RecoveryState, [
+    Transition(V.TO_ISSUE, V.ISSUED, "followup.report_review.update_recovery", STAFF_ROLES),
+    Transition(V.ISSUED, V.RECOVERED, "followup.report_review.update_recovery", STAFF_ROLES),
+    *_moves([V.TO_ISSUE, V.ISSUED], [V.WAIVED], "followup.report_review.update_recovery", STAFF_ROLES),
+])
+
+MACHINES = (APPLICATION, DECISION, CALL, CONVENTION, AMENDMENT, PAYMENT, REPORT, RECOVERY)

@@ -4,6 +4,15 @@ from .associations import Association, AssociationDocument, BankChangeRequest  #
 from .calls import Call, CallMailTemplate, Criterion, RequiredPiece  # noqa: F401
 from .documents import Convention  # noqa: F401
 from .events import Event  # noqa: F401
+from .followup import (  # noqa: F401
+    Amendment,
+    ConventionDocument,
+    PaymentLine,
+    PlanFigure,
+    Recovery,
+    Report,
+    ReportPiece,
+)
 from .jobs import Job  # noqa: F401
 from .mail import OutboxMessage  # noqa: F401
 from .notes import PrivateNote, PrivateNoteVersion  # noqa: F401

@@ -191,6 +191,8 @@ class PieceRequest(Model):
     # Staff may cancel a request: the file goes back to the state it was in (from_status).
     cancelled_at = mapped_column(UTCDateTime)
     from_status: Mapped[str] = mapped_column(String(20), default=SUBMITTED)
+    # A request for complements to a yearly report (aap/followup/reports.py) rather than to the file.
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
 
     application = relationship("Application")
 

@@ -74,6 +74,12 @@ class Call(Model):
     service_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
     # The call's help page for applicants (« Questions fréquentes »): Markdown written by staff,
     # sanitised when shown; empty: the default of aap/calls/help.py.
+    # The follow-up after the decision (aap/followup/): remind winners who have not returned their
+    # convention after this many days; reports due this many months after each year's end;
+    # remind this many days before a report's due date (and once after it).
+    convention_reminder_days: Mapped[int] = mapped_column(default=15, server_default="15")
+    report_due_months: Mapped[int] = mapped_column(default=6, server_default="6")
+    report_reminder_days: Mapped[int] = mapped_column(default=30, server_default="30")
     faq: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The legal and budgetary texts of the call's conventions (visas, imputation budgétaire,
     # signatory, State-aid basis, signature mode): {key: value}, an empty key meaning the

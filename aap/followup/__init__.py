@@ -1,0 +1,8 @@
+"""After the decision: a winner's convention signed and amended, its payments, its yearly reports
+and what is recovered; the staff lists of what is to do. The page of one file's follow-up is
+built from sections each part registers (page.py)."""
+from flask import Blueprint
+
+bp = Blueprint("followup", __name__, url_prefix="/suivi")
+
+from . import amendment_views, payment_views, report_review_views, report_views, signature_views, views  # noqa: E402,F401
