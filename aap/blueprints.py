@@ -21,5 +21,7 @@ def register_domain_blueprints(app):
     blueprints.append(selection_bp)
     from .followup import bp as followup_bp
     blueprints.append(followup_bp)
+    from .pilotage import bp as pilotage_bp
+    blueprints.append(pilotage_bp)
     for blueprint in blueprints:
         app.register_blueprint(blueprint)

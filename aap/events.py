@@ -175,7 +175,51 @@ ACTION_LABELS = {
     "convention_commitment_recorded": "Numéro d'engagement juridique (Chorus) de la convention enregistré",
     "convention_signed": "Date de signature de la convention enregistrée",
     "budget_adjusted": "Budget ajusté à la subvention accordée",
+    # the signature of the convention and of its amendments (aap/followup/signature.py)
+    "convention_returned": "Convention renvoyée signée par l'association",
+    "convention_return_refused": "Convention signée renvoyée à l'association (non recevable)",
+    "convention_countersigned": "Convention contresignée par l'État",
+    "convention_in_force": "Convention notifiée : en vigueur",
+    "convention_amended": "Convention modifiée par un avenant en vigueur",
+    "convention_terminated": "Convention résiliée",
+    "convention_reminded": "Relance : convention à renvoyer signée",
+    "convention_document_downloaded": "Convention signée téléchargée",
+    "amendment_returned": "Avenant renvoyé signé par l'association",
+    "amendment_return_refused": "Avenant signé renvoyé à l'association (non recevable)",
+    "amendment_countersigned": "Avenant contresigné par l'État",
+    "amendment_in_force": "Avenant notifié : en vigueur",
+    # payments (aap/followup/payments.py)
+    "payments_planned": "Échéancier des versements établi",
+    "payments_replanned": "Échéancier des versements modifié par avenant",
+    "payment_requested": "Versement mis en paiement",
+    "payment_paid": "Versement payé",
+    "payment_suspended": "Versement suspendu",
+    "payment_resumed": "Versement repris",
+    "payment_cancelled": "Versement annulé (remplacé par un avenant)",
+    # amendments to a convention (aap/followup/amendments.py)
+    "amendment_created": "Avenant à la convention établi",
+    "amendment_applied": "Avenant en vigueur : montants et durée de la convention mis à jour",
+    "amendment_downloaded": "Avenant téléchargé",
+    # the yearly reports (aap/followup/reports.py)
+    "report_opened": "Comptes rendus annuels ouverts",
+    "report_draft_saved": "Brouillon du compte rendu annuel enregistré",
+    "report_piece_added": "Pièce du compte rendu annuel ajoutée",
+    "report_piece_replaced": "Pièce du compte rendu annuel remplacée",
+    "report_piece_deleted": "Pièce du compte rendu annuel supprimée",
+    "report_submitted": "Compte rendu annuel déposé",
+    "report_resubmitted": "Compte rendu annuel complété et déposé à nouveau",
+    # review of the yearly reports (aap/followup/report_review.py)
+    "report_accepted": "Compte rendu annuel accepté",
+    "report_complements_requested": "Compléments demandés sur le compte rendu annuel",
+    "report_reminder_sent": "Rappel du compte rendu annuel envoyé",
+    "recovery_recorded": "Reversement enregistré",
+    "recovery_issued": "Titre de perception du reversement émis",
+    "recovery_recovered": "Reversement recouvré",
+    "recovery_waived": "Reversement abandonné (remise)",
     "export": "Export téléchargé",
+    # steering page (aap/pilotage)
+    "plan_figure_saved": "Chiffre de référence du plan enregistré",
+    "plan_figure_deleted": "Chiffre de référence du plan supprimé",
 }
 
 

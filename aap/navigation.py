@@ -10,9 +10,11 @@ MENUS = {
                 ("calls.public_list", "Appels à projets")],
     REVIEWER: [("main.dashboard", "Tableau de bord"), ("review.my_conflicts", "Mes liens d'intérêts")],
     STAFF: [("main.dashboard", "Tableau de bord"), ("calls.staff_list", "Appels à projets"),
-            ("selection.index", "Sélection"), ("auth.invite", "Équipe")],
+            ("selection.index", "Sélection"), ("followup.conventions", "Suivi des subventions"),
+            ("pilotage.index", "Pilotage"), ("auth.invite", "Équipe")],
     ADMIN: [("main.dashboard", "Tableau de bord"), ("calls.staff_list", "Appels à projets"),
-            ("selection.index", "Sélection"), ("auth.invite", "Équipe"), ("main.audit", "Journal")],
+            ("selection.index", "Sélection"), ("followup.conventions", "Suivi des subventions"),
+            ("pilotage.index", "Pilotage"), ("auth.invite", "Équipe"), ("main.audit", "Journal")],
 }
 
 
@@ -31,6 +33,19 @@ CALL_TABS = [
     ("selection.ranking", "Classement et sélection"),
     ("documents.call_documents", "Conventions et exports"),
 ]
+
+
+# The staff pages of the follow-up after the decision, across calls (the same tabs on each).
+FOLLOWUP_TABS = [
+    ("followup.conventions", "Conventions"),
+    ("followup.payments", "Versements"),
+    ("followup.reports", "Comptes rendus annuels"),
+]
+
+
+def followup_tabs():
+    """[(url, label, endpoint)] of the follow-up's staff pages."""
+    return [(url_for(endpoint), label, endpoint) for endpoint, label in FOLLOWUP_TABS]
 
 
 def call_tabs(call):

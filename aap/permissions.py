@@ -59,6 +59,26 @@ def can_follow_application(user, application):
     return is_member_or_staff(user, application.association_id)
 
 
+def can_manage_payments(user):
+    """Payment lines are put to payment, paid, suspended and resumed by staff only; the
+    association reads its own on its follow-up page (can_follow_application)."""
+    return user.is_authenticated and user.is_staff
+
+
+def can_act_on_payment_line(user, line):
+    return can_manage_payments(user)
+
+
+def can_read_report(user, report):
+    """A yearly report (its form read-only, pieces, receipt): the association's members and staff."""
+    return can_follow_application(user, report.convention.application)
+
+
+def can_fill_report(user, report):
+    """Filling and submitting a yearly report: the association's members only (staff read it)."""
+    return is_application_member(user, report.convention.application)
+
+
 def can_read_bank_request(user, request):
     """A request to change bank details and its RIB: the association's own members and staff,
     never a reviewer (DESIGN.md section 2: bank details and the RIB are « réservés »)."""
@@ -192,6 +212,16 @@ def _get_or_404(model, object_id, check):
 def get_application_or_404(application_id, check=can_view_application):
     from .models import Application
     return _get_or_404(Application, application_id, check)
+
+
+def get_payment_line_or_404(line_id, check=can_act_on_payment_line):
+    from .models.followup import PaymentLine
+    return _get_or_404(PaymentLine, line_id, check)
+
+
+def get_report_or_404(report_id, check=can_read_report):
+    from .models.followup import Report
+    return _get_or_404(Report, report_id, check)
 
 
 def get_attachment_or_404(application_id, attachment_id, check=can_download_attachment):

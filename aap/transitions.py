@@ -130,6 +130,8 @@ DECISION = Machine("une décision", DecisionState, [
     *_moves([D.PUBLISHED, D.AMENDED], [D.AMENDED], "selection.amendments.promote", STAFF_ROLES),
     *_moves([D.PUBLISHED, D.AMENDED], [D.AMENDED], "selection.amendments.close_waitlist", STAFF_ROLES),
     *_moves([D.PUBLISHED, D.AMENDED], [D.AMENDED], "selection.amendments.amend_decision", STAFF_ROLES),
+    # An amendment to the convention in force (« avenant ») makes its amounts the decision's.
+    *_moves([D.PUBLISHED, D.AMENDED], [D.AMENDED], "followup.amendments.apply_amendment", STAFF_ROLES),
 ])
 
 CALL = Machine("un appel à projets", CallStatus, [

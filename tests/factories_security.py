@@ -72,6 +72,8 @@ class World:
     note: object = None                  # the staff's private note on A's file
     reviewer_note: object = None         # the assigned reviewer's own note on A's file
     decision_mail: object = None         # the draft mail of A's published decision (not sent)
+    payment_line: object = None          # the planned advance of A's convention
+    report: object = None                # the first yearly report of A's convention, a draft
 
     def user(self, persona):
         return self.users.get(persona)
@@ -195,6 +197,16 @@ def build_world():
     from aap.instruction import notes
     note = notes.add_note(staff, "Note de l'équipe sur le dossier A.", application=application)
     reviewer_note = notes.add_note(reviewer_assigned, "Note de l'évaluateur sur le dossier A.", application=application)
+    # A payment line of A's convention (aap/followup/payments.py), planned.
+    from aap.models.followup import PaymentLine
+    payment_line = PaymentLine(convention_id=convention.id, year=call.year, kind="advance", amount_cents=10_000_00,
+                               planned_on=now.date())
+    db.session.add(payment_line)
+    # The first yearly report of A's convention (aap/followup/reports.py), a draft without pieces.
+    from aap.models.followup import Report
+    report = Report(convention_id=convention.id, year=call.year, due_on=now.date())
+    db.session.add(report)
+    db.session.commit()
 
     world = World(call=call, draft_call=draft_call, owner=owner, other=other, reviewer_assigned=reviewer_assigned,
                   reviewer_conflict=reviewer_conflict, reviewer_unassigned=reviewer_unassigned, staff=staff,
@@ -203,7 +215,7 @@ def build_world():
                   convention=convention, bank_request=bank_request, job=job, running_job=running_job, tokens=tokens,
                   association_document=association_document, message_attachment=message_attachment,
                   member_invitation=member_invitation, decision_mail=decision_mail, note=note,
-                  reviewer_note=reviewer_note)
+                  reviewer_note=reviewer_note, payment_line=payment_line, report=report)
     world.users = {"anonymous": None, "owner": owner, "other": other, "reviewer_unassigned": reviewer_unassigned,
                    "reviewer_conflict": reviewer_conflict, "reviewer_assigned": reviewer_assigned,
                    "staff": staff, "admin": admin}

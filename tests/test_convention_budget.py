@@ -156,9 +156,9 @@ def test_multi_year_later_payments_wait_for_the_previous_report(app):
         (2025, "Avance", "à la signature de la convention"),
         (2025, "Solde", "au plus tard le 30 novembre 2025"),
         (2026, "Avance", "au plus tard le 31 mars 2026"),
-        (2026, "Solde", "après réception des justificatifs de l'année 2025, au plus tard le 30 novembre 2026"),
+        (2026, "Solde", "après acceptation des justificatifs de l'année 2025, au plus tard le 30 novembre 2026"),
         (2027, "Avance", "au plus tard le 31 mars 2027"),
-        (2027, "Solde", "après réception des justificatifs de l'année 2026, au plus tard le 30 novembre 2027"),
+        (2027, "Solde", "après acceptation des justificatifs de l'année 2026, au plus tard le 30 novembre 2027"),
     ]
 
 

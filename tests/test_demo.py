@@ -224,7 +224,7 @@ def test_history_is_recorded(demo):
     selected = db.session.scalar(db.select(Application).where(Application.status == "selected").limit(1))
     steps = [(e.from_state, e.to_state) for e in db.session.scalars(
         db.select(Event).where(Event.application_id == selected.id, Event.to_state.is_not(None))
-        .order_by(Event.at, Event.id))]
+        .order_by(Event.at, Event.id)) if "subject" not in e.details]  # not its convention's, reports'...
     assert steps == [("draft", "submitted"), ("submitted", "admissible"), ("admissible", "in_review"),
                      ("in_review", "reviewed"), ("reviewed", "selected")]
     inadmissible = db.session.scalar(db.select(Application).where(Application.status == "inadmissible").limit(1))

@@ -13,8 +13,8 @@ from . import factories
 from .conftest import count_queries
 from .factories_documents import association, review, winner
 
-SHEETS = ["Synthèse", "Lauréats", "Candidatures", "Notes détaillées", "Synthèse par région", "Paramètres"]
-CABINET_SHEETS = ["Synthèse", "Lauréats", "Candidatures", "Synthèse par région", "Paramètres"]
+SHEETS = ["Synthèse", "Lauréats", "Candidatures", "Versements", "Notes détaillées", "Synthèse par région", "Paramètres"]
+CABINET_SHEETS = ["Synthèse", "Lauréats", "Candidatures", "Versements", "Synthèse par région", "Paramètres"]
 
 
 @pytest.fixture

@@ -45,6 +45,7 @@ def test_lists_are_paged_by_flask_sqlalchemy_only():
     assert _where(r"\.offset\(", CODE) == []
     assert _where(r"db\.paginate\(", CODE) == ["aap/paging.py"]
     assert _where(r'import pagination %\}', TEMPLATES) == [
+        "templates/followup/conventions.html", "templates/followup/payments.html",
         "templates/instruction/applications.html", "templates/main/audit.html", "templates/review/assignments.html",
         "templates/search/results.html"]
 

@@ -3,7 +3,7 @@ import csv
 import io
 import re
 import sqlite3
-from datetime import date
+from datetime import date, datetime, timezone
 from html import unescape
 from pathlib import Path
 
@@ -204,48 +204,56 @@ def test_unsigned_winners_are_left_out_and_the_page_says_how_many(app, client, l
     login_as(staff)
     page = client.get(f"/instruction/appels/{call.id}/documents").get_data(as_text=True)
     assert "2 conventions non signées ne figurent pas encore dans le fichier" in page
-    assert "Signée le 2 juillet 2025" in page and "Date de signature de la convention" in page
+    assert "signée par l'État le 2 juillet 2025" in unescape(page) and "Suivi de la subvention" in page
 
 
-def test_staff_record_the_signature_date_and_the_grant_enters_the_open_data(app, client, login_as, staff):
+def test_staff_countersign_and_the_grant_enters_the_open_data(app, client, login_as, staff):
+    """The day the State countersigns (aap/followup/signature.countersign) is dateConvention."""
+    from aap.models.followup import ConventionState
     call = factories.call(slug="aap-sign2", year=2025, advance_percent=100)
     application = winner(call)
     convention = signed(application, None)
     convention.signed_at = None
+    convention.state = ConventionState.ASSOCIATION_SIGNED
+    convention.association_signed_at = datetime(2025, 6, 25, 10, tzinfo=timezone.utc)
     db.session.commit()
     assert scdl_rows(call) == []
     login_as(staff)
-    url = f"/instruction/conventions/{convention.id}/signature"
-    field = f"signature-{convention.id}-signed_at"
-    # In the future, or before the decision (12 June 2025): refused next to the field, nothing recorded.
-    response = client.post_form(url, {field: "2099-01-01"})
+    url = f"/suivi/conventions/{convention.id}/contreseing"
+    prefix = f"convention-{convention.id}-countersign-"
+    # In the future, or before the association's return (25 June 2025): refused next to the field.
+    response = client.post_form(url, {prefix + "day": "2099-01-01", prefix + "signatory": "Jeanne Martin"})
     assert response.status_code == 422
     assert "ne peut pas être dans le futur" in response.get_data(as_text=True)
-    response = client.post_form(url, {field: "01/06/2025"})
+    response = client.post_form(url, {prefix + "day": "01/06/2025", prefix + "signatory": "Jeanne Martin"})
     html = unescape(response.get_data(as_text=True))
-    assert response.status_code == 422 and "ne peut pas précéder la décision d'attribution (12 juin 2025)" in html
+    assert response.status_code == 422 and "ne peut pas précéder le retour" in html and "(25 juin 2025)" in html
     assert 'value="01/06/2025"' in html  # what was typed stays
-    assert client.post_form(url, {field: ""}).status_code == 422
     db.session.expire_all()
     assert db.session.get(Convention, convention.id).signed_at is None
-    response = client.post_form(url, {field: "2025-06-30"})
+    response = client.post_form(url, {prefix + "day": "2025-06-30", prefix + "signatory": "Jeanne Martin"})
     assert response.status_code == 302
     db.session.expire_all()
     assert db.session.get(Convention, convention.id).signed_at == date(2025, 6, 30)
-    event = db.session.query(Event).filter_by(action="convention_signed").one()
-    assert event.application_id == application.id and event.details["signed_at"] == "2025-06-30"
+    event = db.session.query(Event).filter_by(action="convention_countersigned").one()
+    assert event.application_id == application.id and event.details["day"] == "2025-06-30"
     [row] = scdl_rows(call)
     assert row["dateConvention"] == "2025-06-30" and row["referenceDecision"] == convention.number
 
 
 @pytest.mark.parametrize("who", ["applicant", "reviewer"])
 def test_only_staff_record_a_signature(request, client, login_as, who):
+    from aap.models.followup import ConventionState
     call = factories.call(slug="aap-sign3", year=2025)
     convention = signed(winner(call))
+    convention.state = ConventionState.ASSOCIATION_SIGNED
+    db.session.commit()
     login_as(request.getfixturevalue(who))
-    response = client.post_form(f"/instruction/conventions/{convention.id}/signature",
-                                {f"signature-{convention.id}-signed_at": "2025-06-30"})
-    assert response.status_code == 403
+    response = client.post_form(f"/suivi/conventions/{convention.id}/contreseing",
+                                {f"convention-{convention.id}-countersign-day": "2025-06-30"})
+    assert response.status_code in (403, 404)
+    db.session.expire_all()
+    assert db.session.get(Convention, convention.id).state == ConventionState.ASSOCIATION_SIGNED
 
 
 def test_dispositif_aide_is_the_call_aid_scheme_identifier_when_set(app, results):

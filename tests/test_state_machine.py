@@ -116,7 +116,8 @@ def test_every_pair_of_decision_states_through_change_state(app, people):
     D = DecisionState
     assert sorted({(t.source, t.target) for t in DECISION}) == sorted(
         [(D.DRAFT, D.PUBLISHED), (D.PUBLISHED, D.AMENDED), (D.AMENDED, D.AMENDED)])
-    assert len(list(DECISION)) == 7  # publication; promotion, closing of the waiting list, amendment (×2)
+    # publication; promotion, closing of the waiting list, amendment, avenant in force (×2)
+    assert len(list(DECISION)) == 9
 
 
 def test_every_pair_of_call_states_through_change_state(app, people):

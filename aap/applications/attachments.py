@@ -30,6 +30,28 @@ def size_label(n):
     return f"{n} octets"
 
 
+def checked_upload(stream, allowed):
+    """(bytes, kind) of an uploaded piece, checked as every piece is: the size limit of the
+    configuration, not empty, its content (not its extension) one of the `allowed` kinds
+    (files.KINDS), a PDF without active content. Raises AttachmentError with the French reason.
+    Used for a file's pieces and for a yearly report's (aap/followup/reports.py)."""
+    data = read_limited(stream, current_app.config["MAX_FILE_SIZE"])
+    if not data:
+        raise AttachmentError("Le fichier est vide.")
+    try:
+        kind = files.detect_kind(data)
+    except files.UnsafeFile as refusal:
+        raise AttachmentError(refusal.message) from None
+    allowed_text = ", ".join(files.KINDS[k][1] for k in allowed if k in files.KINDS)
+    if kind is None:
+        raise AttachmentError(f"Ce fichier n'est pas d'un format accepté (le contenu est vérifié, pas seulement "
+                              f"l'extension). Formats acceptés : {allowed_text}.")
+    if kind not in allowed:
+        raise AttachmentError(f"Le format {files.KINDS[kind][1]} n'est pas accepté pour cette pièce. "
+                              f"Formats acceptés : {allowed_text}.")
+    return data, kind
+
+
 def add_attachment(application, document, filename, stream, user, reused_from=None):
     """Store an uploaded file in a document slot (replacing the previous one). `reused_from`: the
     date (ISO) of the association's kept piece this file is a copy of (aap/applications/reuse.py)."""
@@ -38,21 +60,8 @@ def add_attachment(application, document, filename, stream, user, reused_from=No
         raise AttachmentError("Cette pièce n'est pas demandée par l'appel.")
     if not piece_editable(application, document.id):
         raise NotEditable("Cette pièce ne peut plus être modifiée.")
-    data = read_limited(stream, config["MAX_FILE_SIZE"])
-    if not data:
-        raise AttachmentError("Le fichier est vide.")
-    try:
-        kind = files.detect_kind(data)
-    except files.UnsafeFile as refusal:
-        raise AttachmentError(refusal.message) from None
     allowed = [k.strip() for k in (document.formats or "").split(",") if k.strip()]
-    allowed_text = ", ".join(files.KINDS[k][1] for k in allowed if k in files.KINDS)
-    if kind is None:
-        raise AttachmentError(f"Ce fichier n'est pas d'un format accepté (le contenu est vérifié, pas seulement "
-                              f"l'extension). Formats acceptés : {allowed_text}.")
-    if kind not in allowed:
-        raise AttachmentError(f"Le format {files.KINDS[kind][1]} n'est pas accepté pour cette pièce. "
-                              f"Formats acceptés : {allowed_text}.")
+    data, kind = checked_upload(stream, allowed)
     previous = [a for a in application.attachments if a.document_id == document.id]
     used = sum(a.size for a in application.attachments if a not in previous)
     if used + len(data) > config["MAX_APPLICATION_FILES_SIZE"]:

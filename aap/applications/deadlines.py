@@ -11,7 +11,8 @@ from . import sections as S
 
 def latest_piece_request(application):
     return db.session.scalar(
-        db.select(PieceRequest).where(PieceRequest.application_id == application.id)
+        db.select(PieceRequest).where(PieceRequest.application_id == application.id,
+                                      PieceRequest.report_id.is_(None))  # not a yearly report's
         .order_by(PieceRequest.created_at.desc(), PieceRequest.id.desc()).limit(1))
 
 

@@ -73,35 +73,48 @@ class SaveResult:
     in_sync: dict = field(default_factory=dict)      # {field: digest} the page now shows the stored value
     kept_theirs: dict = field(default_factory=dict)  # {field: stored value} conflicts settled for theirs
     stale: dict = field(default_factory=dict)        # {field: stored value} changed by someone else only
+    changes: dict = field(default_factory=dict)      # {field: value} to write (merge_fields)
 
     @property
     def conflict(self):
         return bool(self.conflicts)
 
 
-def _draft_saves(application, limit):
-    return db.session.scalars(
-        db.select(Event).options(joinedload(Event.actor))
-        .where(Event.application_id == application.id, Event.action == "draft_saved")
-        .order_by(Event.id.desc()).limit(limit)).all()
+def draft_saves(application_id, action="draft_saved", **match):
+    """A function (limit -> the latest draft-save events of a file, newest first): the saves of
+    the file's sections, or (action, match) those of another draft of the file, e.g. a yearly
+    report's ("report_draft_saved", report_id=...; the match is on the event's details)."""
+    def latest(limit):
+        found = []
+        statement = (db.select(Event).options(joinedload(Event.actor))
+                     .where(Event.application_id == application_id, Event.action == action)
+                     .order_by(Event.id.desc()))
+        for event in db.session.scalars(statement.limit(limit if not match else None)):
+            if all((event.details or {}).get(key) == value for key, value in match.items()):
+                found.append(event)
+                if len(found) >= limit:
+                    break
+        return found
+    return latest
 
 
-def _changed_since(application, base_version):
-    """The names of the fields saved after base_version (for a page that does not say what it loaded)."""
-    newer = application.version - max(base_version, 0)
+def _changed_since(saves, version, base_version):
+    """The names of the fields saved after base_version (for a page that does not say what it
+    loaded); `saves`: draft_saves(...) of the record, whose current version is `version`."""
+    newer = version - max(base_version, 0)
     if newer <= 0:
         return set()
     changed = set()
-    for event in _draft_saves(application, newer):
+    for event in saves(newer):
         if (event.details or {}).get("version", 0) > base_version:
             changed.update((event.details or {}).get("fields", []))
     return changed
 
 
-def _last_editors(application, names):
+def last_editors(saves, names):
     """{field name: the user who saved it last}, for the conflict messages."""
     found = {}
-    for event in _draft_saves(application, 200):
+    for event in saves(200):
         for name in (event.details or {}).get("fields", []):
             if name in names and name not in found:
                 found[name] = event.actor
@@ -130,24 +143,51 @@ def save_section(application, section_code, data, base_version, user, bases=None
     change of it is a conflict), the others are merged as above.
     """
     section = S.BY_CODE[section_code]
-    bases, choices = bases or {}, choices or {}
     application = lock(application)
     if section_code not in editable_sections(application):
         raise NotEditable("Cette partie du dossier ne peut plus être modifiée.")
+    result = merge_fields(S.applicable_fields(section, application.call), data,
+                          lambda spec: S.value_of(application, spec), application.version, base_version,
+                          draft_saves(application.id), user, bases, choices)
+    if not result.changed:
+        db.session.rollback()
+        return result
+    changed = result.changes
+    for name, value in changed.items():
+        setattr(application, name, value)
+    if "budget" in changed:
+        derive_from_budget(application)
+    application.version += 1
+    application.updated_at = result.saved_at
+    application.updated_by_id = user.id
+    events.record("draft_saved", actor=user, application=application, section=section_code,
+                  fields=sorted(changed), version=application.version)
+    result.version = application.version
+    db.session.commit()
+    return result
+
+
+def merge_fields(specs, data, stored, version, base_version, saves, user, bases=None, choices=None):
+    """The three-way merge of save_section, for any draft kept with a version number (a file's
+    section, a yearly report: aap/followup/reports.save_report): `specs` the fields (FieldSpec),
+    `data` what the page sends, `stored(spec)` the stored value, `version` the stored version,
+    `saves` draft_saves(...) of that draft. Returns a SaveResult whose `changes` ({field: value})
+    the caller writes (then bumps the version and records the save)."""
+    bases, choices = bases or {}, choices or {}
     changed, conflicts, in_sync, kept_theirs, stale = {}, {}, {}, {}, {}
     saved_by_others = None
-    for spec in S.applicable_fields(section, application.call):
+    for spec in specs:
         if spec.name not in data:
             continue
-        new, old = data[spec.name], S.value_of(application, spec)
+        new, old = data[spec.name], stored(spec)
         if spec.kind in ("text", "textarea") and new is None:
             new = ""
         new_digest, old_digest = S.digest(spec, new), S.digest(spec, old)
         base = bases.get(spec.name)
         if base is None:
-            if base_version < application.version and saved_by_others is None:
-                saved_by_others = _changed_since(application, base_version)
-            unknown = base_version < application.version and spec.name in saved_by_others
+            if base_version < version and saved_by_others is None:
+                saved_by_others = _changed_since(saves, version, base_version)
+            unknown = base_version < version and spec.name in saved_by_others
             base = None if unknown else old_digest
         choice, seen = choices.get(spec.name, (None, None))
         if choice in (MINE, THEIRS) and seen == old_digest:
@@ -166,29 +206,14 @@ def save_section(application, section_code, data, base_version, user, bases=None
         else:
             conflicts[spec.name] = Conflict(spec, old, new)
     if conflicts:
-        editors = _last_editors(application, set(conflicts))
+        editors = last_editors(saves, set(conflicts))
         for name, conflict in conflicts.items():
             editor = editors.get(name)
             conflict.by = editor.full_name if editor else ""
             conflict.mine = editor is not None and editor.id == user.id
-    now = timeutil.now()
-    result = SaveResult(saved=not conflicts, version=application.version, changed=sorted(changed),
-                        conflicts=conflicts, saved_at=now, in_sync=in_sync, kept_theirs=kept_theirs, stale=stale)
-    if not changed:
-        db.session.rollback()
-        return result
-    for name, value in changed.items():
-        setattr(application, name, value)
-    if "budget" in changed:
-        derive_from_budget(application)
-    application.version += 1
-    application.updated_at = now
-    application.updated_by_id = user.id
-    events.record("draft_saved", actor=user, application=application, section=section_code,
-                  fields=sorted(changed), version=application.version)
-    result.version = application.version
-    db.session.commit()
-    return result
+    return SaveResult(saved=not conflicts, version=version, changed=sorted(changed), conflicts=conflicts,
+                      saved_at=timeutil.now(), in_sync=in_sync, kept_theirs=kept_theirs, stale=stale,
+                      changes=changed)
 
 
 def derive_from_budget(application):

@@ -32,8 +32,9 @@ ADMINISTRATION = "DJEPVA"
 MEMBER = "Membre de l'association"
 
 # Routine traces kept in the audit journal but left out of the file's history (for staff too).
-NOISE = frozenset({"draft_saved", "attachment_downloaded", "convention_downloaded", "receipt_downloaded",
-                   "message_attachment_downloaded"})
+NOISE = frozenset({"draft_saved", "report_draft_saved", "attachment_downloaded", "convention_downloaded",
+                   "receipt_downloaded",
+                   "message_attachment_downloaded", "amendment_downloaded"})
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,30 @@ def journal(application):
         .order_by(Event.at, Event.id)).all()
 
 
+def _state_labels(event):
+    """The French label of each state of what moved: the file itself, or a follow-up object named
+    by the event's `subject` (aap/events.change_state: convention, amendment, paymentline, report,
+    recovery), whose labels are those of its state machine's states (aap/transitions.py)."""
+    from .. import transitions
+    from ..events import FOLLOW_UP_MACHINES
+
+    subject = (event.details or {}).get("subject")
+    machine = next((getattr(transitions, name) for noun, name in FOLLOW_UP_MACHINES.items()
+                    if noun.lower() == subject), None)
+    if machine is None:
+        return STATUS_LABELS
+    return {state.value: state.label for state in machine.states}
+
+
 def _states(event, unnamed=frozenset()):
-    """« Déposé → Recevable »; a state in `unnamed` is left out (only the state reached is shown)."""
+    """« Déposé → Recevable », « Émise, en attente de signature → Signée par l'association »; a state
+    in `unnamed` is left out (only the state reached is shown)."""
     if not (event.from_state or event.to_state):
         return ""
-    before = (STATUS_LABELS.get(event.from_state, event.from_state)
+    labels = _state_labels(event)
+    before = (labels.get(event.from_state, event.from_state)
               if event.from_state and event.from_state not in unnamed else "")
-    after = STATUS_LABELS.get(event.to_state, event.to_state) if event.to_state else ""
+    after = labels.get(event.to_state, event.to_state) if event.to_state else ""
     return f"{before} → {after}" if before else after
 
 
@@ -252,6 +270,75 @@ def _decision_mail(event):
             "text": body if isinstance(body, str) else ""}
 
 
+def _amount(event, label):
+    amount = (event.details or {}).get("amount_cents")
+    return f"{label} : {format_euros(amount)}" if isinstance(amount, int) else ""
+
+
+def _payment(event):
+    """« Avance 2025 : 21 250 € — le 3 juillet 2025 — référence Chorus 1000123456 »; the reason of
+    a suspension."""
+    from ..models.followup import PAYMENT_KINDS
+    details = event.details or {}
+    parts = [f"{PAYMENT_KINDS.get(details.get('kind'), 'Versement')} {details.get('year', '')}".strip()
+             + (f" : {format_euros(details['amount_cents'])}" if isinstance(details.get("amount_cents"), int) else "")]
+    try:
+        parts.append(f"le {timeutil.format_date(datetime.fromisoformat(details['day']).date())}")
+    except (KeyError, TypeError, ValueError):
+        pass
+    if isinstance(details.get("chorus_reference"), str) and details["chorus_reference"]:
+        parts.append(f"référence Chorus {details['chorus_reference']}")
+    return {"label": action_label(event.action), "detail": " — ".join(parts), "states": "",
+            "text_label": "Motif" if event.action == "payment_suspended" and event.reason else "",
+            "text": event.reason}
+
+
+def _report_review(label, detail=None, reason_label=None):
+    """An event of the review of a yearly report (followup/report_review.py), in the association's
+    wording with the report's year; the reason only where it was written for the association (the
+    message of a request for complements, the reason of a recovery), never a waiver's."""
+    def row(event):
+        details = event.details or {}
+        year = details.get("year") if isinstance(details.get("year"), int) else ""
+        return {"label": label.format(year=year).replace("  ", " "), "states": "",
+                "detail": detail(event) if detail else "",
+                "text_label": reason_label if reason_label and event.reason else "",
+                "text": event.reason if reason_label else ""}
+    return row
+
+
+def _recovery_detail(event):
+    details = event.details or {}
+    parts = [_amount(event, "Montant")]
+    if isinstance(details.get("title_reference"), str) and details["title_reference"]:
+        parts.append(f"titre de perception n° {details['title_reference']}")
+    try:
+        parts.append(f"le {timeutil.format_date(datetime.fromisoformat(details['day']).date())}")
+    except (KeyError, TypeError, ValueError):
+        pass
+    return " — ".join(part for part in parts if part)
+
+
+def _amendment(label, reason_label=None):
+    """An amendment to the convention: its number, and what it changes (the total, the years)."""
+    def row(event):
+        details = event.details or {}
+        number = details.get("number") if isinstance(details.get("number"), int) else ""
+        changes, previous = details.get("changes") or {}, details.get("previous") or {}
+        amount, before = changes.get("amount_cents", details.get("amount_cents")), \
+            previous.get("amount_cents", details.get("previous_amount_cents"))
+        parts = []
+        if isinstance(amount, int) and isinstance(before, int) and amount != before:
+            parts.append(f"Montant total : {format_euros(amount)} (auparavant {format_euros(before)})")
+        years = changes.get("years")
+        if isinstance(years, list) and years:
+            parts.append("Années : " + ", ".join(str(y) for y in years))
+        return {"label": label.format(number=number), "detail": " ; ".join(parts), "states": "",
+                "text_label": reason_label if reason_label and event.reason else "",
+                "text": event.reason if reason_label else ""}
+    return row
+
+
 # The review's own states are not named in the association's transitions (« → Retenu », not
 # « Évalué → Retenu »): nothing of the review's progress is told there.
 REVIEW_STATES = frozenset({IN_REVIEW, REVIEWED})
@@ -284,6 +371,48 @@ ASSOCIATION_EVENTS = {
     "grant_renounced": _fixed("Renoncement à la subvention", reason_label="Motif"),
     "grant_withdrawn": _fixed("Subvention retirée par la DJEPVA", reason_label="Motif"),
     "budget_adjusted": _fixed(detail=_adjusted_charges),
+    # the signature of the convention and of its amendments (aap/followup/signature.py)
+    **{action: (lambda label, reason: lambda e: {**_fixed(label, reason_label=reason)(e), "states": ""})(label, reason)
+       for action, label, reason in (
+           ("convention_returned", "Convention renvoyée signée", None),
+           ("convention_return_refused", "Convention signée non recevable : à renvoyer", "Motif"),
+           ("convention_countersigned", None, None),
+           ("convention_in_force", "Convention en vigueur", None),
+           ("convention_amended", "Convention modifiée par un avenant", None),
+           ("convention_terminated", None, "Motif"),
+           ("convention_reminded", None, None),
+           ("amendment_returned", "Avenant renvoyé signé", None),
+           ("amendment_return_refused", "Avenant signé non recevable : à renvoyer", "Motif"),
+           ("amendment_countersigned", None, None),
+           ("amendment_in_force", "Avenant en vigueur", None))},
+    # payments (aap/followup/payments.py): the line, its amount and date; a suspension's reason is
+    # written for the association (it is in its e-mail)
+    "payments_planned": _fixed(detail=lambda e: _amount(e, "Total")),
+    "payments_replanned": _fixed(detail=lambda e: _amount(e, "Nouveau total")),
+    "payment_requested": _payment,
+    "payment_paid": _payment,
+    "payment_suspended": _payment,
+    "payment_resumed": _payment,
+    # amendments to a convention (aap/followup/amendments.py): the reason is written for the
+    # association (it is in the amendment and its e-mail)
+    "amendment_created": _amendment("Avenant n° {number} établi par la DJEPVA, à signer", reason_label="Motif"),
+    "amendment_applied": _amendment("Avenant n° {number} en vigueur : la convention est modifiée"),
+    # review of the yearly reports (aap/followup/report_review.py)
+    "report_accepted": _report_review("Compte rendu {year} accepté par la DJEPVA"),
+    "report_complements_requested": _report_review("Compléments demandés sur le compte rendu {year}", _due,
+                                                   reason_label="Message de la DJEPVA"),
+    "recovery_recorded": _report_review("Reversement demandé sur le compte rendu {year}", _recovery_detail,
+                                        reason_label="Motif"),
+    "recovery_issued": _report_review("Titre de perception émis pour le reversement {year}", _recovery_detail),
+    "recovery_recovered": _report_review("Reversement {year} recouvré", _recovery_detail),
+    "recovery_waived": _report_review("Reversement {year} abandonné par la DJEPVA"),
+    # the association's yearly reports (aap/followup/reports.py)
+    "report_opened": _report_review("Comptes rendus annuels à déposer ouverts"),
+    "report_submitted": _report_review("Compte rendu {year} déposé"),
+    "report_resubmitted": _report_review("Compte rendu {year} complété et déposé à nouveau"),
+    "report_piece_added": _report_review("Pièce ajoutée au compte rendu {year}"),
+    "report_piece_replaced": _report_review("Pièce du compte rendu {year} remplacée"),
+    "report_piece_deleted": _report_review("Pièce du compte rendu {year} supprimée"),
 }
 
 

@@ -18,7 +18,6 @@ from ..applications import files, reuse
 from ..applications.attachments import size_label
 from ..applications.errors import AttachmentError
 from ..database import writing
-from ..documents import services as documents
 from ..extensions import db
 from ..instruction import notes
 from ..models import Association, User
@@ -316,10 +315,12 @@ def join(token):
 
 
 def _staff_page(association, validate_form=None, refuse_form=None, status=200):
+    # Imported here: the documents' services import the applications' package, which imports this one.
+    from ..documents.services import association_conventions
     return render_template(
         "associations/staff_view.html", association=association, members=services.members_of(association),
         requests=bank_details.requests_of(association), history=bank_details.history(association, current_user),
-        conventions=documents.association_conventions(association.id),
+        conventions=association_conventions(association.id),
         kept_pieces=reuse.kept_pieces(association.id), now=timeutil.now(),
         file_lines=queries.files_across_calls(association.id),
         association_notes=notes.notes_on_association(association.id),

@@ -132,7 +132,8 @@ ERROR_FIELDS = {"title": "title", "slug": "slug", "opens_at": "opens_date", "clo
                 "reviewers_per_file": "reviewers_per_file", "advance_percent": "advance_percent",
                 "budget_per_year": "envelope_year_1", "min_score": "min_score",
                 **{key: key for key in SERVICE_FIELDS}, "aid_scheme_id": "aid_scheme_id",
-                **{f"convention_texts.{key}": f"convention_{key}" for key in ct.CONVENTION_TEXT_FIELDS}}
+                **{f"convention_texts.{key}": f"convention_{key}" for key in ct.CONVENTION_TEXT_FIELDS},
+                **{key: key for key in services.FOLLOWUP_SETTINGS}}
 
 
 def _strip(value):
@@ -215,6 +216,14 @@ class CallForm(AppForm):
     convention_signature_mode = RadioField("Signature de la convention", validate_choice=False,
                                            choices=select_choices(ct.SIGNATURE_MODES.items()))
     convention_originals = FrIntegerField("Nombre d'exemplaires originaux (signature sur papier)")
+    # The follow-up after the decision (services.FOLLOWUP_SETTINGS: bounds, defaults, messages; empty:
+    # unchanged, the default for a new call).
+    convention_reminder_days = FrIntegerField("Relance des conventions non renvoyées signées (jours)",
+                                              default=services.FOLLOWUP_SETTINGS["convention_reminder_days"][2])
+    report_due_months = FrIntegerField("Remise du compte rendu annuel (mois après la fin de l'année)",
+                                       default=services.FOLLOWUP_SETTINGS["report_due_months"][2])
+    report_reminder_days = FrIntegerField("Rappel avant l'échéance du compte rendu (jours)",
+                                          default=services.FOLLOWUP_SETTINGS["report_reminder_days"][2])
 
     def __init__(self, *args, call=None, **kwargs):
         self.call = call
@@ -252,6 +261,8 @@ class CallForm(AppForm):
         self.faq.data = faq_text(call)
         for key, value in ct.convention_texts(call.convention_texts, call.year).items():
             self[f"convention_{key}"].data = value
+        for key in services.FOLLOWUP_SETTINGS:
+            self[key].data = getattr(call, key)
 
     def values(self):
         """The typed values as the service expects them (UTC datetimes, cents)."""
@@ -282,7 +293,8 @@ class CallForm(AppForm):
                                     else self[f"convention_{key}"].data or "")
                               for key in ct.CONVENTION_TEXT_FIELDS},
             budget_per_year=[self[f"envelope_year_{i}"].data for i in (1, 2, 3)
-                             if self[f"envelope_year_{i}"].data is not None])
+                             if self[f"envelope_year_{i}"].data is not None],
+            **{key: self[key].data for key in services.FOLLOWUP_SETTINGS if self[key].data is not None})
 
     def validate(self, extra_validators=None):
         if not super().validate(extra_validators):

@@ -62,7 +62,7 @@ Prochaines étapes :
 la durée, le montant et le calendrier de versement de la subvention. Vérifiez d'ici là les \
 coordonnées bancaires de votre association dans votre espace.
 2. La subvention est versée selon l'échéancier de la convention (une avance, puis le solde après \
-réception des justificatifs).
+acceptation des justificatifs).
 3. Dans les six mois suivant la fin de chaque exercice, vous devrez transmettre le compte rendu \
 financier (Cerfa n° 15059), le bilan d'activité au regard des indicateurs du projet et vos comptes annuels.
 

@@ -38,7 +38,15 @@ MAX_WEIGHT = Decimal("100")
 CALL_FIELDS = ("title", "slug", "description", "opens_at", "closes_at", "review_deadline",
                "budget_cents", "min_amount_cents", "max_amount_cents", "years", "reviewers_per_file",
                "avoid_same_region", "hide_other_reviews", "advance_percent", "min_score", "budget_per_year",
-               "grey_zone_draw", *SERVICE_FIELDS, "aid_scheme_id", "faq", "convention_texts")
+               "grey_zone_draw", *SERVICE_FIELDS, "aid_scheme_id", "faq", "convention_texts",
+               "convention_reminder_days", "report_due_months", "report_reminder_days")
+# The follow-up after the decision (aap/followup/): (minimum, maximum, default, French message).
+FOLLOWUP_SETTINGS = {
+    "convention_reminder_days": (1, 180, 15, "Le délai avant la relance va de 1 à 180 jours."),
+    "report_due_months": (1, 12, 6, "Le délai de remise du compte rendu va de 1 à 12 mois après la fin de "
+                                    "l'année."),
+    "report_reminder_days": (0, 180, 30, "Le rappel avant l'échéance va de 0 à 180 jours."),
+}
 
 # Markdown rendered for the public: no images (the CSP allows only our own), no raw HTML survives.
 _ALLOWED_TAGS = {"p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "b", "em", "i", "u", "s",
@@ -258,6 +266,10 @@ def check_call_values(values, call=None):
     advance = values.get("advance_percent")
     if advance is None or not 0 <= advance <= 100:
         errors["advance_percent"] = "L'avance est un pourcentage entre 0 et 100."
+    for key, (low, high, _default, message) in FOLLOWUP_SETTINGS.items():
+        value = values.get(key)
+        if key in values and (not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high):
+            errors[key] = message
     errors.update(check_service_contact(values))
     errors.update({f"convention_texts.{key}": message
                    for key, message in check_convention_texts(values.get("convention_texts")).items()})
@@ -330,7 +342,8 @@ def create_call(actor, **values):
     defaults = dict(description="", review_deadline=None, budget_cents=0, min_amount_cents=0,
                     max_amount_cents=0, years=1, reviewers_per_file=2, avoid_same_region=True,
                     hide_other_reviews=True, advance_percent=50, min_score=10, budget_per_year=[],
-                    grey_zone_draw=False, **SERVICE_DEFAULTS)
+                    grey_zone_draw=False, **SERVICE_DEFAULTS,
+                    **{key: setting[2] for key, setting in FOLLOWUP_SETTINGS.items()})
     values = _normalise({**defaults, **values})
     errors = check_call_values(values)
     if errors:

@@ -210,9 +210,17 @@ def public_detail(slug):
     # A draft previewed by staff reads as it will once published (its phase by its dates).
     phase = services.phase(call, now=now, as_published=preview)
     open_now = phase == CallPhase.OPEN
+    # Once the decisions are published: the winners and their map (aap/pilotage/public.py).
+    from ..pilotage import map as francemap
+    from ..pilotage.public import public_departements, public_winners
+    laureates = public_winners(call)
+    places = public_departements(call) if laureates else []
+    winners_map = francemap.shapes(places, "winners", public=True) if laureates else None
     return render_template("calls/public_detail.html", call=call, preview=preview, now=now,
                            open_now=open_now, existing=existing, phase=phase, reuse_source=reuse_source,
-                           closes_soon=open_now and call.closes_at - now < timedelta(days=7))
+                           closes_soon=open_now and call.closes_at - now < timedelta(days=7),
+                           laureates=laureates, winners_map=winners_map, map_attribution=francemap.ATTRIBUTION,
+                           places=[place for place in places if place.winners])
 
 
 DEFAULT_DESCRIPTION = """\

@@ -398,6 +398,9 @@ def build_demo(seed=2025):
         f"{len(drafts)} brouillons.",
     ]
     db.session.commit()
+    # After the decision: the 2025 call's conventions, payments and yearly reports (issue 18).
+    from .followup import build_followup
+    summary += build_followup(seed)
     return summary
 
 
@@ -447,20 +450,29 @@ def _private_notes(b, staff, colleague, applications, winners, demo_association,
     b.event("private_note_edited", demo_note.updated_at, colleague, demo_file, note_id=demo_note.id, scope="staff")
 
 
+# When the five latecomers adjusted their budget (their conventions are issued the next working day).
+LATE_ADJUSTMENTS = (paris(2026, 11, 3, 15), paris(2026, 11, 18, 11), paris(2026, 11, 23, 17),
+                    paris(2026, 11, 25, 9, 30), paris(2026, 11, 27, 14))
+
+
 def _adjust_budgets(b, call, winners, decisions, demo_association, published_at):
     """The budget as granted (applications.adjustment): the winners granted less than they asked
     adjust their budget to the grant (the charges reduced as budget.reduced_to_grant does), within
     a month of the decision, except two — the demo association's file when it is one of them —
-    whose conventions wait for it. No random draw (the demo's other draws stay the same)."""
+    whose conventions wait for it, and five others that adjusted it only in November 2026 (their
+    conventions, issued then, are not returned yet: followup.py). No random draw (the demo's other
+    draws stay the same)."""
     by_id = {row["application_id"]: row for row in decisions}
     reduced = [a for a in winners
                if not B.fits_grant(B.clean(a.budget, call.years), by_id[a.id]["amount_per_year"], call.years)]
     waiting = [a for a in reduced if a.association is demo_association] + list(reversed(reduced))
     waiting_ids = {a.id for a in waiting[:2]}
+    late = [a for a in waiting[2:] if a.association is not demo_association][:len(LATE_ADJUSTMENTS)]
+    late_at = {a.id: at for a, at in zip(late, LATE_ADJUSTMENTS)}
     for rank, application in enumerate(a for a in reduced if a.id not in waiting_ids):
         row = by_id[application.id]
         adjusted = B.reduced_to_grant(application.budget, row["amount_per_year"], call.years)
-        at = published_at + timedelta(days=3 + rank % 25, hours=rank % 7)
+        at = late_at.get(application.id) or published_at + timedelta(days=3 + rank % 25, hours=rank % 7)
         row.update(adjusted_budget=adjusted, adjusted_at=at)
         b.event("budget_adjusted", at, application.demo_member, application, amount_cents=row["amount_cents"],
                 charges_cents=B.totals(adjusted, call.years)[1].charges,

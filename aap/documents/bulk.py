@@ -24,6 +24,7 @@ from .data import fingerprint, winners
 from .services import (
     budget_refusal,
     documents_folder,
+    is_frozen,
     issued_convention_data,
     needs_render,
     number_conventions,
@@ -63,7 +64,7 @@ def generate_call_conventions(call, workers=DEFAULT_WORKERS, force=False, on_pro
         data = issued_convention_data(application, convention)
         items.append((convention, data, fingerprint(data)))
     db.session.commit()  # the numbers, and the bank details of the conventions issued now
-    todo = [item for item in items if force or needs_render(item[0], item[2])]
+    todo = [item for item in items if needs_render(item[0], item[2]) or (force and not is_frozen(item[0]))]
     total, done = len(items), len(items) - len(todo)
     if on_progress:
         on_progress(done, total)

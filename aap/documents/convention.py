@@ -18,7 +18,7 @@ from ..money import format_euros
 from ..timeutil import format_date
 from ..validators import group_iban
 from .convention_texts import STATE_AID, visa_lines
-from .data import REPORTS_BY, amount_in_words, payment_plan, split_advance
+from .data import amount_in_words, payment_plan, report_due_on, split_advance
 from .pdf import cached_pdf, html_to_pdf, render_html
 
 
@@ -53,7 +53,7 @@ def payments(data):
         if by is None:
             when = "à la signature de la convention"
         elif payment["after_reports_of"]:
-            when = (f"après réception des justificatifs de l'année {payment['after_reports_of']}, "
+            when = (f"après acceptation des justificatifs de l'année {payment['after_reports_of']}, "
                     f"au plus tard le {format_date(by)}")
         else:
             when = f"au plus tard le {format_date(by)}"
@@ -83,7 +83,10 @@ def presentation(data):
         "total_words": amount_in_words(decision["amount_cents"]),
         "schedule": schedule,
         "payments": payments(data),
-        "reports_due": format_date(date(years[-1] + 1, *REPORTS_BY)),
+        "reports_due": format_date(report_due_on(years[-1], data["call"].get("report_due_months", 6))),
+        # Each year's reports, as a day of the next year's calendar (« 30 juin »).
+        "reports_due_each": format_date(report_due_on(years[0], data["call"].get("report_due_months", 6)))
+        .rsplit(" ", 1)[0],
         "annex": annex,
         "iban": group_iban(data["bank"]["iban"]),
         "decision_date": format_date(published_on) if published_on else "",

@@ -3,6 +3,7 @@
 Every document (convention, workbook, CSV, SQLite) is a pure function of what these
 functions return; the queries run a fixed number of statements whatever the number of files.
 """
+import calendar
 import hashlib
 import json
 from datetime import date
@@ -154,12 +155,22 @@ def split_advance(amount_cents, advance_percent):
 # model of the convention pluriannuelle d'objectifs, article on payments): each year's grant is
 # paid within that year — the first year's advance at signature, each later year's advance by the
 # end of March; each year's balance by the end of November, and from the second year on only once
-# the previous year's reports are received (due within six months of its end: by 30 June). The
-# last year's reports come after the term: the convention stays in force until they are checked
+# the previous year's reports are accepted (due within the call's report_due_months of the year's
+# end: by 30 June by default; aap/followup/payments.balance_refusal enforces it). The last year's
+# reports come after the term: the convention stays in force until they are checked
 # (the clause of article 2), but no payment falls after its end.
 LATER_ADVANCE_BY = (3, 31)
 BALANCE_BY = (11, 30)
-REPORTS_BY = (6, 30)
+
+
+def report_due_on(year, months=6):
+    """The day a year's reports are due (article 7 of the convention): the last day of the month
+    `months` months after the end of `year` (the call's report_due_months; 6: 30 June of year + 1)."""
+    months = max(int(months or 0), 0)
+    if months == 0:
+        return date(year, 12, 31)
+    due_year, due_month = year + 1 + (months - 1) // 12, (months - 1) % 12 + 1
+    return date(due_year, due_month, calendar.monthrange(due_year, due_month)[1])
 
 
 def payment_plan(year_list, amounts, advance_percent):
@@ -211,6 +222,7 @@ def call_data(call):
     return {
         "title": call.title, "slug": call.slug, "year": call.year, "years": years,
         "advance_percent": int(call.advance_percent),
+        "report_due_months": int(call.report_due_months or 6),
         "year_list": [call.year + i for i in range(years)],
         "texts": convention_texts(call.convention_texts, call.year),
     }

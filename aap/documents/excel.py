@@ -347,6 +347,31 @@ def _winners_sheet(workbook, call, cabinet, marking):
     sheet.finish(totals=sums)
 
 
+def _payments_sheet(workbook, call, marking):
+    """« Versements », for the finance office: one row per payment line of the call's conventions
+    (aap/followup/payments.py), amounts in euros and dates typed."""
+    from ..models.followup import PAYMENT_KINDS, PaymentLine
+    columns = [("Appel", "text", 14), ("Référence", "text", 18), ("Association", "text", 40), ("SIRET", "text", 16),
+               ("Convention", "text", 22), ("Année", "int", 8), ("Versement", "text", 10), ("Montant", "euro", 14),
+               ("Date prévue", "date", 12), ("Mis en paiement le", "date", 12), ("Payé le", "date", 12),
+               ("État", "text", 16), ("Référence Chorus", "text", 18)]
+    sheet = Sheet(workbook, "Versements", columns, marking)
+    statement = (
+        select(Application.reference, Association.name, Association.siret, Convention.number, PaymentLine.year,
+               PaymentLine.kind, PaymentLine.amount_cents, PaymentLine.planned_on, PaymentLine.requested_on,
+               PaymentLine.paid_on, PaymentLine.state, PaymentLine.chorus_reference)
+        .join(Convention, Convention.id == PaymentLine.convention_id)
+        .join(Application, Application.id == Convention.application_id)
+        .join(Association, Association.id == Application.association_id)
+        .where(Application.call_id == call.id)
+        .order_by(Application.reference, PaymentLine.year, PaymentLine.planned_on, PaymentLine.id))
+    for row in stream(statement):
+        sheet.append([call.slug, row.reference, row.name, row.siret, row.number, row.year,
+                      PAYMENT_KINDS.get(row.kind, row.kind), euros(row.amount_cents), row.planned_on,
+                      row.requested_on, row.paid_on, row.state.label, row.chorus_reference or ""])
+    sheet.finish(totals={8})
+
+
 def _stage(status, published_at):
     """Where the file is in the instruction, without repeating the decision (its own column)."""
     if status in DECIDED_STATES and published_at is not None:
@@ -508,6 +533,7 @@ def build_workbook(call_id, author=None, path=None, cabinet=False):
     _synthesis_sheet(workbook, call, cabinet)
     _winners_sheet(workbook, call, cabinet, marking)
     _applications_sheet(workbook, call, marking)
+    _payments_sheet(workbook, call, marking)
     if not cabinet:
         _scores_sheet(workbook, call, marking)
     _regions_sheet(workbook, call, marking)

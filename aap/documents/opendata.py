@@ -54,7 +54,7 @@ def unsigned_count(call):
 
 def scdl_rows(call):
     """The SCDL rows (dicts with exactly SCDL_COLUMNS) of the call's winners whose convention is
-    signed: dateConvention is the day of signature (recorded by staff, aap/documents/signature.py),
+    signed: dateConvention is the day of signature (the State's countersignature, aap/followup/signature.py),
     referenceDecision the convention's number. A winner whose convention is not signed yet is
     left out (the exports page says how many)."""
     name, siret = grantor()

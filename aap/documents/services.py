@@ -89,8 +89,21 @@ def convention_path(convention):
     return conventions_folder() / convention.stored_name if convention.stored_name else None
 
 
+def is_frozen(convention):
+    """Once its association has returned it signed (aap/followup/signature.py), a convention's
+    data are frozen: it is never generated again (a copy sent back as not acceptable thaws it)."""
+    from ..models.followup import ConventionState
+    return convention.state is not None and convention.state != ConventionState.ISSUED
+
+
+FROZEN = ("La convention {number} a été signée par l'association : ses données sont figées et elle n'est plus "
+          "régénérée. Une modification passe par un avenant.")
+
+
 def needs_render(convention, data_fingerprint):
     path = convention_path(convention)
+    if is_frozen(convention) and path is not None and path.exists():
+        return False
     return (convention.data_fingerprint != data_fingerprint or path is None or not path.exists())
 
 
@@ -215,6 +228,8 @@ def reissue_convention(application, actor):
     convention = db.session.scalar(select(Convention).where(Convention.application_id == application.id))
     if convention is None:
         raise ConventionError("Aucune convention n'a encore été émise pour ce dossier.")
+    if is_frozen(convention):
+        raise ConventionError(FROZEN.format(number=convention.number))
     current = bank_details_of(application.association)
     if not current["iban"]:
         raise ConventionError("L'association n'a pas de coordonnées bancaires enregistrées.")

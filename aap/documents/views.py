@@ -15,14 +15,13 @@ from ..extensions import db
 from ..models import Application, Call, Convention, Job
 from ..models.jobs import JOB_DONE
 from ..permissions import can_follow_application, get_application_or_404, staff_required
-from ..timeutil import format_date
-from . import bulk, services, signature
+from . import bulk, services
 from .convention import general_conditions_pdf
 from .data import call_data, is_winner, winners
 from .decision_letter import decision_letter_pdf, letter_kind
 from .decision_letter import filename as letter_filename
 from .excel import build_workbook, export_name
-from .forms import CommitmentForm, SignatureForm
+from .forms import CommitmentForm
 from .opendata import build_opendata_sqlite, build_scdl_csv
 
 bp = Blueprint("documents", __name__)
@@ -41,10 +40,19 @@ def _setup(state):
 @bp.route("/candidatures/<int:application_id>/convention.pdf")
 @login_required
 def convention(application_id):
-    """The association downloads its own convention; staff download any (every download is logged)."""
+    """The association downloads its own convention; staff download any (every download is logged).
+    Once returned signed, the signed version is served (aap/followup/signature.served_document)."""
+    from ..applications import files
+    from ..followup.signature import served_document
     application = get_application_or_404(application_id, check=can_follow_application)
     if not is_winner(application):
         abort(404)
+    existing = db.session.scalar(select(Convention).where(Convention.application_id == application.id))
+    document = served_document(existing) if existing is not None else None
+    if document is not None:
+        services.record_download(application, current_user)
+        return send_file(files.path_of(document.stored_name), mimetype="application/pdf", as_attachment=True,
+                         download_name=f"convention-{existing.number}-signee.pdf", max_age=0)
     refusal = services.budget_refusal(application)
     if refusal:
         flash(refusal, "error")
@@ -95,7 +103,7 @@ def general_conditions(slug):
                        f"conditions-generales-{call.slug}.pdf", attachment=False)
 
 
-def _documents_page(call, failed_signature=None, failed_commitment=None):
+def _documents_page(call, failed_commitment=None):
     """The call's documents page; `failed_…`: (convention id, its form shown again with its error
     and what was typed), the other rows showing what is recorded."""
     applications = winners(call.id)
@@ -104,10 +112,6 @@ def _documents_page(call, failed_signature=None, failed_commitment=None):
         .where(Application.call_id == call.id))}
     from ..applications.adjustment import adjustment
     budgets = {a.id: adjustment(a) for a in applications}  # the budget as granted: adjusted or to adjust
-    signature_forms = {c.id: SignatureForm(formdata=None, prefix=f"signature-{c.id}", data={"signed_at": c.signed_at})
-                       for c in conventions.values()}
-    if failed_signature is not None:
-        signature_forms[failed_signature[0]] = failed_signature[1]
     commitment_forms = {c.id: CommitmentForm(formdata=None, prefix=f"engagement-{c.id}",
                                              data={"commitment_number": c.commitment_number})
                         for c in conventions.values()}
@@ -116,7 +120,7 @@ def _documents_page(call, failed_signature=None, failed_commitment=None):
     unsigned = sum(1 for a in applications if a.id not in conventions or conventions[a.id].signed_at is None)
     return render_template("documents/call_documents.html", call=call, applications=applications,
                            conventions=conventions, budgets=budgets, job=bulk.last_job(call.id),
-                           signature_forms=signature_forms, commitment_forms=commitment_forms, unsigned=unsigned)
+                           commitment_forms=commitment_forms, unsigned=unsigned)
 
 
 @bp.route("/instruction/appels/<int:call_id>/documents")
@@ -131,26 +135,6 @@ def _winner_convention(convention_id):
     if not is_winner(convention.application):
         abort(404)
     return convention, convention.application
-
-
-@bp.route("/instruction/conventions/<int:convention_id>/signature", methods=["POST"])
-@staff_required
-def record_signature(convention_id):
-    """Staff record the day a convention was signed: from then on the grant is in the open data."""
-    convention, application = _winner_convention(convention_id)
-    form = SignatureForm(prefix=f"signature-{convention.id}")
-    if form.validate_on_submit():
-        try:
-            changed = signature.record_signature(convention, form.signed_at.data, current_user)
-        except signature.SignatureError as refusal:
-            form.signed_at.errors = list(form.signed_at.errors) + [str(refusal)]
-        else:
-            flash(f"La convention {convention.number} est signée le {format_date(form.signed_at.data)} : la "
-                  "subvention figure dans le fichier des données ouvertes." if changed
-                  else "Aucune modification à enregistrer.", "success" if changed else "info")
-            return redirect(url_for("documents.call_documents", call_id=application.call_id,
-                                    _anchor=f"convention-{convention.id}"))
-    return _documents_page(application.call, failed_signature=(convention.id, form)), 422
 
 
 @bp.route("/instruction/conventions/<int:convention_id>/engagement", methods=["POST"])

@@ -5,4 +5,11 @@ from flask import Blueprint
 
 bp = Blueprint("followup", __name__, url_prefix="/suivi")
 
+
+@bp.app_context_processor
+def _tabs():
+    from ..navigation import followup_tabs
+    return {"followup_tabs": followup_tabs}
+
+
 from . import amendment_views, payment_views, report_review_views, report_views, signature_views, views  # noqa: E402,F401

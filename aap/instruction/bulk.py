@@ -39,6 +39,19 @@ TARGETS = {ALL_SENT: "Tous les dossiers déposés (sauf retirés)",
 TARGETS.update({str(status): f"Dossiers à l'état « {label} »" for status, label in STATUS_LABELS.items()
                 if status not in (DRAFT, SELECTED, Status.INCOMPLETE)})
 
+# « Rapport attendu » (issue 18): the winners whose yearly report of a year is not submitted yet
+# (a draft, or sent back for complements), or only those late (aap/followup/report_review.py).
+REPORT_AWAITED, REPORT_LATE = "rapport-attendu-", "rapport-en-retard-"
+
+
+def targets(call):
+    """The filters offered for `call`: TARGETS, then two per year of its conventions."""
+    choices = dict(TARGETS)
+    for year in call.year_list:
+        choices[f"{REPORT_AWAITED}{year}"] = f"Lauréats dont le compte rendu {year} n'est pas encore déposé"
+        choices[f"{REPORT_LATE}{year}"] = f"Lauréats dont le compte rendu {year} est en retard"
+    return choices
+
 PLACEHOLDERS = {
     "association": "le nom de l'association",
     "reference": "la référence du dossier",
@@ -70,11 +83,11 @@ class Draft:
     last_message: int = 0  # the latest message of the file's thread (a second sending changes it)
 
 
-def check(target, subject, body):
-    """{field: French message} of what is wrong ({} when it is fine)."""
+def check(target, subject, body, call=None):
+    """{field: French message} of what is wrong ({} when it is fine); `call` offers its report filters."""
     errors = {}
     subject, body = (subject or "").strip(), (body or "").strip()
-    if target not in TARGETS:
+    if target not in (targets(call) if call is not None else TARGETS):
         errors["target"] = "Choisissez les dossiers auxquels écrire."
     if not subject:
         errors["subject"] = "Indiquez l'objet du message."
@@ -103,6 +116,12 @@ def _files(call, target):
              .where(Application.call_id == call.id))
     if target == ALL_SENT:
         query = query.where(Application.status.not_in((DRAFT, WITHDRAWN)))
+    elif target.startswith((REPORT_AWAITED, REPORT_LATE)):
+        from ..followup.report_review import winners_awaiting_report
+        late = target.startswith(REPORT_LATE)
+        year = int(target[len(REPORT_LATE if late else REPORT_AWAITED):])
+        query = query.where(Application.status == SELECTED,
+                            Application.id.in_(winners_awaiting_report(call.id, year, late_only=late)))
     else:
         query = query.where(Application.status == Status(target))
     return db.session.scalars(query.order_by(Application.reference, Application.id)).unique().all()
@@ -123,7 +142,7 @@ def _values(call, application, due_at):
 def drafts(call, target, subject, body):
     """One Draft per file of the filter, filled (four queries whatever the number of files).
     BulkMessageError when the filter, subject or text is refused."""
-    errors = check(target, subject, body)
+    errors = check(target, subject, body, call)
     if errors:
         raise BulkMessageError(errors)
     subject, body = subject.strip(), body.strip()
@@ -133,7 +152,8 @@ def drafts(call, target, subject, body):
     if ids:
         for application_id, due_at in db.session.execute(
                 db.select(PieceRequest.application_id, PieceRequest.due_at)
-                .where(PieceRequest.application_id.in_(ids), PieceRequest.answered_at.is_(None),
+                .where(PieceRequest.application_id.in_(ids), PieceRequest.report_id.is_(None),
+                       PieceRequest.answered_at.is_(None),
                        PieceRequest.cancelled_at.is_(None))
                 .order_by(PieceRequest.created_at, PieceRequest.id)):
             due[application_id] = due_at  # the latest open request wins

@@ -16,9 +16,10 @@ def bulk_messages(call_id):
     """GET: the form. POST « apercu »: the drafts, one per file, with their count and the
     confirmation. POST « envoyer »: sent if the drafts are those previewed."""
     call = db.get_or_404(Call, call_id)
-    form = BulkMessageForm()
+    form = BulkMessageForm().for_call(call)
     if request.method == "GET":
-        form.cible.data = request.args.get("cible") if request.args.get("cible") in bulk.TARGETS else str(SELECTED)
+        asked = request.args.get("cible")
+        form.cible.data = asked if asked in bulk.targets(call) else str(SELECTED)
         return _page(call, form)
     if not form.validate_on_submit():
         return _page(call, form, status=400)

@@ -16,7 +16,7 @@ from ..forms import AppForm, select_choices
 from ..models.applications import DRAFT, STATUS_LABELS
 from ..money import AmountError, parse_euros
 from ..referentiel import departement_choices, region_choices
-from .bulk import SUBJECT_MAX, TARGETS
+from .bulk import SUBJECT_MAX, TARGETS, targets
 from .notes import NOTE_MAX_LENGTH
 from .services import MESSAGE_MAX_LENGTH, REASON_MAX_LENGTH
 
@@ -203,6 +203,11 @@ class BulkMessageForm(AppForm):
     empreinte = HiddenField()
 
     FIELDS = {"target": "cible", "subject": "objet", "body": "texte", "fingerprint": "cible"}
+
+    def for_call(self, call):
+        """The call's filters, its « rapport attendu » ones included (bulk.targets)."""
+        self.cible.choices = select_choices(targets(call).items())
+        return self
 
     def show_refusal(self, refusal):
         for key, message in refusal.errors.items():

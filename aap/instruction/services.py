@@ -77,13 +77,15 @@ def staff_recipients(application):
         db.select(User).where(User.role == ADMIN, User.active.is_(True)).order_by(User.id)).all()
 
 
-def _mail_members(application, subject, template, **context):
+def mail_members(application, subject, template, **context):
+    """Queue `template` to every active member of the file's association (also the follow-up's
+    requests for complements to a yearly report: followup/report_review.py)."""
     for member in members_of(application.association_id):
         queue_mail(member.email, subject, template, user=member, application=application,
                    link=application_link(application), **context)
 
 
-def _subject(application, text):
+def mail_subject(application, text):
     return f"[{application.reference or 'Dossier'}] {text}"
 
 
@@ -136,7 +138,7 @@ def mark_admissible(application, actor, overrides=None):
                        for c in conditions if not c.ok)
     events.change_state(application, ADMISSIBLE, actor, reason=reason, action="admissibility",
                         checklist={c.code: "ok" if c.ok else "override" for c in conditions})
-    _mail_members(application, _subject(application, "Votre dossier est recevable"),
+    mail_members(application, mail_subject(application, "Votre dossier est recevable"),
                   "instruction_admissible")
     db.session.commit()
     return application
@@ -181,14 +183,10 @@ def request_pieces(application, actor, items, message, due_date):
         raise InstructionError(
             f"Ce dossier est « {application.status_label} » : des pièces ne peuvent être demandées "
             "que sur un dossier déposé.")
-    message = (message or "").strip()
-    if not message:
-        raise InstructionError("Rédigez un message expliquant ce que l'association doit compléter.")
-    if len(message) > MESSAGE_MAX_LENGTH:
-        raise InstructionError(f"Le message ne doit pas dépasser {MESSAGE_MAX_LENGTH} caractères.")
+    message = message_text(message)
     documents = _documents(application)
     cleaned = _clean_items(items, documents)
-    due_at = _due_at(due_date)
+    due_at = due_at_end_of_day(due_date)
 
     piece_request = PieceRequest(application_id=application.id, requested_by_id=actor.id,
                                  message=message, sections=cleaned, due_at=due_at, from_status=application.status)
@@ -196,7 +194,7 @@ def request_pieces(application, actor, items, message, due_date):
     application.reopened_sections = list(cleaned)
     events.change_state(application, INCOMPLETE, actor, reason=message, action="piece_request",
                         items=cleaned, due_at=due_at.isoformat())
-    _mail_members(application, _subject(application, "Des pièces sont à compléter"),
+    mail_members(application, mail_subject(application, "Des pièces sont à compléter"),
                   "instruction_pieces", message=message,
                   labels=item_labels(cleaned, documents=documents),
                   due_label=timeutil.format_datetime(due_at))
@@ -227,7 +225,9 @@ def _clean_items(items, documents):
     return cleaned
 
 
-def _due_at(due_date):
+def due_at_end_of_day(due_date):
+    """The end (Paris) of the due date of a request for complements; refused unless in the future
+    (requests for pieces here, requests for complements to a yearly report in followup)."""
     if due_date is None:
         raise InstructionError("Indiquez la date limite de réponse.")
     due_at = timeutil.end_of_day_paris(due_date)
@@ -236,7 +236,8 @@ def _due_at(due_date):
     return due_at
 
 
-def _message_text(message, required=True):
+def message_text(message, required=True):
+    """The request's message, stripped; refused when missing (if required) or too long."""
     message = (message or "").strip()
     if required and not message:
         raise InstructionError("Rédigez un message expliquant ce que l'association doit compléter.")
@@ -249,6 +250,7 @@ def open_request(application):
     """The request for pieces the file is waiting for (neither answered nor cancelled), or None."""
     return db.session.scalar(
         db.select(PieceRequest).where(PieceRequest.application_id == application.id,
+                                      PieceRequest.report_id.is_(None),  # not a yearly report's
                                       PieceRequest.answered_at.is_(None), PieceRequest.cancelled_at.is_(None))
         .order_by(PieceRequest.created_at.desc(), PieceRequest.id.desc()).limit(1))
 
@@ -268,7 +270,7 @@ def _locked_open_request(application):
 def widen_request(application, actor, items, message):
     """Add sections or pieces to the open request (they are reopened too); the due date is kept."""
     request = _locked_open_request(application)
-    message = _message_text(message)
+    message = message_text(message)
     documents = _documents(application)
     added = [item for item in _clean_items(items, documents) if item not in (request.sections or [])]
     if not added:
@@ -279,7 +281,7 @@ def widen_request(application, actor, items, message):
     labels = item_labels(added, documents=documents)
     events.record("piece_request_widened", actor=actor, application=application, reason=message,
                   request_id=request.id, items=added, labels=labels)
-    _mail_members(application, _subject(application, "D'autres compléments sont demandés"),
+    mail_members(application, mail_subject(application, "D'autres compléments sont demandés"),
                   "instruction_pieces_widened", message=message, labels=labels,
                   all_labels=item_labels(request.sections, documents=documents),
                   due_label=timeutil.format_datetime(request.due_at))
@@ -290,8 +292,8 @@ def widen_request(application, actor, items, message):
 def extend_request(application, actor, due_date, message=""):
     """Give the association until a later date (also once the due date has passed)."""
     request = _locked_open_request(application)
-    message = _message_text(message, required=False)
-    due_at = _due_at(due_date)
+    message = message_text(message, required=False)
+    due_at = due_at_end_of_day(due_date)
     if due_at <= request.due_at:
         raise InstructionError(
             f"La nouvelle date limite doit être postérieure à l'actuelle ({timeutil.format_datetime(request.due_at)}).")
@@ -299,7 +301,7 @@ def extend_request(application, actor, due_date, message=""):
     request.due_at = due_at
     events.record("piece_request_extended", actor=actor, application=application, reason=message,
                   request_id=request.id, due_at=due_at.isoformat(), previous_due_at=previous.isoformat())
-    _mail_members(application, _subject(application, "Le délai pour compléter votre dossier est prolongé"),
+    mail_members(application, mail_subject(application, "Le délai pour compléter votre dossier est prolongé"),
                   "instruction_pieces_extended", message=message,
                   labels=item_labels(request.sections or [], call=application.call),
                   due_label=timeutil.format_datetime(due_at))
@@ -314,7 +316,7 @@ def cancel_request(application, actor, reason=""):
     from ..applications import files
     from ..applications.deposits import restore_last_deposit
     request = _locked_open_request(application)
-    reason = _message_text(reason, required=False)
+    reason = message_text(reason, required=False)
     removed, discarded = [], False
     if application.deposits:
         last = application.deposits[-1].snapshot or {}
@@ -326,7 +328,7 @@ def cancel_request(application, actor, reason=""):
     application.reopened_sections = []
     events.change_state(application, request.from_status or SUBMITTED, actor, reason=reason,
                         action="piece_request_cancelled", request_id=request.id, discarded=discarded)
-    _mail_members(application, _subject(application, "La demande de compléments est annulée"),
+    mail_members(application, mail_subject(application, "La demande de compléments est annulée"),
                   "instruction_pieces_cancelled", message=reason, discarded=discarded,
                   submitted_label=timeutil.format_datetime(application.deposits[-1].submitted_at)
                   if application.deposits else "")
@@ -373,7 +375,7 @@ def post_message(application, author, body, uploads=()):
         db.session.flush()
         events.record("message", actor=author, application=application, message_id=message.id,
                       **({"attachments": [a.original_name for a in message.attachments]} if checked else {}))
-        subject = _subject(application, "Nouveau message sur votre dossier" if author.is_staff
+        subject = mail_subject(application, "Nouveau message sur votre dossier" if author.is_staff
                            else "Nouveau message de l'association")
         for recipient in recipients:
             if recipient.id == author.id:
@@ -445,5 +447,5 @@ def messages_for(application):
 def piece_requests_for(application):
     return db.session.scalars(
         db.select(PieceRequest)
-        .where(PieceRequest.application_id == application.id)
+        .where(PieceRequest.application_id == application.id, PieceRequest.report_id.is_(None))
         .order_by(PieceRequest.created_at.desc(), PieceRequest.id.desc())).all()

@@ -21,7 +21,9 @@ def applicant(user):
         db.select(Call).where(Call.status == CALL_PUBLISHED, Call.opens_at <= now, Call.closes_at >= now)
         .order_by(Call.closes_at)).all() if c.id not in applied]
     from ..applications.reuse import pick_source
+    from ..followup.report_review import association_reports_due
     return "main/dashboard_applicant.html", {
+        "reports_due": association_reports_due(user.association_id, now) if user.association_id else [],
         "association": user.association, "applications": applications, "open_calls": open_calls,
         "reuse_sources": {call.id: pick_source(applications, call) for call in open_calls},
         "call_phases": call_services.phases({a.call for a in applications}, now=now)}
@@ -64,9 +66,12 @@ def staff(user):
         .where(~sent.exists()).group_by(Application.call_id)).all())
     # Changes of bank details asked by selected associations, waiting for staff (one query).
     from ..associations.bank import pending_requests
+    from ..followup.report_review import report_counts  # yearly reports to review and late (two queries)
+    reports_to_review, reports_late = report_counts()
     return "main/dashboard_staff.html", {"calls": calls, "counts": counts, "awaited": awaited,
                                          "phases": call_services.phases(calls, counts),
-                                         "bank_requests": pending_requests()}
+                                         "bank_requests": pending_requests(),
+                                         "reports_to_review": reports_to_review, "reports_late": reports_late}
 
 
 BUILDERS = {"applicant": applicant, "reviewer": reviewer, "staff": staff, "admin": staff}

@@ -25,7 +25,7 @@ class Convention(Model):
     # The legal commitment's number in Chorus (« engagement juridique »), entered by staff when
     # the finance office gives it; printed in the article « Imputation budgétaire ».
     commitment_number: Mapped[str] = mapped_column(String(40), default="", server_default="")
-    # The day both parties had signed, recorded by staff (aap/documents/signature.py); the open
+    # The day both parties had signed, the State's countersignature (aap/followup/signature.countersign); the open
     # data publishes a grant only once its convention is signed (SCDL dateConvention).
     signed_at: Mapped[date | None] = mapped_column(Date)
 
