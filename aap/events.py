@@ -202,6 +202,7 @@ ACTION_LABELS = {
     "amendment_downloaded": "Avenant téléchargé",
     # the yearly reports (aap/followup/reports.py)
     "report_opened": "Comptes rendus annuels ouverts",
+    "report_closed": "Compte rendu annuel retiré : son année n'a plus de subvention (avenant)",
     "report_draft_saved": "Brouillon du compte rendu annuel enregistré",
     "report_piece_added": "Pièce du compte rendu annuel ajoutée",
     "report_piece_replaced": "Pièce du compte rendu annuel remplacée",

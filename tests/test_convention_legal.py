@@ -201,3 +201,16 @@ def test_staff_record_the_commitment_number(client, staff, login_as):
     assert convention.commitment_number == "2103456789"
     pdf = client.get(f"/candidatures/{application.id}/convention.pdf").data
     assert "Numéro d'engagement juridique (Chorus) : 2103456789" in flat("\n".join(pdf_pages(pdf)))
+
+
+def test_the_reports_delay_of_article_7_and_the_balance_clause_follow_the_call(app):
+    """Article 7 gives the call's delay for the yearly reports (Call.report_due_months) and article
+    5 says a later year's balance waits for the previous year's reports to be accepted, due by the
+    date that delay gives — what aap/followup/payments.balance_refusal enforces."""
+    call = factories.call(slug="aap-delai", year=2025, years=2, report_due_months=3)
+    _, pdf = issued_pdf(winner(call, amount_cents=60_000_00))
+    text = flat(" ".join(pdf_pages(pdf)))
+    assert "dans les trois mois suivant la fin de chaque année" in text
+    assert ("après l'acceptation par l'administration des justificatifs de l'année précédente mentionnés à "
+            "l'article 7 (remis au plus tard le 31 mars de l'année suivante)") in text
+    assert "six mois suivant la fin" not in text

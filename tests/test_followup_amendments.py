@@ -2,6 +2,7 @@
 the PDF of aap/documents/amendment.py): what an amendment holds, what is refused, its PDF's text,
 who reads, downloads and establishes one, and its coming into force (the decision's new version,
 the payment lines replanned, the reports opened)."""
+import html
 import io
 from datetime import date
 
@@ -313,3 +314,47 @@ def test_the_section_costs_the_same_queries_whatever_the_number_of_amendments(cp
         html = client.get(page).get_data(as_text=True)
     assert "Avenant n° 2" in html and "Avenant n° 1" in html
     assert two() <= one() + 1  # (SIG's signature block may read each amendment's documents once)
+
+
+# --- The published decision once the convention is signed (selection.amendments) ----------------
+
+@pytest.mark.parametrize("state", [ConventionState.ASSOCIATION_SIGNED, ConventionState.IN_FORCE])
+def test_a_signed_conventions_amount_changes_by_an_amendment_not_a_new_decision(app, staff, client, login_as, state):
+    from aap.selection import amendments as decisions
+    from aap.selection.services import DecisionError
+    call = factories.call(slug="aap-signee", year=2025, years=1)
+    application = fd.winner(call, amount_cents=40_000_00)
+    convention = ff.convention(application, state)
+    login_as(staff)
+    url = f"/selection/appels/{call.id}/dossiers/{application.id}/modifier"
+    response = client.get(url)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/suivi/dossiers/{application.id}#avenants")
+    page = html.unescape(client.get(response.headers["Location"]).get_data(as_text=True))
+    assert (f"La convention {convention.number} est à l'état « {state.label} » : ses données sont figées et le "
+            f"montant ne se modifie plus par une nouvelle décision, mais par un avenant") in page
+    response = client.post_form(url, {"modifier-amount": "50000", "modifier-reason": "Cofinancement"})
+    assert response.status_code == 303 and "/suivi/dossiers/" in response.headers["Location"]
+    with pytest.raises(DecisionError, match="par un avenant à la convention"):
+        decisions.amend_decision(application, staff, 50_000_00, reason="Cofinancement")
+    db.session.expire_all()
+    assert (application.decision.version, application.decision.amount_cents) == (1, 40_000_00)
+
+
+def test_an_issued_convention_follows_the_amended_decision(app, staff, applicant, client, login_as):
+    from aap.selection import amendments as decisions
+
+    from .test_waitlist_and_amendments import _adjust_budget
+    call = factories.call(slug="aap-emise", year=2025, years=1)
+    application = fd.winner(call, applicant.association, amount_cents=40_000_00)
+    ff.convention(application, ConventionState.ISSUED)
+    login_as(applicant)
+    assert "40 000,00" in _pdf_text(client.get(f"/candidatures/{application.id}/convention.pdf").data)
+    decisions.amend_decision(application, staff, 35_000_00, reason="Cofinancement plus élevé")
+    db.session.expire_all()
+    assert application.decision.amount_cents == 35_000_00
+    _adjust_budget(application, applicant)  # (a grant below the request: the budget adjusted first)
+    response = client.get(f"/candidatures/{application.id}/convention.pdf")
+    assert response.status_code == 200
+    text = _pdf_text(response.data)
+    assert "35 000,00" in text and "40 000,00" not in text

@@ -254,10 +254,55 @@ def test_the_association_reads_its_payments_and_what_is_awaited(login_as, applic
     assert "Déjà versé : <strong>15\u202f000\u00a0€" in html
     assert "Reste à verser : <strong>45\u202f000\u00a0€" in html
     assert "Ce qui est attendu de vous" in html
-    assert "Solde 2026 : versé après l&#39;acceptation de votre compte rendu 2025, attendu avant le 30/06/2026." in html
+    assert ("Votre compte rendu 2025, à déposer au plus tard le 30/06/2026 : le solde 2026 (15\u202f000\u00a0€) est "
+            "versé après son acceptation.") in html
     assert "le 20/07/2025" in html and "1000123456" in html
     # no staff form for the association
     assert "/mise-en-paiement" not in html and "Actions sur les versements" not in html
+
+
+def awaited_items(html):
+    """The items of the callout « Ce qui est attendu de vous » ([] when there is none)."""
+    if 'id="versements-attendu"' not in html:
+        return []
+    callout = html.split('id="versements-attendu"')[1].split("</div>")[0]
+    return [item.split("</li>")[0] for item in callout.split("<li>")[1:]]
+
+
+def test_what_is_awaited_is_the_next_report_to_file_and_nothing_when_nothing_is(login_as, applicant, staff,
+                                                                                   monkeypatch):
+    """The demo's case: 2025 report accepted, 2026 balance put to payment, the 2026 report a draft:
+    what is awaited is that report (the 2027 balance waits for it), not the 2027 report whose year
+    has not begun; once filed, nothing is awaited from the association."""
+    monkeypatch.setattr(payments, "today", lambda: date(2026, 12, 3))
+    call = call_2025(years=3)
+    application, convention = factories_followup.planned_convention(
+        call, association_record=applicant.association, amount_cents=90_000_00,
+        per_year=[30_000_00, 30_000_00, 30_000_00])
+    factories_followup.year_report(convention, 2025, ReportState.ACCEPTED)
+    report_2026 = factories_followup.year_report(convention, 2026)
+    factories_followup.year_report(convention, 2027)
+    client = login_as(applicant)
+    assert awaited_items(section_html(client, application)) == [
+        "Votre compte rendu 2026, à déposer au plus tard le 30/06/2027 : le solde 2027 (15\u202f000\u00a0€) est "
+        "versé après son acceptation."]
+
+    report_2026.state = ReportState.INCOMPLETE
+    db.session.commit()
+    assert awaited_items(section_html(client, application)) == [
+        "Les compléments demandés sur votre compte rendu 2026 : le solde 2027 (15\u202f000\u00a0€) est versé "
+        "après son acceptation."]
+
+    report_2026.state = ReportState.SUBMITTED
+    db.session.commit()
+    html = section_html(client, application)
+    assert awaited_items(html) == [] and "Ce qui est attendu de vous" not in html
+    assert "Solde 2027 : versé après l&#39;acceptation du compte rendu 2026, déposé et en cours d&#39;examen." in html
+
+    # 2027 has begun: its report (after the last payment) is what is awaited next
+    monkeypatch.setattr(payments, "today", lambda: date(2027, 1, 2))
+    assert awaited_items(section_html(client, application)) == [
+        "Votre compte rendu 2027, à déposer au plus tard le 30/06/2028."]
 
 
 def test_another_association_and_a_reviewer_see_nothing(client, login_as, applicant, other_applicant, reviewer):
@@ -394,3 +439,69 @@ def test_workbook_has_a_versements_sheet_typed(staff):
         assert first[8].is_date and first[8].number_format == "DD/MM/YYYY"
         assert [c.value for c in first[11:]] == ["Payé", "1000123456"]
         assert ws.cell(row=6, column=8).value == 60_000.0  # the total
+
+
+def test_staff_page_counts_the_balances_waiting_for_a_report_apart(login_as, staff):
+    """« À mettre en paiement » adds up what can be paid this month; a balance waiting for the
+    previous year's report is counted apart, « bloqués, compte rendu attendu »."""
+    _application, two_years = factories_followup.planned_convention(call_2025(years=2), amount_cents=40_000_00)
+    factories_followup.planned_convention(call_2025(slug="aap-2025-bis"), amount_cents=40_000_00)
+    report = factories_followup.year_report(two_years, 2025, ReportState.SUBMITTED)
+    totals = payments.to_make_totals(date(2026, 7, 31))
+    assert totals[PaymentState.PLANNED] == (5, 70_000_00)
+    assert totals[payments.BLOCKED_REPORT] == (1, 10_000_00)
+    client = login_as(staff)
+    html = client.get("/suivi/versements?mois=2026-07").get_data(as_text=True)
+    assert ("À mettre en paiement : <strong>5</strong> versements, <strong>70\u202f000\u00a0€</strong>" in html)
+    assert ("Bloqués, compte rendu attendu : <strong>1</strong> solde, <strong>10\u202f000\u00a0€</strong>" in html)
+
+    report.state = ReportState.ACCEPTED
+    db.session.commit()
+    html = client.get("/suivi/versements?mois=2026-07").get_data(as_text=True)
+    assert "À mettre en paiement : <strong>6</strong> versements, <strong>80\u202f000\u00a0€</strong>" in html
+    assert "Bloqués, compte rendu attendu" not in html
+
+    # nothing to pay: said so, the blocked balance apart
+    report.state = ReportState.SUBMITTED
+    db.session.commit()
+    html = client.get(f"/suivi/versements?mois=2026-07&appel={two_years.application.call_id}"
+                      "&etat=planned").get_data(as_text=True)
+    assert "À mettre en paiement : <strong>3</strong>" in html
+    for line in lines_of(two_years):
+        if line.year == 2025 or line.kind == "advance":
+            line.state = PaymentState.PAID
+    db.session.commit()
+    html = client.get(f"/suivi/versements?mois=2026-07&appel={two_years.application.call_id}"
+                      "&etat=planned").get_data(as_text=True)
+    assert "À mettre en paiement : aucun versement" in html and "Bloqués, compte rendu attendu" in html
+    report.state = ReportState.ACCEPTED
+    two_years.state = ConventionState.TERMINATED
+    db.session.commit()
+    totals = payments.to_make_totals(date(2026, 7, 31))
+    assert totals[PaymentState.PLANNED] == (2, 40_000_00)
+    assert totals[payments.BLOCKED_CONVENTION] == (1, 10_000_00)
+
+
+def test_the_payments_table_stacks_on_small_screens_and_the_sections_are_spaced(app, login_as, applicant, staff):
+    """At 375 px the schedule is read one block per line, each cell after its column's name (the
+    state included: app.css .aap-table-stack); the « Avenants » and « Versements » sections have the
+    same margins as the others, so that a heading never sticks to what precedes it."""
+    application, _convention = factories_followup.planned_convention(
+        call_2025(), association_record=applicant.association, amount_cents=42_500_00)
+    html = section_html(login_as(applicant), application)
+    table = html.split('id="versements"')[1].split("</table>")[0]
+    assert '<table class="aap-table-stack">' in table
+    for label in ("Montant", "Date prévue", "État", "Référence Chorus"):
+        assert table.count(f'data-label="{label}"') == 2  # one per line
+    from pathlib import Path
+    css = (Path(__file__).resolve().parents[1] / "aap" / "static" / "app" / "app.css").read_text()
+    assert ".fr-table > table.aap-table-stack td[data-label]::before { content: attr(data-label);" in css
+
+    from .conftest import login
+    staff_client = app.test_client()
+    login(staff_client, staff)
+    html = section_html(staff_client, application)
+    assert '<section class="fr-mt-6w fr-mb-6w" id="avenants"' in html
+    assert '<section class="fr-mt-6w fr-mb-6w" id="versements"' in html
+    staff_table = staff_client.get("/suivi/versements?mois=2025-12").get_data(as_text=True)
+    assert '<table class="aap-table-stack">' in staff_table and 'data-label="État"' in staff_table

@@ -77,6 +77,35 @@ def test_open_reports_follows_the_calls_setting(app):
     assert report_due_on(2025, 14) == date(2027, 2, 28)
 
 
+def test_a_year_an_amendment_took_to_zero_gets_no_report_and_a_filed_one_stays(app, staff):
+    """An amendment that brings a year's grant to 0 (the decision's per-year list keeps the year
+    at 0): no report is opened for it; its report is removed only while untouched (a draft never
+    saved, without pieces), never once filed."""
+    call = factories.call(years=3)
+    application = winner(call, amount_cents=60_000_00, per_year=[30_000_00, 30_000_00, 0])
+    record = convention(application)
+    assert R.convention_years(record) == [call.year, call.year + 1]
+    assert [r.year for r in R.open_reports(record, None)] == [call.year, call.year + 1]
+    db.session.commit()
+
+    application.decision.amount_per_year = [30_000_00, 30_000_00, 30_000_00]
+    db.session.commit()
+    assert [r.year for r in R.open_reports(record, None)] == [call.year + 2]
+    submitted = db.session.scalar(db.select(Report).filter_by(convention_id=record.id, year=call.year + 1))
+    submitted.state = ReportState.SUBMITTED
+    db.session.commit()
+
+    application.decision.amount_per_year = [60_000_00, 0, 0]  # a later amendment: 2 years to 0
+    db.session.commit()
+    assert R.open_reports(record, None) == []
+    db.session.commit()
+    assert sorted(r.year for r in db.session.scalars(db.select(Report).filter_by(convention_id=record.id))) == [
+        call.year, call.year + 1]  # the untouched draft of the last year removed, the submitted one kept
+    from aap.models import Event
+    assert db.session.scalar(db.select(Event).where(Event.action == "report_closed")).details["year"] == \
+        call.year + 2
+
+
 # --- Validation (the form, next to the field, typed values kept) ---------------------------------
 
 def post_report(client, report, **values):

@@ -69,3 +69,32 @@ def test_the_service_refuses_the_same_values(staff):
     assert refusal.value.errors == {"report_due_months": services.FOLLOWUP_SETTINGS["report_due_months"][3]}
     services.update_call(call, staff, report_due_months=12)
     assert call.report_due_months == 12
+
+
+@pytest.mark.parametrize("months, words", [(6, "Dans les six mois suivant"), (3, "Dans les trois mois suivant"),
+                                           (1, "Dans le mois suivant")])
+def test_the_decision_mails_say_the_calls_delay_for_the_reports(app, staff, months, words):
+    """The « retenu » mail (the call's wording, {delai_compte_rendu}) and the mail of a file
+    selected from the waiting list say the call's report_due_months; 6 reads as before."""
+    from aap.calls import mail_templates as M
+    from aap.selection import amendments
+
+    from . import factories_documents as fd
+    call = factories.call(slug=f"aap-delai-{months}", report_due_months=months)
+    application = fd.winner(call, amount_cents=40_000_00)
+    wording = M.wordings(call)[M.SELECTED]
+    assert not wording.edited and "{delai_compte_rendu}" in wording.body
+    _subject, body = M.compose(wording, M.values_for(call, application, application.association, "https://x",
+                                                     application.decision))
+    assert (f"3. {words} la fin de chaque exercice, vous devrez transmettre le compte rendu financier (Cerfa n° "
+            f"15059)") in body
+    assert "{delai_compte_rendu}" not in body
+
+    waiting = fd.winner(call, name="Liste d'attente", amount_cents=None, outcome="waitlisted",
+                        requested_cents=30_000_00, requested_per_year=[30_000_00])
+    member = factories.user("applicant", f"membre-{months}@example.org")
+    member.association = waiting.association
+    db.session.commit()
+    amendments.promote(waiting, staff, 30_000_00)
+    mail = factories.last_mail_to(member.email)
+    assert f"3. {words} la fin de chaque exercice" in mail.body

@@ -14,7 +14,7 @@ from aap.followup import signature
 from aap.models import OutboxMessage
 from aap.models.followup import ConventionDocument, ConventionState
 
-from . import factories_documents, factories_followup
+from . import factories, factories_documents, factories_followup
 from .conftest import count_queries
 from .factories_applications import PDF
 from .test_followup_pades import minimal_pdf
@@ -281,3 +281,25 @@ def test_the_staff_history_names_the_follow_up_states_in_french(issued, applican
     assert "Émise, en attente de signature → Signée par l'association" in page
     assert "Prévu → Mis en paiement" in page
     assert "issued →" not in page and "planned →" not in page
+
+
+def test_a_signed_grant_is_neither_renounced_nor_withdrawn_but_terminated(app, call, staff):
+    """Once the association signed its convention, renouncing or withdrawing the grant is refused
+    (the convention is terminated instead); while it is only issued, both stay possible."""
+    from aap.selection import amendments
+    from aap.selection.services import DecisionError
+
+    application, convention = factories_followup.winner_convention(call, ConventionState.IN_FORCE)
+    member = factories.user("applicant", "membre-resiliation@example.org")
+    member.association_id = application.association_id
+    db.session.commit()
+    for attempt in (lambda: amendments.renounce(application, member, "Nous arrêtons le projet."),
+                    lambda: amendments.withdraw_grant(application, staff, "Projet abandonné.")):
+        with pytest.raises(DecisionError) as refusal:
+            attempt()
+        assert "la convention se résilie" in str(refusal.value)
+    assert application.status == "selected"
+    issued_application, _ = factories_followup.winner_convention(call, ConventionState.ISSUED,
+                                                                 name="Jeunes en Route")
+    amendments.withdraw_grant(issued_application, staff, "Projet abandonné.")
+    assert issued_application.status == "withdrawn"

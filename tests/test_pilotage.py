@@ -126,6 +126,16 @@ def test_the_page_shows_figures_map_legend_table_and_reference_figures(world, cl
     assert "<strong>Lauréats</strong>" in by_winners
 
 
+def test_the_export_buttons_have_visible_labels(world, client, login_as, staff):
+    """In a group of buttons, DSFR shows only the icon of a button that carries one unless the
+    group says where icons go (fr-btns-group--icon-left): the labels are then visible."""
+    login_as(staff)
+    html = client.get("/pilotage/").get_data(as_text=True)
+    group = html.split('id="exports"')[1].split("</ul>")[0]
+    assert 'class="fr-btns-group fr-btns-group--inline-md fr-btns-group--icon-left"' in group
+    assert ">Télécharger (CSV)</a>" in group and ">Télécharger (Excel)</a>" in group
+
+
 def test_all_calls_show_reference_years_in_the_table(world, client, login_as, admin):
     services.ensure_reference_figures()
     db.session.commit()

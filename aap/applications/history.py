@@ -408,6 +408,7 @@ ASSOCIATION_EVENTS = {
     "recovery_waived": _report_review("Reversement {year} abandonné par la DJEPVA"),
     # the association's yearly reports (aap/followup/reports.py)
     "report_opened": _report_review("Comptes rendus annuels à déposer ouverts"),
+    "report_closed": _report_review("Compte rendu {year} retiré : plus de subvention cette année-là (avenant)"),
     "report_submitted": _report_review("Compte rendu {year} déposé"),
     "report_resubmitted": _report_review("Compte rendu {year} complété et déposé à nouveau"),
     "report_piece_added": _report_review("Pièce ajoutée au compte rendu {year}"),

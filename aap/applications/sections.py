@@ -165,7 +165,7 @@ def display(spec, value):
     if kind == "share":
         return f"{numbers.format_decimal(value)}\u00a0%"
     if kind == "months":
-        return f"{value} mois"
+        return f"{numbers.format_decimal(value)}\u00a0mois"
     if kind == "age":
         return f"{value} ans"
     if kind == "scope":

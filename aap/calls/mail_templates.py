@@ -36,6 +36,8 @@ PLACEHOLDERS = {
     "convention": "« annuelle » ou « pluriannuelle d'objectifs » selon la durée de l'appel",
     "motif": "le motif de la décision ou de l'irrecevabilité, tel que saisi sur le dossier",
     "lien": "l'adresse du dossier dans AAP",
+    "delai_compte_rendu": "le délai de remise des comptes rendus annuels après la fin de chaque exercice, réglé "
+                          "sur l'appel (par exemple « les six mois »)",
 }
 PLACEHOLDER = re.compile(r"\{([A-Za-z_]+)\}")
 SUBJECT_MAX, BODY_MAX = 255, 20_000
@@ -63,7 +65,7 @@ la durée, le montant et le calendrier de versement de la subvention. Vérifiez 
 coordonnées bancaires de votre association dans votre espace.
 2. La subvention est versée selon l'échéancier de la convention (une avance, puis le solde après \
 acceptation des justificatifs).
-3. Dans les six mois suivant la fin de chaque exercice, vous devrez transmettre le compte rendu \
+3. Dans {delai_compte_rendu} suivant la fin de chaque exercice, vous devrez transmettre le compte rendu \
 financier (Cerfa n° 15059), le bilan d'activité au regard des indicateurs du projet et vos comptes annuels.
 
 Vous pouvez suivre votre dossier dans votre espace : {lien}
@@ -141,6 +143,18 @@ def wordings(call):
     return result
 
 
+_NUMBERS = ("", "un", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix", "onze", "douze")
+
+
+def report_delay(months):
+    """The call's delay for the yearly reports (Call.report_due_months) as the decision mails say
+    it after « Dans »: « les six mois », « le mois » for one."""
+    months = int(months or 6)
+    if months == 1:
+        return "le mois"
+    return f"les {_NUMBERS[months] if months < len(_NUMBERS) else months} mois"
+
+
 def values_for(call, application, association, link, decision=None, reason=""):
     """The placeholders' values for one file (and its decision)."""
     amount = repartition = ""
@@ -155,7 +169,7 @@ def values_for(call, application, association, link, decision=None, reason=""):
             "projet": application.title or "", "appel": call.title, "montant": amount,
             "repartition": repartition,
             "convention": "pluriannuelle d'objectifs" if call.years > 1 else "annuelle",
-            "motif": reason.strip(), "lien": link}
+            "motif": reason.strip(), "lien": link, "delai_compte_rendu": report_delay(call.report_due_months)}
 
 
 def compose(wording, values):

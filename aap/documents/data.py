@@ -223,6 +223,9 @@ def call_data(call):
         "title": call.title, "slug": call.slug, "year": call.year, "years": years,
         "advance_percent": int(call.advance_percent),
         "report_due_months": int(call.report_due_months or 6),
+        # « dans les six mois suivant la fin de chaque année » (article 7), from the call's setting
+        "report_delay": ("le mois" if int(call.report_due_months or 6) == 1
+                         else f"les {num2words(int(call.report_due_months or 6), lang='fr')} mois"),
         "year_list": [call.year + i for i in range(years)],
         "texts": convention_texts(call.convention_texts, call.year),
     }

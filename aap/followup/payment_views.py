@@ -15,6 +15,7 @@ from ..extensions import db
 from ..forms import AppForm, select_choices
 from ..models import Application, Call, Convention
 from ..models.followup import PaymentState, ReportState
+from ..money import format_euros
 from ..paging import paginate
 from ..permissions import get_payment_line_or_404, staff_required
 from ..timeutil import MONTHS
@@ -137,27 +138,38 @@ ENDPOINTS = {"mise-en-paiement": "followup.request_payment", "paiement": "follow
 
 # --- The section of the follow-up page --------------------------------------------------------
 
-def _awaited(rows, reports, convention, is_member):
-    """What is awaited from the association before a balance is paid (its report accepted)."""
-    yours = "de votre" if is_member else "du"
-    texts = []
+def _awaited(rows, reports, convention, is_member, today):
+    """(awaited, waiting): what the association has to do next — each report of a year already
+    begun that is still to file or to complete, earliest due first, with the balance it unlocks —
+    and the balances waiting for a report it filed that staff are examining (nothing awaited from
+    it). Both empty when nothing is awaited."""
+    blocked = {}  # report's year -> the live balance line waiting for it
     for row in rows:
         line = row["line"]
         year = payments.awaits_report(line)
-        if year is None or line.state not in (PaymentState.PLANNED, PaymentState.SUSPENDED):
-            continue
+        if year is not None and line.state in (PaymentState.PLANNED, PaymentState.SUSPENDED):
+            blocked[year] = line
+    years = {year for year, report in reports.items() if report.state in (ReportState.DRAFT, ReportState.INCOMPLETE)}
+    years |= {year for year in blocked if year not in reports}  # (a balance waits for a report not opened)
+    due = {year: reports[year].due_on if year in reports else payments.report_due_on(convention, year)
+           for year in years}
+    awaited = []
+    for year in sorted((year for year in years if year <= today.year), key=lambda year: (due[year], year)):
         report = reports.get(year)
-        if report is not None and report.state == ReportState.ACCEPTED:
-            continue
-        head = f"Solde {line.year} : versé après l'acceptation {yours} compte rendu {year}"
-        if report is not None and report.state == ReportState.SUBMITTED:
-            texts.append(f"{head}, déposé et en cours d'examen.")
-        elif report is not None and report.state == ReportState.INCOMPLETE:
-            texts.append(f"{head} : des compléments sont demandés.")
+        if report is not None and report.state == ReportState.INCOMPLETE:
+            text = f"Les compléments demandés sur {'votre' if is_member else 'le'} compte rendu {year}"
         else:
-            due = report.due_on if report is not None else payments.report_due_on(convention, year)
-            texts.append(f"{head}, attendu avant le {due.strftime('%d/%m/%Y')}.")
-    return texts
+            text = (f"{'Votre' if is_member else 'Le'} compte rendu {year}, à déposer au plus tard le "
+                    f"{due[year].strftime('%d/%m/%Y')}")
+        line = blocked.get(year)
+        if line is not None:
+            text += (f" : le solde {line.year} ({format_euros(line.amount_cents)}) est versé après son "
+                     f"acceptation.")
+        awaited.append(text + ("" if line is not None else "."))
+    waiting = [f"Solde {line.year} : versé après l'acceptation du compte rendu {year}, déposé et en cours "
+               f"d'examen." for year, line in sorted(blocked.items())
+               if year in reports and reports[year].state == ReportState.SUBMITTED]
+    return awaited, waiting
 
 
 @section(20, "followup/_payments.html")
@@ -188,9 +200,9 @@ def payments_section(application, convention, user):
                 row["forms"].append((action, form, ACTIONS[action][2], ENDPOINTS[action]))
         row["open"] = bool(failed and failed[0] == line.id)
         rows.append(row)
+    awaited, waiting = _awaited(rows, reports, convention, not staff, payments.today())
     return {"rows": rows, "totals": payments.totals(lines), "staff": staff,
-            "in_force": convention.state in payments.IN_FORCE_STATES,
-            "awaited": _awaited(rows, reports, convention, not staff)}
+            "in_force": convention.state in payments.IN_FORCE_STATES, "awaited": awaited, "waiting": waiting}
 
 
 # --- The staff page of the payments to make ---------------------------------------------------
@@ -245,6 +257,7 @@ def payments_to_make():
     return render_template(
         "followup/payments.html", form=form, pager=pager, totals=totals, refusals=payments.refusals(pager.items),
         month_label=f"{MONTHS[month - 1]} {year}", last_day=last_day, args=args, states=PaymentState,
+        blocked_keys=(payments.BLOCKED_REPORT, payments.BLOCKED_CONVENTION),
         list_url=lambda **kw: url_for("followup.payments", **{**args, **kw}))
 
 

@@ -392,16 +392,39 @@ def to_make_statement(last_day, call_id=None, state=""):
     return statement
 
 
+# The keys of to_make_totals for the planned lines that cannot be paid yet.
+BLOCKED_REPORT, BLOCKED_CONVENTION = "blocked_report", "blocked_convention"
+
+
 def to_make_totals(last_day, call_id=None, state=""):
-    """{state: (count, cents)} of the lines to make (one query)."""
-    from ..models import Application, Convention
-    statement = (select(PaymentLine.state, func.count(PaymentLine.id), func.sum(PaymentLine.amount_cents))
+    """{key: (count, cents)} of the lines to make (one query): the key is the line's state, except
+    for a planned line that cannot be put to payment yet — BLOCKED_CONVENTION (its convention is
+    not in force) or BLOCKED_REPORT (a balance waiting for the previous year's report to be
+    accepted, balance_refusal) — so that « à mettre en paiement » adds up what can be paid."""
+    from sqlalchemy import and_, case, exists, literal
+
+    from ..models import Application, Call, Convention
+    accepted = exists(select(Report.id).where(Report.convention_id == PaymentLine.convention_id,
+                                              Report.year == PaymentLine.year - 1,
+                                              Report.state == ReportState.ACCEPTED))
+    planned = PaymentLine.state == PaymentState.PLANNED
+    blocked = case(
+        (and_(planned, Convention.state.not_in(IN_FORCE_STATES)), literal(BLOCKED_CONVENTION)),
+        (and_(planned, PaymentLine.kind == PAYMENT_BALANCE, PaymentLine.year > Call.year, ~accepted),
+         literal(BLOCKED_REPORT)),
+        else_=literal(""))
+    statement = (select(PaymentLine.state, blocked, func.count(PaymentLine.id), func.sum(PaymentLine.amount_cents))
                  .join(Convention, Convention.id == PaymentLine.convention_id)
                  .join(Application, Application.id == Convention.application_id)
-                 .where(to_make_condition(last_day, state)).group_by(PaymentLine.state))
+                 .join(Call, Call.id == Application.call_id)
+                 .where(to_make_condition(last_day, state)).group_by(PaymentLine.state, blocked))
     if call_id:
         statement = statement.where(Application.call_id == call_id)
-    return {row[0]: (int(row[1]), int(row[2] or 0)) for row in db.session.execute(statement)}
+    found = {}
+    for line_state, key, count, cents in db.session.execute(statement):
+        before = found.get(key or line_state, (0, 0))
+        found[key or line_state] = (before[0] + int(count), before[1] + int(cents or 0))
+    return found
 
 
 def refusals(lines):

@@ -25,24 +25,39 @@ from ..models.followup import REPORT_PIECES, ConventionState, Report, ReportPiec
 
 
 def convention_years(convention):
-    """The years a convention covers: the call's, or as many as the decision's per-year amounts
-    when an amendment extended them."""
+    """The years a convention covers and grants something for: the call's, or as many as the
+    decision's per-year amounts when an amendment extended them, less the years whose amount is 0
+    (an amendment that took a year's grant away: no report is due for it)."""
     application = convention.application
     call = application.call
     decision = application.decision
-    per_year = [x for x in (decision.amount_per_year or []) if x is not None] if decision else []
-    count = max(int(call.years or 1), len(per_year), 1)
-    return [call.year + i for i in range(count)]
+    per_year = list(decision.amount_per_year or []) if decision else []
+    count = max(int(call.years or 1), len([x for x in per_year if x is not None]), 1)
+    return [call.year + i for i in range(count)
+            if not (i < len(per_year) and per_year[i] is not None and int(per_year[i]) == 0)]
 
 
 def open_reports(convention, actor):
-    """Create the reports a convention awaits, one per year, and none twice (idempotent: called
-    when it comes into force and again when an amendment changes its years). Returns the reports
-    created."""
+    """Create the reports a convention awaits, one per year it grants something for, and none
+    twice (idempotent: called when it comes into force and again when an amendment changes its
+    years or amounts). The report of a year whose amount an amendment brought to 0 is removed
+    only while untouched (a draft never saved, without pieces); one filled, submitted or
+    accepted stays. Returns the reports created."""
     call = convention.application.call
-    existing = set(db.session.scalars(select(Report.year).where(Report.convention_id == convention.id)))
+    reports = db.session.scalars(select(Report).where(Report.convention_id == convention.id)).all()
+    years = convention_years(convention)
+    untouched = [report for report in reports if report.year not in years and report.state == ReportState.DRAFT
+                 and report.version == 1 and not report.pieces]
+    for report in untouched:
+        db.session.delete(report)
+    if untouched:
+        db.session.flush()
+        for report in untouched:
+            events.record("report_closed", actor=actor, application=convention.application,
+                          subject="convention", subject_id=convention.id, year=report.year)
+    existing = {report.year for report in reports}
     created = []
-    for year in convention_years(convention):
+    for year in years:
         if year in existing:
             continue
         report = Report(convention=convention, year=year, due_on=report_due_on(year, call.report_due_months))

@@ -78,7 +78,13 @@ def promote(call_id, application_id):
 @bp.route("/appels/<int:call_id>/dossiers/<int:application_id>/modifier", methods=["GET", "POST"])
 @staff_required
 def amend(call_id, application_id):
-    """Amend a winner's grant (amount, split per year) with a reason: a new version of its decision."""
+    """Amend a winner's grant (amount, split per year) with a reason: a new version of its decision.
+    Once its convention is signed, staff are sent to an amendment on the follow-up page instead."""
+    call, application = _file(call_id, application_id)
+    signed = None if amendments.grant_refusal(application) else amendments.signed_convention_refusal(application)
+    if signed:
+        flash(signed, "error")
+        return redirect(url_for("followup.show", application_id=application.id, _anchor="avenants"), 303)
     return _grant_change(
         call_id, application_id, amendments.grant_refusal, amendments.amend_decision, promoting=False,
         done="La décision sur le dossier {reference} est modifiée : l'association est prévenue par e-mail, sa "

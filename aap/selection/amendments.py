@@ -10,14 +10,16 @@ rendered again). Each change is in the file's history and tells the association 
 renunciation or a withdrawal frees its amount at once in the budget of the selection pages (a
 withdrawn file is no longer ranked, nor a winner: documents.data.winners_condition).
 
-There is no signature state of a convention yet: a winner's grant may be amended or withdrawn
-while its file is « Retenu ».
+A winner's grant may be amended while its file is « Retenu » and its convention is not signed by
+its association (still « émise »: it is regenerated from the new version); once signed, the
+amount changes by an amendment to the convention (aap/followup/amendments.py).
 
 The only place of this package, with services.py, that changes the database. Knows nothing of HTTP.
 """
 from __future__ import annotations
 
 from .. import timeutil
+from ..calls.mail_templates import report_delay
 from ..database import lock
 from ..events import change_state, record
 from ..extensions import db
@@ -64,6 +66,28 @@ def grant_refusal(application):
         return (f"Le dossier {application.reference} n'est pas retenu ({application.status_label}) : "
                 f"il n'a pas de subvention à modifier ou à retirer.")
     return None
+
+
+def signed_convention_refusal(application, withdrawing=False):
+    """None while the winner's convention is not signed by its association (no convention yet, or
+    « émise »: a new version of the decision regenerates it), else why its amount no longer
+    changes by a new decision (French): a signed convention is frozen and changes by an amendment
+    (avenant) on the follow-up page."""
+    from ..models import Convention
+    from ..models.followup import ConventionState
+    convention = db.session.scalar(db.select(Convention).where(Convention.application_id == application.id))
+    if convention is None or convention.state in (None, ConventionState.ISSUED):
+        return None
+    if convention.state == ConventionState.TERMINATED:
+        return (f"La convention {convention.number} est résiliée : le montant de la subvention du dossier "
+                f"{application.reference} ne peut plus être modifié.")
+    if withdrawing:
+        return (f"La convention {convention.number} est à l'état « {convention.state.label} » : la subvention ne "
+                f"se retire plus ni ne s'abandonne ; la convention se résilie, par la DJEPVA, depuis la page de suivi "
+                f"de la subvention.")
+    return (f"La convention {convention.number} est à l'état « {convention.state.label} » : ses données sont "
+            f"figées et le montant ne se modifie plus par une nouvelle décision, mais par un avenant à la "
+            f"convention, à établir depuis la page de suivi de la subvention.")
 
 
 def waitlisted(call):
@@ -124,6 +148,7 @@ def _tell_association(application, subject, template, **context):
         queue_mail(email, subject, template, call=application.call, application=application,
                    association=application.association, decision=application.decision,
                    amount_years=amount_years(application.call, application.decision),
+                   report_delay=report_delay(application.call.report_due_months),
                    link=application_link(application), **context)
 
 
@@ -199,13 +224,14 @@ def close_waitlist(call, actor, reason):
 # --- a winner's grant -------------------------------------------------------------------------------
 
 def renounce(application, actor, reason):
-    """The association renounces its grant (before its convention is signed): the file is
+    """The association renounces its grant (before it signs its convention; afterwards the
+    convention is terminated: followup.signature.terminate): the file is
     « Retiré », its amount freed; its members and the staff are told."""
     text = _reason(reason, "Indiquez pourquoi votre association renonce à la subvention.")
 
     def work():
         locked = _locked(application)
-        refusal = grant_refusal(locked)
+        refusal = grant_refusal(locked) or signed_convention_refusal(locked, withdrawing=True)
         if refusal:
             raise DecisionError(refusal)
         if not is_member(actor, locked.association_id):  # (staff withdraw a grant: withdraw_grant)
@@ -228,7 +254,7 @@ def withdraw_grant(application, actor, reason):
 
     def work():
         locked = _locked(application)
-        refusal = grant_refusal(locked)
+        refusal = grant_refusal(locked) or signed_convention_refusal(locked, withdrawing=True)
         if refusal:
             raise DecisionError(refusal)
         change_state(locked, WITHDRAWN, actor=actor, reason=text, action="grant_withdrawn",
@@ -246,7 +272,7 @@ def amend_decision(application, actor, amount_cents, amount_per_year=None, reaso
 
     def work():
         locked = _locked(application)
-        refusal = grant_refusal(locked)
+        refusal = grant_refusal(locked) or signed_convention_refusal(locked)
         if refusal:
             raise DecisionError(refusal)
         decision = locked.decision
