@@ -18,9 +18,31 @@ MENUS = {
 }
 
 
-def menu_for(user):
+# The URL prefix of a menu entry's section: the entry is the current one on every page under it
+# (an entry not listed here is current on its own page only, e.g. « Tableau de bord »).
+SECTION_PREFIXES = {
+    "calls.staff_list": "/instruction/appels",
+    "selection.index": "/selection/",
+    "followup.conventions": "/suivi/",
+    "pilotage.index": "/pilotage/",
+    "auth.invite": "/equipe/",
+}
+
+
+def _is_under(path, prefix):
+    return path == prefix.rstrip("/") or path.startswith(prefix.rstrip("/") + "/")
+
+
+def menu_for(user, path=None):
+    """[(url, label, current)] of the user's menu; `current`: the entry of the page at `path` —
+    its own page, else the section whose prefix the path is under (one entry at most)."""
     role = user.role if user.is_authenticated else "anonymous"
-    return [(url_for(endpoint), label) for endpoint, label in MENUS[role]]
+    items = [(url_for(endpoint), label, endpoint) for endpoint, label in MENUS[role]]
+    current = next((url for url, _label, _endpoint in items if url == path), None)
+    if current is None and path:
+        current = next((url for url, _label, endpoint in items
+                        if endpoint in SECTION_PREFIXES and _is_under(path, SECTION_PREFIXES[endpoint])), None)
+    return [(url, label, url == current) for url, label, _endpoint in items]
 
 
 # The staff pages of one call, in the order of the work (the same tabs on every such page).

@@ -1,4 +1,6 @@
 """Times are stored in UTC and shown in Europe/Paris."""
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, datetime, time, timezone
 from zoneinfo import ZoneInfo
 
@@ -8,8 +10,23 @@ MONTHS = ["janvier", "février", "mars", "avril", "mai", "juin", "juillet", "ao�
           "septembre", "octobre", "novembre", "décembre"]
 
 
+# The time now() gives inside a `frozen` block: per thread and per task, so a request served at the
+# same time keeps the real time. Set only by the demo (aap/demo/followup.py) and tests.
+_frozen_now = ContextVar("frozen_now", default=None)
+
+
 def now():
-    return datetime.now(timezone.utc)
+    return _frozen_now.get() or datetime.now(timezone.utc)
+
+
+@contextmanager
+def frozen(at):
+    """Within the block, now() is `at` (an aware datetime) in the current thread or task only."""
+    token = _frozen_now.set(at)
+    try:
+        yield at
+    finally:
+        _frozen_now.reset(token)
 
 
 def to_paris(value):

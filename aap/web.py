@@ -163,4 +163,4 @@ def init_web(app):
         from .navigation import menu_for
         if not has_request_context():  # e-mails and documents rendered outside a request
             return {"app_env": app.config["AAP_ENV"]}
-        return {"nav_items": menu_for(current_user), "app_env": app.config["AAP_ENV"]}
+        return {"nav_items": menu_for(current_user, request.path), "app_env": app.config["AAP_ENV"]}

@@ -3,6 +3,7 @@ returned, payments, yearly reports with a late one, complements and a recovery, 
 association's file through every step, and the rules holding in the data (plans summing to the
 grant, no balance before the previous year's report, reminders coherent with the dates)."""
 import io
+import threading
 from collections import Counter
 from datetime import date, datetime, timedelta
 
@@ -12,6 +13,7 @@ import pytest
 from aap import timeutil
 from aap.applications import files
 from aap.applications.deposits import fingerprint
+from aap.database import writing
 from aap.demo.accounts import DEMO_PASSWORD
 from aap.demo.builder import paris
 from aap.documents.data import winners
@@ -175,11 +177,11 @@ def test_reports_by_state_late_complements_and_recovery(demo):
     assert db.session.scalar(db.select(db.func.count(PieceRequest.id)).where(PieceRequest.report_id.is_not(None))) == 1
     assert not report_review.is_late(incomplete, now=TODAY)
 
-    # One underspend: accepted, its recovery issued, within what the rule suggests.
+    # One underspend: accepted, its recovery issued, of the amount the rule suggests.
     recovery = db.session.scalars(db.select(Recovery)).one()
     assert recovery.state == RecoveryState.ISSUED and recovery.title_reference and recovery.issued_on
     assert recovery.report.state == R.ACCEPTED
-    assert 0 < recovery.amount_cents <= report_review.suggested_recovery_cents(recovery.report)
+    assert recovery.amount_cents == report_review.suggested_recovery_cents(recovery.report) > 0
     # No other accepted report leaves any grant unused.
     for report in all_reports:
         if report.state == R.ACCEPTED and report is not recovery.report:
@@ -252,3 +254,62 @@ def test_plan_reference_figures(demo):
     assert "plus de 150\u202f000" in figures[2024].label
     admin = db.session.scalar(db.select(User).where(User.email == "admin@demo.aap.fr"))
     assert figures[2024].updated_at < TODAY and figures[2024].updated_by_id == admin.id
+
+
+def pdf_text(data):
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+
+
+def test_bulk_conventions_render_from_their_issued_data_and_their_scans_say_they_are_demo_copies(demo):
+    """The bulk files' conventions are issued without their file (rendering 65 would be slow): the
+    first download renders the real one, even once frozen by the association's signature; the copy
+    « returned signed » says it is a demonstration stand-in, not a convention."""
+    from aap.documents import services as documents
+    _call, conventions = issued_conventions()
+    bulk = [c for c in conventions if c.application.reference != "1J1M-2025-0136"]
+    assert len(bulk) == 64 and not any(documents.convention_path(c).exists() for c in bulk)
+    staff = db.session.scalar(db.select(User).where(User.email == "instructeur@demo.aap.fr"))
+    client = demo.test_client()
+    login(client, staff, password=DEMO_PASSWORD)
+
+    # Not returned yet: the staff's download renders the convention itself, with its articles.
+    waiting = next(c for c in bulk if c.state == C.ISSUED)
+    with writing():
+        response = client.get(f"/candidatures/{waiting.application_id}/convention.pdf")
+    assert response.status_code == 200
+    text = pdf_text(response.data)
+    assert waiting.number in text and waiting.application.association.name in text
+    assert "Article 1 — Objet de la convention" in text and "Article 5 — Modalités de versement" in text
+    assert "démonstration" not in text
+
+    # In force (frozen): the download serves the scan, a demo copy that says so.
+    signed = next(c for c in bulk if c.state == C.IN_FORCE)
+    response = client.get(f"/candidatures/{signed.application_id}/convention.pdf")
+    assert response.status_code == 200
+    scan = " ".join(pdf_text(response.data).split())
+    assert f"Exemplaire de démonstration : copie numérisée de la convention n° {signed.number} signée" in scan
+    assert "il n'est pas la convention" in scan and signed.application.association.name in scan
+    # Its convention, frozen and never rendered, renders from its issued data (the call's archive does
+    # the same), once.
+    db.session.expire_all()
+    application = db.session.get(Application, signed.application_id)
+    convention, path, regenerated = documents.ensure_convention(application)
+    assert regenerated and convention.state == C.IN_FORCE and path.exists()
+    text = pdf_text(path.read_bytes())
+    assert signed.number in text and "Article 1 — Objet de la convention" in text
+    assert convention.commitment_number in text
+    assert documents.ensure_convention(application)[2] is False
+
+
+def test_the_demo_clock_is_per_context_and_ends_with_its_block():
+    at = paris(2025, 7, 2, 10, 5)
+    before = timeutil.now()
+    with timeutil.frozen(at):
+        assert timeutil.now() == at and payments.now() == at  # also where `now` was imported by name
+        seen = []
+        thread = threading.Thread(target=lambda: seen.append(timeutil.now()))
+        thread.start()
+        thread.join()
+        assert seen[0] >= before  # another thread (a request served meanwhile) keeps the real time
+    assert before <= timeutil.now() <= datetime.now(timeutil.PARIS) + timedelta(seconds=1)
+    assert timeutil.now().year >= 2026 and timeutil.now() != at

@@ -358,3 +358,34 @@ def test_an_issued_convention_follows_the_amended_decision(app, staff, applicant
     assert response.status_code == 200
     text = _pdf_text(response.data)
     assert "35 000,00" in text and "40 000,00" not in text
+
+
+def _amendments_section(client, application_id):
+    page = html.unescape(client.get(f"/suivi/dossiers/{application_id}").get_data(as_text=True))
+    return " ".join(page.split('id="avenants"')[1].split("</section>")[0].split())
+
+
+@pytest.mark.parametrize("state", [ConventionState.ISSUED, ConventionState.ASSOCIATION_SIGNED,
+                                   ConventionState.COUNTERSIGNED])
+def test_before_the_convention_is_in_force_staff_read_only_when_an_amendment_can_be_made(app, staff, client,
+                                                                                           login_as, state):
+    call = factories.call(slug="aap-avenants-avant", year=2025)
+    application, _convention = ff.winner_convention(call, state)
+    login_as(staff)
+    section = _amendments_section(client, application.id)
+    assert ("Un avenant pourra être établi une fois la convention en vigueur (signée par l'association, "
+            "contresignée par l'État et notifiée).") in section
+    assert "Aucun avenant" not in section and "telle qu'elle a été signée" not in section
+    assert "n'est pas en vigueur" not in section and "Établir un avenant" not in section
+
+
+def test_in_force_and_terminated_conventions_without_amendment(cpo, staff, client, login_as):
+    login_as(staff)
+    section = _amendments_section(client, cpo.application_id)
+    assert "Aucun avenant : la convention s'applique telle qu'elle a été signée." in section
+    assert "Établir un avenant" in section and "pourra être établi" not in section
+    cpo.state = ConventionState.TERMINATED
+    db.session.commit()
+    section = _amendments_section(client, cpo.application_id)
+    assert "Aucun avenant." in section and "telle qu'elle a été signée" not in section
+    assert "un avenant ne peut modifier qu'une convention en vigueur" in section

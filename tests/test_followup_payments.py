@@ -2,7 +2,7 @@
 the convention, replanned by an amendment, the balance rule, the moves and their mails, the
 association's « Versements » section, the staff page and the workbook's « Versements » sheet."""
 import io
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from openpyxl import load_workbook
@@ -505,3 +505,57 @@ def test_the_payments_table_stacks_on_small_screens_and_the_sections_are_spaced(
     assert '<section class="fr-mt-6w fr-mb-6w" id="versements"' in html
     staff_table = staff_client.get("/suivi/versements?mois=2025-12").get_data(as_text=True)
     assert '<table class="aap-table-stack">' in staff_table and 'data-label="État"' in staff_table
+
+
+def test_staff_actions_title_says_a_balance_is_blocked_waiting_for_a_report(login_as, staff):
+    """The accordion of a balance waiting for the previous year's report says why it is not
+    offered for payment, not « prévu »."""
+    application, convention = factories_followup.planned_convention(call_2025(years=2), amount_cents=40_000_00)
+    html = section_html(login_as(staff), application)
+    balance_2026 = next(line for line in lines_of(convention) if (line.year, line.kind) == (2026, "balance"))
+    advance_2026 = next(line for line in lines_of(convention) if (line.year, line.kind) == (2026, "advance"))
+    accordion = html.split(f'aria-controls="actions-versement-{balance_2026.id}">')[1].split("</button>")[0]
+    assert accordion == "Solde 2026 — 10\u202f000\u00a0€ (bloqué : compte rendu 2025 attendu)"
+    accordion = html.split(f'aria-controls="actions-versement-{advance_2026.id}">')[1].split("</button>")[0]
+    assert accordion.endswith("(prévu)")
+    # filed and examined by staff: said so
+    factories_followup.year_report(convention, 2025, ReportState.SUBMITTED)
+    html = section_html(login_as(staff), application)
+    accordion = html.split(f'aria-controls="actions-versement-{balance_2026.id}">')[1].split("</button>")[0]
+    assert accordion == "Solde 2026 — 10 000 € (bloqué : compte rendu 2025 en cours d&#39;examen)"
+
+
+def late_convention(association_record=None):
+    """A one-year 2025 convention put in force on 15 December 2025: its balance is planned after
+    the 30 November that article 5 sets."""
+    from aap.followup import payments as payment_service
+    from aap.models.followup import ConventionState as State
+
+    from . import factories_documents
+    application = factories_documents.winner(call_2025(), association_record=association_record,
+                                             amount_cents=42_500_00)
+    convention = factories_followup.convention(application, State.IN_FORCE)
+    convention.in_force_at = datetime(2025, 12, 15, 10, tzinfo=timezone.utc)
+    payment_service.plan_payments(convention, None)
+    db.session.commit()
+    return application, convention
+
+
+def test_a_line_planned_after_its_deadline_is_flagged_for_both(app, login_as, applicant, staff):
+    application, convention = late_convention(applicant.association)
+    balance = next(line for line in lines_of(convention) if line.kind == "balance")
+    assert balance.planned_on == date(2025, 12, 15) and payments.past_deadline(balance)
+    html = section_html(login_as(applicant), application)
+    row = html.split(f'id="versement-{balance.id}"')[1].split("</tr>")[0]
+    assert "au plus tard le 30/11/2025" in row and "Hors délai conventionnel" in row
+    advance = next(line for line in lines_of(convention) if line.kind == "advance")
+    assert "Hors délai conventionnel" not in html.split(f'id="versement-{advance.id}"')[1].split("</tr>")[0]
+
+    from .conftest import login
+    staff_client = app.test_client()
+    login(staff_client, staff)
+    assert "Hors délai conventionnel" in section_html(staff_client, application)
+    listing = staff_client.get("/suivi/versements?mois=2025-12").get_data(as_text=True)
+    rows = listing.split("<tbody>")[1].split("</tbody>")[0].split("</tr>")
+    late_rows = [row for row in rows if "Hors délai conventionnel" in row]
+    assert len(late_rows) == 1 and "Solde 2025" in late_rows[0] and "au plus tard le 30/11/2025" in late_rows[0]

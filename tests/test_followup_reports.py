@@ -327,3 +327,26 @@ def test_a_year_not_over_is_neither_offered_nor_filed(client, login_as, applican
     html = client.get(f"/suivi/dossiers/{report.convention.application_id}").get_data(as_text=True)
     assert f"À remplir à partir du 1er janvier {this_year + 1}" in html
     assert f"Remplir le compte rendu {this_year + 1}" not in html
+
+
+def test_after_submission_no_upload_hint_and_delete_is_spaced_from_replace(client, login_as, applicant, staff,
+                                                                            report):
+    """While the report is editable, each uploaded piece's « Supprimer » form has a bottom margin so
+    that the button does not touch the « Remplacer le fichier » field below; once submitted, nobody
+    reads the accepted formats of upload fields that are gone."""
+    _complete(report, applicant)
+    db.session.commit()
+    login_as(applicant)
+    page = client.get(f"/suivi/comptes-rendus/{report.id}").get_data(as_text=True)
+    assert "Formats acceptés : PDF" in page
+    piece = next(p for p in report.pieces if p.code == "accounts")
+    delete_form = page.split(f'/pieces/{piece.id}/supprimer"')[1].split(">")[0]
+    assert 'class="fr-mb-3w"' in delete_form
+    R.submit_report(report, applicant)
+    db.session.commit()
+    for user in (applicant, staff):
+        client.post_form("/deconnexion")
+        login_as(user)
+        page = client.get(f"/suivi/comptes-rendus/{report.id}").get_data(as_text=True)
+        assert "accounts.pdf" in page and "Formats acceptés" not in page
+        assert "Remplacer le fichier" not in page and "/supprimer" not in page

@@ -57,3 +57,45 @@ def test_a_call_tab_with_an_unknown_endpoint_is_an_error(app, monkeypatch):
     monkeypatch.setattr(navigation, "CALL_TABS", CALL_TABS + [("review.renamed_progress", "Suivi")])
     with app.test_request_context(), pytest.raises(BuildError):
         call_tabs(call)
+
+
+def current_entries(html):
+    """The labels of the main menu's entries marked as the current page."""
+    import re
+    return re.findall(r'<a class="fr-nav__link" href="[^"]*" aria-current="page">([^<]*)</a>', nav_links(html))
+
+
+def test_a_menu_entry_is_current_on_every_page_of_its_section(app, client, login_as, admin):
+    """« Suivi des subventions » on each follow-up page (a file's included), « Pilotage » on its
+    reference figures; « Tableau de bord » on its own page only; never two entries."""
+    call = factories.call(slug="aap-menu", year=2025)
+    from . import factories_documents, factories_followup
+    application = factories_documents.winner(call)
+    factories_followup.convention(application)
+    login_as(admin)
+    expected = {
+        "/tableau-de-bord": ["Tableau de bord"],
+        "/suivi/conventions": ["Suivi des subventions"],
+        "/suivi/versements": ["Suivi des subventions"],
+        "/suivi/comptes-rendus": ["Suivi des subventions"],
+        f"/suivi/dossiers/{application.id}": ["Suivi des subventions"],
+        "/pilotage/": ["Pilotage"],
+        "/pilotage/chiffres-de-reference": ["Pilotage"],
+        "/selection/": ["Sélection"],
+        "/instruction/appels": ["Appels à projets"],
+        f"/instruction/appels/{call.id}/dossiers": ["Appels à projets"],
+        "/equipe/inviter": ["Équipe"],
+        "/administration/journal": ["Journal"],
+        "/accessibilite": [],
+    }
+    for path, labels in expected.items():
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert current_entries(response.get_data(as_text=True)) == labels, path
+
+
+def test_a_section_prefix_is_a_whole_path_segment(app, staff):
+    with app.test_request_context():
+        assert [label for _url, label, current in menu_for(staff, "/suivi-autre") if current] == []
+        assert [label for _url, label, current in menu_for(staff, "/pilotage/x") if current] == ["Pilotage"]
+        assert [label for _url, label, current in menu_for(staff, "/tableau-de-bord/x") if current] == []

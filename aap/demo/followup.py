@@ -30,7 +30,7 @@ from .. import timeutil, transitions
 from ..applications import files
 from ..applications.deposits import fingerprint as snapshot_fingerprint
 from ..documents import services as documents
-from ..documents.data import bank_details_of, winners
+from ..documents.data import fingerprint, winners
 from ..extensions import db
 from ..followup.pades import KIND_SCANNED
 from ..followup.reports import build_report_snapshot
@@ -87,17 +87,14 @@ def _dated_columns():
 
 @contextmanager
 def _clock(at):
-    """Run services as at `at`: they date what they do with timeutil.now(); what the database dates
-    by default (the events, the rows' updated_at) during the block is dated `at` afterwards."""
+    """Run services as at `at`: they date what they do with timeutil.now(), frozen at `at` for this
+    thread only (timeutil.frozen); what the database dates by default (the events, the rows'
+    updated_at: models.base.utcnow, the real time) during the block is dated `at` afterwards."""
     db.session.flush()
-    real = timeutil.now
-    started = real()
-    timeutil.now = lambda: at
-    try:
+    started = timeutil.now()
+    with timeutil.frozen(at):
         yield
         db.session.flush()
-    finally:
-        timeutil.now = real
     for column in _dated_columns():
         db.session.execute(update(column.class_).where(column >= started).values({column.key: at})
                            .execution_options(synchronize_session=False))
@@ -295,12 +292,7 @@ def build_followup(seed=2025):
             convention.reminded_at, convention.reminder_count = reminded, 1
             b.event("convention_reminded", reminded, None, application, number=convention.number, reminder=1)
         returned_at = _at(returned, rng.randint(9, 18), rng.randint(0, 59))
-        scan = pdf_page(f"Convention n° {convention.number}", [
-            f"Exemplaire signé par {application.association.representative_name}, "
-            f"{application.association.representative_function.lower()}, pour {application.association.name}.",
-            f"Fait {a_place(application.association.commune)}, le {timeutil.format_date(returned)}. "
-            "(Copie numérisée de l'exemplaire signé.)"])
-        stored, size, sha256 = _store_pdf(scan)
+        stored, size, sha256 = _store_pdf(demo_scan(convention, application, returned))
         name = f"convention-{convention.number}-signee.pdf"
         db.session.add(ConventionDocument(
             convention=convention, kind=DOCUMENT_ASSOCIATION_SIGNED, original_name=name, stored_name=stored,
@@ -362,14 +354,28 @@ def build_followup(seed=2025):
 
 
 def _issue(convention, application, at):
-    """A convention issued on `at` without rendering it: a one-page stand-in is stored, and its data
-    fingerprint left empty, so that its first download renders the real one (documents.services
-    .ensure_convention) — rendering the demo's sixty conventions would take a quarter of a minute."""
-    convention.bank_details = bank_details_of(application.association)
-    name = f"{application.id}-demo-{files.new_stored_name()[:12]}.pdf"
-    documents.write_atomically(documents.conventions_folder() / name, pdf_page(
-        f"Convention n° {convention.number}", [f"{application.association.name} — {application.reference}"]))
-    convention.stored_name, convention.data_fingerprint, convention.generated_at = name, "", at
+    """A convention issued on `at` as documents.services.store_convention records it (its data,
+    their fingerprint, the file's name), without writing the file: rendering the demo's sixty-five
+    conventions would take a quarter of a minute. The file being missing, its first download (or the
+    call's archive) renders it from its issued data, frozen or not (documents.services.needs_render)."""
+    data_fingerprint = fingerprint(documents.issued_convention_data(application, convention))
+    convention.stored_name = f"{application.id}-{data_fingerprint[:20]}.pdf"
+    convention.data_fingerprint, convention.generated_at = data_fingerprint, at
+
+
+def demo_scan(convention, application, returned):
+    """The copy « returned signed » of a bulk file: a one-page PDF that says what it is (no paper
+    was signed in the demo), with what such a scan would show."""
+    association = application.association
+    return pdf_page(f"Exemplaire de démonstration : copie numérisée de la convention n° {convention.number} signée", [
+        "Ce document tient lieu, dans les données de démonstration, de la copie numérisée que l'association "
+        "aurait renvoyée : il n'est pas la convention. Le texte de la convention, tel qu'il a été émis, figure "
+        "dans l'archive des conventions de l'appel (page « Documents de l'appel »).",
+        ("h", "Ce que porterait la copie signée"),
+        f"Convention n° {convention.number} entre l'État (DJEPVA) et {association.name}, "
+        f"dossier {application.reference}.",
+        f"Signée par {association.representative_name}, {association.representative_function.lower()}, "
+        f"{a_place(association.commune)}, le {timeutil.format_date(returned)}."])
 
 
 def _demo_file(application, member, staff, colleague, rng):
@@ -465,8 +471,8 @@ def _payments_and_reports(b, rng, call, in_force, members, staff, colleague):
                 continue
             report_review.accept_report(report, actor)
             if report.convention_id == recovery[1].id:
-                amount = report_review.suggested_recovery_cents(report) // 100_00 * 100_00
-                report_review.record_recovery(report, actor, amount_cents=amount,
+                report_review.record_recovery(report, actor,
+                                              amount_cents=report_review.suggested_recovery_cents(report),
                                               reason="Subvention 2025 non employée en totalité (charges réalisées "
                                                      "inférieures au budget accordé) : la part excédentaire est à "
                                                      "reverser.")

@@ -17,6 +17,7 @@ from ..database import writing
 from ..documents.data import is_winner
 from ..extensions import db
 from ..forms import AppForm, MaxChars
+from ..models.followup import ConventionState
 from ..money import AmountError, cents_to_input, parse_euros
 from ..permissions import can_follow_application, get_application_or_404, staff_required
 from . import amendments, bp
@@ -126,7 +127,11 @@ def amendments_section(application, convention, user):
     items = [{"amendment": a, "rows": amendments.change_rows(a)} for a in convention.amendments]
     if not items and not user.is_staff:
         return None
-    return {"items": items, "refusal": amendments.creation_refusal(convention) if user.is_staff else None}
+    # Before the convention is in force nothing is « as signed » yet: only say when one can be made.
+    not_yet = convention.state in (ConventionState.ISSUED, ConventionState.ASSOCIATION_SIGNED,
+                                   ConventionState.COUNTERSIGNED)
+    return {"items": items, "not_yet": not_yet,
+            "refusal": amendments.creation_refusal(convention) if user.is_staff and not not_yet else None}
 
 
 # --- Pages ------------------------------------------------------------------------------------------

@@ -278,11 +278,11 @@ def create_amendment(convention, actor, *, reason, amount_per_year=None, years=N
 
 
 def _mail_members(amendment):
-    from ..instruction.services import members_of
+    from ..instruction.services import mail_subject, members_of
     convention = amendment.convention
     application = convention.application
     link = absolute_url("followup.show", application_id=application.id, _anchor="avenants")
-    subject = f"[{application.reference}] Avenant n° {amendment.number} à votre convention à signer"
+    subject = mail_subject(application, f"Avenant n° {amendment.number} à votre convention à signer")
     for member in members_of(application.association_id):
         queue_mail(member.email, subject, "amendment_created", user=member, application=application,
                    convention=convention, amendment=amendment, rows=change_rows(amendment), link=link)

@@ -184,9 +184,15 @@ def payments_section(application, convention, user):
     failed = g.get("payment_failed")
     rows = []
     for line in lines:
-        row = {"line": line, "deadline": payments.deadline_of(line), "refusal": None, "forms": []}
+        row = {"line": line, "deadline": payments.deadline_of(line), "refusal": None, "forms": [],
+               "blocked_by": None, "past_deadline": payments.past_deadline(line)}
         if line.state in (PaymentState.PLANNED, PaymentState.SUSPENDED):
             row["refusal"] = payments.balance_refusal(line, reports.get(line.year - 1))
+            if row["refusal"]:  # the accordion's title says which report it waits for, and how
+                year = payments.awaits_report(line)
+                report = reports.get(year)
+                examined = report is not None and report.state == ReportState.SUBMITTED
+                row["blocked_by"] = f"compte rendu {year} " + ("en cours d'examen" if examined else "attendu")
         if staff:
             for action in OFFERED.get(line.state, ()):
                 if action == "mise-en-paiement" and row["refusal"]:
@@ -256,6 +262,7 @@ def payments_to_make():
     args = {key: value for key, value in request.args.items() if key in ("appel", "mois", "etat") and value}
     return render_template(
         "followup/payments.html", form=form, pager=pager, totals=totals, refusals=payments.refusals(pager.items),
+        deadline_of=payments.deadline_of, past_deadline=payments.past_deadline,
         month_label=f"{MONTHS[month - 1]} {year}", last_day=last_day, args=args, states=PaymentState,
         blocked_keys=(payments.BLOCKED_REPORT, payments.BLOCKED_CONVENTION),
         list_url=lambda **kw: url_for("followup.payments", **{**args, **kw}))

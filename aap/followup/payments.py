@@ -90,6 +90,13 @@ def deadline_of(line):
     return None
 
 
+def past_deadline(line):
+    """True when the line is planned after the latest day article 5 sets (a convention put in
+    force late): the page flags it « hors délai conventionnel »."""
+    deadline = deadline_of(line)
+    return deadline is not None and line.planned_on > deadline
+
+
 def _schedule(convention, amounts, year_list):
     """[(year, kind, cents, rank)] of a grant, from payment_plan (a « single » payment is the
     year's advance when it is due at signature, its balance when it waits for a report)."""
@@ -320,10 +327,10 @@ def resume(line, actor):
 
 
 def _mail_members(line, template, text, **context):
-    from ..instruction.services import members_of
+    from ..instruction.services import mail_subject, members_of
     application = line.convention.application
     link = absolute_url("followup.show", application_id=application.id, _anchor="versements")
-    subject = f"[{application.reference or 'Dossier'}] {text}"
+    subject = mail_subject(application, text)
     for member in members_of(application.association_id):
         queue_mail(member.email, subject, template, user=member, application=application, line=line,
                    convention=line.convention, link=link, **context)

@@ -19,6 +19,7 @@ from ..applications.errors import ApplicationError, AttachmentError, NotEditable
 from ..database import lock
 from ..documents.data import report_due_on
 from ..extensions import db
+from ..instruction.services import mail_subject
 from ..mail import queue_mail, register_attachment_renderer
 from ..models import PieceRequest
 from ..models.followup import REPORT_PIECES, ConventionState, Report, ReportPiece, ReportState
@@ -486,11 +487,11 @@ def submit_report(report, actor):
                   "content_type": "application/pdf"}
     context = {"report": report, "application": application, "resubmission": resubmission,
                "submitted_at": timeutil.format_datetime(now), "late": snapshot["late"]}
-    subject = f"Compte rendu annuel {report.year} déposé : {application.reference}"
+    subject = mail_subject(application, f"Compte rendu annuel {report.year} déposé")
     for member in members_of(application.association_id):
         queue_mail(member.email, subject, "report_submitted", attachments=[attachment], user=member, **context)
     for person in staff_recipients():
-        queue_mail(person.email, f"[{application.reference}] {subject}" + (" (en retard)" if snapshot["late"] else ""),
+        queue_mail(person.email, subject + (" (en retard)" if snapshot["late"] else ""),
                    "report_submitted_staff", user=person, **context)
     db.session.flush()
     return report

@@ -28,6 +28,7 @@ from ..applications.attachments import size_label
 from ..associations.bank import member_recipients, staff_recipients
 from ..database import lock
 from ..extensions import db
+from ..instruction.services import mail_subject as file_subject
 from ..mail import queue_mail
 from ..models import Application, Call, Convention
 from ..models.followup import (
@@ -65,6 +66,13 @@ def kind_of(subject):
 
 def convention_of(subject):
     return subject.convention if isinstance(subject, Amendment) else subject
+
+
+def _signed_label(subject):
+    """« Convention » / « Avenant n° 1 » and its past participle, for mail subjects."""
+    if isinstance(subject, Amendment):
+        return f"Avenant n° {subject.number}", "signé"
+    return "Convention", "signée"
 
 
 def title_of(subject):
@@ -213,7 +221,8 @@ def return_signed(subject, upload, actor):
     application = subject.application
     link = absolute_url("followup.show", application_id=application.id, _anchor="convention")
     for person in staff_recipients():
-        queue_mail(person.email, f"[Convention signée] {application.association.name} — {application.reference}",
+        label, signed = _signed_label(subject)
+        queue_mail(person.email, file_subject(application, f"{label} {signed} par {application.association.name}"),
                    "followup_returned_staff", user=person, application=application, title=title_of(subject),
                    checks=pades.summary(document.signature), link=link)
     _flush_or_remove(document)
@@ -236,8 +245,8 @@ def refuse_return(subject, actor, reason):
         returned.superseded_at = at
     events.change_state(subject, C.ISSUED, actor, reason=reason, action=f"{kind_of(subject)}_return_refused")
     subject.association_signed_at = None
-    _mail_members(subject, "followup_return_refused",
-                  f"Convention à renvoyer signée à nouveau — {subject.application.reference}", reason=reason)
+    label, signed = _signed_label(subject)
+    _mail_members(subject, "followup_return_refused", f"{label} à renvoyer {signed} à nouveau", reason=reason)
     db.session.flush()
 
 
@@ -308,9 +317,7 @@ def notify(subject, actor):
     else:
         payments.plan_payments(subject, actor)
         reports.open_reports(subject, actor)
-    _mail_members(subject, "followup_in_force",
-                  f"{title_of(subject)[0].upper()}{title_of(subject)[1:]} est en vigueur — "
-                  f"{subject.application.reference}")
+    _mail_members(subject, "followup_in_force", f"{title_of(subject)[0].upper()}{title_of(subject)[1:]} est en vigueur")
     db.session.flush()
 
 
@@ -326,13 +333,14 @@ def terminate(convention, actor, reason):
     events.change_state(convention, C.TERMINATED, actor, reason=reason, action="convention_terminated")
     convention.terminated_at = timeutil.now()
     convention.termination_reason = reason
-    _mail_members(convention, "followup_terminated", f"Convention résiliée — {convention.application.reference}",
-                  reason=reason)
+    _mail_members(convention, "followup_terminated", "Convention résiliée", reason=reason)
     db.session.flush()
 
 
-def _mail_members(subject, template, mail_subject, **context):
+def _mail_members(subject, template, text, **context):
+    """Each member is told; the mail's subject is « [reference] text », as every mail of a file."""
     application = subject.application
+    mail_subject = file_subject(application, text)
     link = absolute_url("followup.show", application_id=application.id, _anchor="convention")
     for email, member in member_recipients(application.association):
         queue_mail(email, mail_subject, template, user=member, application=application, title=title_of(subject),
@@ -389,8 +397,8 @@ def send_convention_reminders(now=None, call_id=None):
         convention.reminder_count = (convention.reminder_count or 0) + 1
         events.record("convention_reminded", application=application, number=convention.number,
                       reminder=convention.reminder_count)
-        _mail_members(convention, "followup_reminder",
-                      f"Convention à renvoyer signée — {application.reference}", issued_at=convention.generated_at)
+        _mail_members(convention, "followup_reminder", "Convention à renvoyer signée",
+                      issued_at=convention.generated_at)
         count += 1
     db.session.flush()
     return count

@@ -7,6 +7,7 @@ staff accept it and put the balance to payment; the association reads it all, an
 import io
 import re
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 
 import pytest
 from pypdf import PdfReader
@@ -170,9 +171,13 @@ def staff_pay_the_advance(page, year, today):
     text = main_text(page)
     # 80 000 € over two years, 50 % advance: four lines of 20 000 €.
     assert "Subvention accordée : 80 000,00 €" in text or "Subvention accordée : 80 000 €" in text, text
-    for label in (f"Avance {year}", f"Solde {year}", f"Avance {year + 1}", f"Solde {year + 1}"):
+    # in force today: a line whose « au plus tard » day (article 5) is past is flagged
+    deadlines = {f"Avance {year}": None, f"Solde {year}": date(year, 11, 30),
+                 f"Avance {year + 1}": date(year + 1, 3, 31), f"Solde {year + 1}": date(year + 1, 11, 30)}
+    for label, deadline in deadlines.items():
         row_text = plain(line_row(page, label).inner_text())
-        assert "20 000" in row_text and badges(line_row(page, label)) == ["Prévu"], (label, row_text)
+        late = ["Hors délai conventionnel"] if deadline and deadline < today else []
+        assert "20 000" in row_text and badges(line_row(page, label)) == late + ["Prévu"], (label, row_text)
     assert f"Compte rendu {year}" in text and f"Compte rendu {year + 1}" in text, text
     assert (f"Le compte rendu {year}, à déposer au plus tard le 31/12/{year + 1} : le solde {year + 1} (20 000 €) "
             "est versé après son acceptation.") in text, text
@@ -315,7 +320,7 @@ def staff_accept_and_pay_the_balance(page, base, year, reference, today):
     actions.get_by_label("Référence Chorus (facultatif)").fill("1000123999")
     actions.get_by_role("button", name="Mettre en paiement").click()
     page.get_by_text("Le versement est mis en paiement ; l'association en est informée par e-mail.").wait_for()
-    assert badges(line_row(page, f"Solde {year + 1}")) == ["Mis en paiement"]
+    assert badges(line_row(page, f"Solde {year + 1}"))[-1:] == ["Mis en paiement"]  # the state: the last badge
     page.shots("solde-mis-en-paiement")
 
 
@@ -328,8 +333,8 @@ def member_reads_its_follow_up(page, base, application_id, year):
     assert badges(page.locator("#convention")) == ["En vigueur"], text
     assert f"Signataire pour l'État : {SIGNATORY}" in text, text
     assert badges(line_row(page, f"Avance {year}")) == ["Payé"]
-    assert badges(line_row(page, f"Solde {year + 1}")) == ["Mis en paiement"]
-    assert badges(line_row(page, f"Solde {year}")) == ["Prévu"]
+    assert badges(line_row(page, f"Solde {year + 1}"))[-1:] == ["Mis en paiement"]
+    assert badges(line_row(page, f"Solde {year}"))[-1:] == ["Prévu"]
     assert "Déjà versé : 20 000" in text and "Reste à verser : 60 000" in text, text
     report = plain(page.locator(f"#compte-rendu-{year}").inner_text())
     assert badges(page.locator(f"#compte-rendu-{year}")) == ["Accepté"]
@@ -366,12 +371,12 @@ def test_a_winners_year_convention_payments_and_report(live_app, open_page, sign
     member_reads_its_follow_up(member, base, application_id, year)
 
     subjects = mails_to(app, MEMBER)
-    assert f"La convention {number} est en vigueur — {reference}" in subjects, subjects
+    assert f"[{reference}] La convention {number} est en vigueur" in subjects, subjects
     for text in (f"Versement mis en paiement : avance {year}", f"Versement effectué : avance {year}",
                  f"Versement mis en paiement : solde {year + 1}"):
         assert f"[{reference}] {text}" in subjects, (text, subjects)
     assert f"[{reference}] Votre compte rendu {year} est accepté" in subjects, subjects
-    assert f"Compte rendu annuel {year} déposé : {reference}" in subjects, subjects  # the receipt
+    assert f"[{reference}] Compte rendu annuel {year} déposé" in subjects, subjects  # the receipt
 
     for page in (member, staff):
         assert unexpected_errors(page) == [], page.js_errors
