@@ -102,7 +102,7 @@ def test_validation_errors_are_french_next_to_the_field_and_keep_values(client, 
     login_as(staff)
     response = client.post_form("/instruction/appels/nouveau", call_form(**overrides))
     html = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert message in html
     # The message sits in the field's own message group.
     group = html.split(f'id="{field}-messages"')[1].split("</div>")[0]

@@ -179,7 +179,7 @@ def test_call_texts_are_checked(client, staff, login_as):
     response = client.post_form(f"/instruction/appels/{call.id}", call_form(
         slug="aap-texts-bad", years="1", convention_state_aid="autre", convention_originals="40"))
     page = response.get_data(as_text=True)
-    assert response.status_code == 200
+    assert response.status_code == 422
     assert "Choisissez le régime d&#39;aide d&#39;État." in page and "va de 2 à 10" in page
 
 

@@ -148,4 +148,4 @@ def test_staff_set_the_service_per_call(client, staff, login_as):
     db.session.refresh(call)
     assert call.service_phone == SERVICE_DEFAULTS["service_phone"]
     page = client.post_form(f"/instruction/appels/{call.id}", call_form(service_email="pas-une-adresse"))
-    assert page.status_code == 200 and "Saisissez une adresse électronique valide" in page.get_data(as_text=True)
+    assert page.status_code == 422 and "Saisissez une adresse électronique valide" in page.get_data(as_text=True)

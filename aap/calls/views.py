@@ -67,7 +67,8 @@ def new():
             flash("L'appel à projets a été créé en brouillon avec les critères et les pièces du modèle "
                   "« 1 jeune 1 mentor ». Vérifiez-les avant de le publier.", "success")
             return redirect(url_for("calls.edit", call_id=call.id))
-    return render_template("calls/edit.html", form=form, call=None)
+    # Reached on a POST only when something was refused: shown again with the messages (422).
+    return render_template("calls/edit.html", form=form, call=None), (422 if request.method == "POST" else 200)
 
 
 @bp.route("/instruction/appels/<int:call_id>", methods=["GET", "POST"])
@@ -87,7 +88,7 @@ def edit(call_id):
             return redirect(url_for("calls.edit", call_id=call.id))
     return render_template("calls/edit.html", form=form, call=call, confirm=ConfirmForm(),
                            problems=services.publish_problems(call) if call.status == CALL_DRAFT else [],
-                           locked_years=services.has_applications(call))
+                           locked_years=services.has_applications(call)), (422 if request.method == "POST" else 200)
 
 
 @bp.route("/instruction/appels/<int:call_id>/criteres", methods=["GET", "POST"])
