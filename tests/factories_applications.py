@@ -59,7 +59,7 @@ def empty_draft(call, association, user=None):
 def attach_all(application, user, mandatory_only=True):
     """Attach a small PDF to every (mandatory) document slot, through the service."""
     from aap.applications import attachments
-    for document in application.call.documents:
+    for document in application.call.pieces:
         if document.mandatory or not mandatory_only:
             attachments.add_attachment(application, document, f"{document.code}.pdf",
                                     io.BytesIO(PDF + document.code.encode()), user)

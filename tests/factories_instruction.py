@@ -58,7 +58,7 @@ def attach_pieces(application, mandatory_only=True):
     import secrets
 
     from aap.models import Attachment
-    for document in application.call.documents:
+    for document in application.call.pieces:
         if document.mandatory or not mandatory_only:
             db.session.add(Attachment(application_id=application.id, document_id=document.id,
                                       original_name=f"{document.code}.pdf", stored_name=secrets.token_hex(16),

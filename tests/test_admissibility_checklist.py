@@ -116,7 +116,7 @@ def test_the_staff_panel_shows_each_condition(client, login_as, staff, bare_file
     for label in admissibility.LABELS.values():
         assert label in html
     assert html.count("Non remplie") == 2 and html.count(">Remplie<") == 3
-    missing = " ; ".join(d.label for d in call.documents if d.mandatory)
+    missing = " ; ".join(d.label for d in call.pieces if d.mandatory)
     assert f"Manquantes : {missing}" in html
     assert "Autre structure d'intérêt général : hors des structures éligibles" in html
     assert "Motif pour passer outre : Pièces obligatoires jointes" in html

@@ -41,7 +41,7 @@ def world(app, applicant, other_applicant, reviewer, staff):
 def file_urls(app, application):
     """(endpoint, method, url) of every rule of the blueprint for this file."""
     attachment = application.attachments[0]
-    document = application.call.documents[0]
+    document = application.call.pieces[0]
     urls = []
     for rule in app.url_map.iter_rules():
         if rule.endpoint.split(".")[0] != "applications" or rule.endpoint in NOT_FILE_URLS:

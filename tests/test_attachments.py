@@ -15,7 +15,7 @@ from . import factories_applications as fa
 
 
 def slot(call, code="statuts"):
-    return next(d for d in call.documents if d.code == code)
+    return next(d for d in call.pieces if d.code == code)
 
 
 def upload(client, application, document, data, name):
@@ -154,7 +154,7 @@ def test_replace_and_delete(app, client, applicant, login_as, call, application)
 def test_document_of_another_call_is_404(client, applicant, login_as, application):
     other = factories.call(slug="autre")
     login_as(applicant)
-    assert upload(client, application, other.documents[0], fa.PDF, "x.pdf").status_code == 404
+    assert upload(client, application, other.pieces[0], fa.PDF, "x.pdf").status_code == 404
 
 
 def test_attachments_frozen_after_submission(app, client, applicant, login_as, call):
@@ -204,4 +204,4 @@ def test_attachment_of_another_application_is_404(client, applicant, other_appli
     login_as(applicant)
     assert client.get(f"/candidatures/{mine.id}/pieces/{foreign.id}").status_code == 404
     assert client.post_form(f"/candidatures/{mine.id}/pieces/{foreign.id}/supprimer").status_code == 404
-    assert len(attachments()) == len([d for d in call.documents if d.mandatory])
+    assert len(attachments()) == len([d for d in call.pieces if d.mandatory])

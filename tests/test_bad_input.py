@@ -440,7 +440,7 @@ def test_withdrawal_reason_too_long(clients, w, reason, status):
 # --- attachments --------------------------------------------------------------------------------
 
 def upload(client, w, name, content=fa.PDF, document=None):
-    document = document or w.open_call.documents[0]
+    document = document or w.open_call.pieces[0]
     return client.post(f"/candidatures/{w.draft.id}/pieces/{document.id}/envoyer",
                        data={"csrf_token": client.csrf_token(), "file": (io.BytesIO(content), name)},
                        content_type="multipart/form-data")
@@ -456,7 +456,7 @@ def test_path_tricks_in_file_names_give_a_safe_name(bad_app, clients, w, name):
     response = upload(client, w, name)
     assert response.status_code == 303, response.status_code
     db.session.expire_all()
-    document = w.open_call.documents[0]
+    document = w.open_call.pieces[0]
     attachment = db.session.scalar(db.select(Attachment).where(Attachment.application_id == w.draft.id,
                                                               Attachment.document_id == document.id))
     shown = attachment.original_name
@@ -495,7 +495,7 @@ def test_a_line_break_in_a_file_name_is_refused_in_french(clients, w):
     ("archive.docx", fa.zipped({"../../evil.txt": "x"}), ""),
 ])
 def test_refused_files_get_a_french_message(clients, w, name, content, error):
-    document = w.open_call.documents[1]
+    document = w.open_call.pieces[1]
     before = db.session.scalar(db.select(db.func.count(Attachment.id)).where(Attachment.document_id == document.id,
                                                                          Attachment.application_id == w.draft.id))
     response = upload(clients("owner"), w, name, content, document)
@@ -508,7 +508,7 @@ def test_refused_files_get_a_french_message(clients, w, name, content, error):
 
 def test_upload_without_any_file_field(clients, w):
     client = clients("owner")
-    document = w.open_call.documents[1]
+    document = w.open_call.pieces[1]
     response = post(client, f"/candidatures/{w.draft.id}/pieces/{document.id}/envoyer", {"file": "pas un fichier"})
     check_safe(response, ["Choisissez un fichier à envoyer."], statuses=(400,))
 
@@ -635,9 +635,9 @@ def test_criteria(clients, w, changes):
 ])
 def test_required_documents(clients, w, changes, error):
     call = db.session.get(Call, w.draft_call.id)
-    before = [(d.id, d.label) for d in call.documents]
+    before = [(d.id, d.label) for d in call.pieces]
     data = {}
-    for i, document in enumerate(call.documents):
+    for i, document in enumerate(call.pieces):
         data.update({f"documents-{i}-id": str(document.id), f"documents-{i}-label": document.label,
                      f"documents-{i}-formats": document.formats.split(",")})
         if document.mandatory:
@@ -646,7 +646,7 @@ def test_required_documents(clients, w, changes, error):
     page = check_safe(post(clients("staff"), f"/instruction/appels/{call.id}/pieces", data), [error] if error else [])
     check_error_shown(page)
     db.session.expire_all()
-    assert [(d.id, d.label) for d in db.session.get(Call, w.draft_call.id).documents] == before
+    assert [(d.id, d.label) for d in db.session.get(Call, w.draft_call.id).pieces] == before
 
 
 # --- review -------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_staff_closing_a_call_closes_every_write_path(client, applicant, staff, 
     assert fresh(application).version == version_before
 
     # Upload and delete of a piece.
-    document = call.documents[0]
+    document = call.pieces[0]
     attachments_before = db.session.query(Attachment).filter_by(application_id=application.id).count()
     response = client.post_form(f"/candidatures/{application.id}/pieces/{document.id}/envoyer",
                                 {"file": (io.BytesIO(fa.PDF), "statuts.pdf")},

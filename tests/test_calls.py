@@ -59,7 +59,7 @@ def test_new_call_starts_from_the_template(client, staff, login_as):
     assert {c.weight for c in call.criteria} == {Decimal("1")}
     assert {c.scale_max for c in call.criteria} == {5}
     assert all(c.description for c in call.criteria)
-    assert len(call.documents) >= 6
+    assert len(call.pieces) >= 6
     # Paris wall-clock times stored in UTC: 09:00 in October is 07:00 UTC (summer time),
     # 23:59 in January is 22:59:59 UTC (winter time).
     assert call.opens_at == datetime(2027, 10, 1, 7, 0, tzinfo=timezone.utc)
@@ -246,7 +246,7 @@ def test_documents_edit_add_remove_and_formats(client, staff, login_as):
     call = factories.call(status="draft")
     login_as(staff)
     data = {}
-    for i, d in enumerate(call.documents[:2]):
+    for i, d in enumerate(call.pieces[:2]):
         data[f"documents-{i}-id"] = str(d.id)
         data[f"documents-{i}-label"] = d.label
         data[f"documents-{i}-mandatory"] = "y"
@@ -258,7 +258,7 @@ def test_documents_edit_add_remove_and_formats(client, staff, login_as):
     response = client.post_form(f"/instruction/appels/{call.id}/pieces", data)
     assert response.status_code == 302
     db.session.expire_all()
-    docs = db.session.get(Call, call.id).documents
+    docs = db.session.get(Call, call.id).pieces
     assert [(d.label, d.mandatory, d.formats) for d in docs] == [
         ("Statuts signés de l'association", True, "pdf"),
         ("Liste des membres du conseil d'administration et du bureau", False, "pdf"),
@@ -269,7 +269,7 @@ def test_documents_edit_add_remove_and_formats(client, staff, login_as):
 def test_documents_need_a_format(client, staff, login_as):
     call = factories.call(status="draft")
     login_as(staff)
-    d = call.documents[0]
+    d = call.pieces[0]
     html = client.post_form(f"/instruction/appels/{call.id}/pieces", {
         "documents-0-id": str(d.id), "documents-0-label": d.label}).get_data(as_text=True)
     assert "Cochez au moins un format accepté." in html

@@ -134,7 +134,7 @@ def _attachment(app, application):
     folder = Path(app.config["UPLOAD_FOLDER"])
     folder.mkdir(parents=True, exist_ok=True)
     (folder / stored).write_bytes(b"%PDF-1.4 test")
-    statuts = next(d for d in application.call.documents if not d.reserved)  # a piece reviewers read
+    statuts = next(d for d in application.call.pieces if not d.reserved)  # a piece reviewers read
     attachment = Attachment(application_id=application.id, document_id=statuts.id, original_name="statuts.pdf",
                             stored_name=stored, kind="pdf", content_type="application/pdf", size=13, sha256="0" * 64)
     db.session.add(attachment)

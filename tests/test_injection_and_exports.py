@@ -129,13 +129,13 @@ def test_criterion_and_document_labels_refuse_formulas(app, client, login_as, st
     data = {"criteria-0-id": str(criterion.id), "criteria-0-label": FORMULAS[0],
             "criteria-0-description": "", "criteria-0-weight": "1", "criteria-0-scale_max": "5"}
     assert_refused(client.post_form(f"/instruction/appels/{call.id}/criteres", data), FORMULA_MESSAGE, FORMULAS[0])
-    document = call.documents[0]
+    document = call.pieces[0]
     data = {"documents-0-id": str(document.id), "documents-0-label": FORMULAS[3], "documents-0-mandatory": "y",
             "documents-0-formats": "pdf"}
     assert_refused(client.post_form(f"/instruction/appels/{call.id}/pieces", data), FORMULA_MESSAGE, FORMULAS[3])
     db.session.expire_all()
     assert not looks_like_formula(db.session.get(Call, call.id).criteria[0].label)
-    assert not looks_like_formula(db.session.get(Call, call.id).documents[0].label)
+    assert not looks_like_formula(db.session.get(Call, call.id).pieces[0].label)
 
 
 # --- formulas neutralised in the exports -------------------------------------------------------

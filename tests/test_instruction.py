@@ -285,7 +285,7 @@ def test_panel_is_rendered_for_staff_only(app, staff, own_file, applicant, revie
     assert 'name="inadmissible_reason"' in html and "Envoyer la demande de pièces" in html
     assert f"/instruction/dossiers/{own_file.id}/recevable" in html
     assert f"/instruction/appels/{own_file.call_id}/dossiers" in html
-    for document in own_file.call.documents:
+    for document in own_file.call.pieces:
         assert f'value="doc:{document.id}"' in html
     for user in (applicant, reviewer, None):
         assert fi.render_partial(app, user, "instruction/_panel.html", own_file).strip() == ""

@@ -27,7 +27,7 @@ def piece_requests(application):
 
 def test_request_reopens_the_file_and_mails_the_members(client, login_as, staff, own_file, applicant, call):
     colleague = fi.member(applicant.association, "tresoriere@example.org", first_name="Trésorière")
-    statutes = next(d for d in call.documents if d.mandatory)
+    statutes = next(d for d in call.pieces if d.mandatory)
     due = paris_today() + timedelta(days=10)
     login_as(staff)
     response = client.post_form(url(own_file), {
@@ -109,7 +109,7 @@ def test_invalid_requests_are_refused_in_french(client, login_as, staff, own_fil
 def test_document_of_another_call_is_refused_by_the_service(app, staff, own_file):
     other = factories.call(slug="autre")
     with pytest.raises(services.InstructionError, match="n'existe pas"):
-        services.request_pieces(own_file, staff, [f"doc:{other.documents[0].id}"], "Message",
+        services.request_pieces(own_file, staff, [f"doc:{other.pieces[0].id}"], "Message",
                                 paris_today() + timedelta(days=3))
     with pytest.raises(services.InstructionError, match="futur"):
         services.request_pieces(own_file, staff, ["budget"], "Message", date(2020, 1, 1))
@@ -134,7 +134,7 @@ def test_standalone_form_lists_sections_and_documents(client, login_as, staff, o
     html = unescape(client.get(url(own_file)).get_data(as_text=True))
     for label in services.SECTIONS.values():
         assert label in html
-    for document in call.documents:
+    for document in call.pieces:
         assert f'value="doc:{document.id}"' in html and document.label in html
 
 

@@ -113,7 +113,7 @@ def test_every_receipt_is_kept_as_it_was_issued(app, client, applicant, login_as
 
 def test_the_complement_receipt_counts_from_the_complement(app, client, applicant, staff, login_as, monkeypatch):
     call, application = deposit_at(monkeypatch, applicant, paris(2026, 3, 15), **SERVICE)
-    statutes = next(d for d in call.documents if d.code == "statuts")
+    statutes = next(d for d in call.pieces if d.code == "statuts")
     fa.make_incomplete(application, [f"doc:{statutes.id}"], staff, due_in_days=30)
     monkeypatch.setattr(timeutil, "now", lambda: paris(2026, 3, 31, 11))
     fa.submit_now(db.session.get(Application, application.id), applicant)

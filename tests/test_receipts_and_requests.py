@@ -65,7 +65,7 @@ def paris_today():
 
 
 def document(call, code):
-    return next(d for d in call.documents if d.code == code)
+    return next(d for d in call.pieces if d.code == code)
 
 
 def deposits(application):
@@ -284,7 +284,7 @@ def test_request_answered_counts_only_what_was_reopened(client, applicant, staff
 
 def test_a_requested_piece_is_required_even_if_optional(client, applicant, staff, login_as, call):
     application = submitted(call, applicant, client, login_as)
-    optional = next(d for d in call.documents if not d.mandatory)
+    optional = next(d for d in call.pieces if not d.mandatory)
     ask(client, login_as, staff, application, [f"doc:{optional.id}"])
     login_as(applicant)
     page = html_of(client.get(f"/candidatures/{application.id}/attestation"))

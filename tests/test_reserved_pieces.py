@@ -38,7 +38,7 @@ def piece_url(attachment):
 
 
 def document(call, code):
-    return next(d for d in call.documents if d.code == code)
+    return next(d for d in call.pieces if d.code == code)
 
 
 def attachment_for(application, code):
@@ -65,7 +65,7 @@ def case(app, applicant, reviewer):
 
 def test_default_template_reserves_the_rib_and_the_list_of_the_board(app):
     call = factories.call()
-    reserved = {d.code for d in call.documents if d.reserved}
+    reserved = {d.code for d in call.pieces if d.reserved}
     assert reserved == set(RESERVED_CODES) == {"rib", "dirigeants"}
     assert not document(call, "statuts").reserved and not document(call, "budget_projet").reserved
     assert document(call, "rib").visibility_label == "Réservé à l'instruction"
@@ -162,7 +162,7 @@ def checked_visibility(html, index):
 
 def editor_data(call, **changes):
     data = {}
-    for i, d in enumerate(call.documents):
+    for i, d in enumerate(call.pieces):
         data.update({f"documents-{i}-id": str(d.id), f"documents-{i}-label": d.label,
                      f"documents-{i}-formats": d.formats.split(","),
                      f"documents-{i}-visibility": "instruction" if d.reserved else "evaluateurs"})
@@ -178,14 +178,14 @@ def test_call_editor_shows_and_saves_the_visibility(app, client, staff, login_as
     login_as(staff)
     html = client.get(f"/instruction/appels/{call.id}/pieces").get_data(as_text=True)
     assert "Qui lit cette pièce ?" in html
-    assert html.count("Réservé à l&#39;instruction") == len(call.documents) + 1  # each piece and the new row
-    shown = {d.code: checked_visibility(html, i) for i, d in enumerate(call.documents)}
+    assert html.count("Réservé à l&#39;instruction") == len(call.pieces) + 1  # each piece and the new row
+    shown = {d.code: checked_visibility(html, i) for i, d in enumerate(call.pieces)}
     assert shown == {d.code: "instruction" if d.code in ("rib", "dirigeants") else "evaluateurs"
-                     for d in call.documents}
-    assert checked_visibility(html, len(call.documents)) == "evaluateurs"  # a new piece: shown unless told
-    rib_index = call.documents.index(rib)
+                     for d in call.pieces}
+    assert checked_visibility(html, len(call.pieces)) == "evaluateurs"  # a new piece: shown unless told
+    rib_index = call.pieces.index(rib)
 
-    n = len(call.documents)
+    n = len(call.pieces)
     data = editor_data(call, **{
         "documents-0-visibility": "instruction",                              # the statuts: reserved
         f"documents-{rib_index}-visibility": "evaluateurs",                   # the RIB: shown
@@ -194,7 +194,7 @@ def test_call_editor_shows_and_saves_the_visibility(app, client, staff, login_as
     response = client.post_form(f"/instruction/appels/{call.id}/pieces", data)
     assert response.status_code == 302
     db.session.expire_all()
-    saved = {d.code: d.reserved for d in db.session.get(Call, call.id).documents}
+    saved = {d.code: d.reserved for d in db.session.get(Call, call.id).pieces}
     assert saved["statuts"] is True and saved["rib"] is False and saved["attestation_d_assurance"] is True
     assert saved["dirigeants"] is True  # unchanged
     event = db.session.scalar(db.select(Event).where(Event.action == "call_documents_updated"))
@@ -214,16 +214,16 @@ def test_call_editor_refuses_an_unknown_visibility(app, client, staff, login_as)
     assert "Choisissez qui lit cette pièce : les évaluateurs ou l&#39;instruction seulement." in \
         response.get_data(as_text=True)
     db.session.expire_all()
-    assert [d.reserved for d in db.session.get(Call, call.id).documents] == [d.reserved for d in call.documents]
+    assert [d.reserved for d in db.session.get(Call, call.id).pieces] == [d.reserved for d in call.pieces]
 
 
 def test_service_keeps_the_visibility_when_none_is_given(app, staff):
     from aap.calls import services
     call = factories.call(status="draft")
     items = [{"id": d.id, "label": d.label, "mandatory": d.mandatory, "formats": d.formats.split(",")}
-             for d in call.documents]
+             for d in call.pieces]
     services.set_pieces(call, items, staff)
-    assert {d.code for d in call.documents if d.reserved} == {"rib", "dirigeants"}
+    assert {d.code for d in call.pieces if d.reserved} == {"rib", "dirigeants"}
     with pytest.raises(services.CallError):
         services.set_pieces(call, [dict(items[0], reserved="oui")], staff)
 
@@ -235,13 +235,13 @@ def test_the_association_is_told_which_pieces_only_the_instruction_reads(app, cl
     draft = fa.draft(call, applicant.association)
     login_as(applicant)
     html = client.get(f"/candidatures/{draft.id}/pieces").get_data(as_text=True)
-    cards = {d.code: html.split(f'id="piece-{d.id}"')[1].split("</section>")[0] for d in call.documents}
+    cards = {d.code: html.split(f'id="piece-{d.id}"')[1].split("</section>")[0] for d in call.pieces}
     assert "Réservé à l'instruction" in cards["rib"] and "Réservé à l'instruction" in cards["dirigeants"]
     assert "n'est pas communiquée aux évaluateurs" in cards["rib"]
     assert not any("Réservé à l'instruction" in cards[code] for code in ("statuts", "budget_projet"))
     # The call's public page says so before anyone applies.
     public = client.get(f"/appels/{call.slug}").get_data(as_text=True)
-    items = {d.code: public.split(str(escape(d.label)))[1].split("</li>")[0] for d in call.documents}
+    items = {d.code: public.split(str(escape(d.label)))[1].split("</li>")[0] for d in call.pieces}
     assert "réservée à l'instruction (non communiquée aux évaluateurs)" in items["rib"]
     assert "réservée à l'instruction" not in items["statuts"]
 
@@ -296,7 +296,7 @@ def test_demo_files_have_their_pieces_on_disk(demo):
     assert len(submitted) == 254
     for application in submitted:
         codes = {a.document.code for a in application.attachments}
-        mandatory = {d.code for d in application.call.documents if d.mandatory}
+        mandatory = {d.code for d in application.call.pieces if d.mandatory}
         assert mandatory <= codes <= mandatory | {"autre"}
         # The receipt's snapshot lists them: the fingerprint is that of the file with its pieces.
         assert len(application.snapshot["attachments"]) == len(application.attachments)

@@ -83,7 +83,7 @@ def deposited(call, association, **fields):
 
 def store_piece(application, code, data, uploaded_at):
     """A piece sent in an application (written as the upload service does), at a given date."""
-    document = next(d for d in application.call.documents if d.code == code)
+    document = next(d for d in application.call.pieces if d.code == code)
     stored = files.new_stored_name()
     files.write(stored, data)
     attachment = Attachment(application_id=application.id, document_id=document.id, original_name=f"{code}.pdf",
@@ -296,7 +296,7 @@ def test_a_kept_piece_is_reused_as_a_copy_with_the_same_fingerprint(client, logi
     assert page.count("envoyée il y a plus d'un an") == 1
     assert f"le {timeutil.format_date(statuts.uploaded_at)}) : vérifiez qu'elle est toujours à jour" in page
 
-    statuts_slot = next(d for d in call.documents if d.code == "statuts")
+    statuts_slot = next(d for d in call.pieces if d.code == "statuts")
     response = client.post_form(f"/candidatures/{application.id}/pieces/{statuts_slot.id}/reprendre",
                                 {"sha256": statuts.sha256})
     assert response.status_code == 303
@@ -319,13 +319,13 @@ def test_a_kept_piece_is_reused_as_a_copy_with_the_same_fingerprint(client, logi
     assert f"pièce conservée, envoyée le {timeutil.format_date(statuts.uploaded_at)}" in history
 
     # A stale page (the kept piece changed in between) is refused, nothing attached.
-    rib_slot = next(d for d in call.documents if d.code == "rib")
+    rib_slot = next(d for d in call.pieces if d.code == "rib")
     response = client.post_form(f"/candidatures/{application.id}/pieces/{rib_slot.id}/reprendre", {"sha256": "0" * 64})
     assert response.status_code == 400 and "ont changé entre-temps" in html(response)
     db.session.refresh(application)
     assert len(application.attachments) == 1
     # A piece that is not kept from one call to the next is never offered nor reused.
-    budget_slot = next(d for d in call.documents if d.code == "budget_projet")
+    budget_slot = next(d for d in call.pieces if d.code == "budget_projet")
     response = client.post_form(f"/candidatures/{application.id}/pieces/{budget_slot.id}/reprendre", {})
     assert response.status_code == 400 and "Aucune pièce de ce type" in html(response)
 
@@ -337,7 +337,7 @@ def test_another_association_cannot_reuse_nor_read_the_documents(client, login_a
                                   applicant)
     own = fa.draft(call, applicant.association)
     theirs = fa.draft(call, other_applicant.association)
-    statuts_slot = next(d for d in call.documents if d.code == "statuts")
+    statuts_slot = next(d for d in call.pieces if d.code == "statuts")
     switch(client, login_as, other_applicant)
     assert client.get(f"/association/documents/{document.id}").status_code == 404
     assert client.get(f"/candidatures/{source.id}/pieces/{rib.id}").status_code == 404

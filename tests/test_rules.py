@@ -226,7 +226,7 @@ def world(tmp_path_factory):
         files = {}
         for n, state in enumerate(STATES):  # one call per file: an association applies once to a call
             call = factories.call(slug=f"aap-{state}")
-            documents = {d.code: d for d in call.documents}
+            documents = {d.code: d for d in call.pieces}
             file = factories.application(call, member.association, status=state, reference=f"1J1M-R-{n}")
             for m, code in enumerate(("statuts", "rib")):
                 db.session.add(_file_record(Attachment, 10 * n + m, application=file, document=documents[code]))

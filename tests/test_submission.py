@@ -47,7 +47,7 @@ def test_attestation_page_lists_what_is_missing_with_links(client, applicant, lo
     assert 'id="manquants"' in html
     assert f'href="/candidatures/{application.id}/projet#title"' in html
     assert f'href="/candidatures/{application.id}/budget#budget_1_60"' in html
-    assert f'href="/candidatures/{application.id}/pieces#piece-{call.documents[0].id}"' in html
+    assert f'href="/candidatures/{application.id}/pieces#piece-{call.pieces[0].id}"' in html
     assert "Pièce jointe : Statuts signés de l&#39;association" in html
     assert "Identité de l&#39;association" in html
     assert "Déposer ma candidature" not in html

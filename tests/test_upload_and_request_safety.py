@@ -134,7 +134,7 @@ def test_real_office_files_are_still_recognised():
 
 def test_the_association_reads_why_its_bomb_is_refused(client, applicant, login_as, call):
     application = fa.empty_draft(call, applicant.association, applicant)
-    document = call.documents[0]
+    document = call.pieces[0]
     document.formats = "pdf,odt"
     db.session.commit()
     login_as(applicant)
@@ -162,7 +162,7 @@ def test_served_names_take_the_extension_of_the_detected_kind(name, kind, served
 
 def test_a_png_sent_as_exe_is_listed_and_served_as_png(client, applicant, login_as, call):
     application = fa.empty_draft(call, applicant.association, applicant)
-    document = call.documents[0]
+    document = call.pieces[0]
     login_as(applicant)
     client.post_form(f"/candidatures/{application.id}/pieces/{document.id}/envoyer",
                      {"file": (io.BytesIO(fa.PNG), "facturegnp.exe")}, content_type="multipart/form-data")
@@ -205,7 +205,7 @@ def test_ordinary_pdfs_are_accepted(data):
 
 def test_the_association_reads_why_a_pdf_with_javascript_is_refused(client, applicant, login_as, call):
     application = fa.empty_draft(call, applicant.association, applicant)
-    document = call.documents[0]
+    document = call.pieces[0]
     login_as(applicant)
     response = client.post_form(f"/candidatures/{application.id}/pieces/{document.id}/envoyer",
                                 {"file": (io.BytesIO(PDF_OPEN_ACTION_JS), "statuts.pdf")},

@@ -47,7 +47,7 @@ def _missing_reopened(application):
         elif item.section in reopened:
             items.append(item)
     present = {a.document_id for a in application.attachments}
-    for document in application.call.documents:
+    for document in application.call.pieces:
         if not document.mandatory and f"doc:{document.id}" in reopened and document.id not in present:
             items.append(MissingItem(f"Pièce jointe demandée : {document.label}", "pieces", f"doc:{document.id}"))
     return items
@@ -76,7 +76,7 @@ def _missing_all(application, identity=True):
             items += _budget_problems(application, call)
         if section.code == "pieces":
             present = {a.document_id for a in application.attachments}
-            for document in call.documents:
+            for document in call.pieces:
                 if document.mandatory and document.id not in present:
                     items.append(MissingItem(f"Pièce jointe : {document.label}", "pieces", f"doc:{document.id}"))
     from .reuse import (

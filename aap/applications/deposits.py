@@ -30,7 +30,7 @@ def build_snapshot(application, submitted_at=None, complement=None):
     from ..calls.contact import service_contact  # (the calls package imports the applications one)
     call = application.call
     association = application.association
-    documents = {d.id: d for d in call.documents}
+    documents = {d.id: d for d in call.pieces}
     snapshot = {
         "format": 1,
         "reference": application.reference,

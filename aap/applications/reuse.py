@@ -237,7 +237,7 @@ def offers(application, kept=None):
     if not kept:
         return {}
     current = {a.document_id: a.sha256 for a in application.attachments}
-    return {document.id: kept[document.code] for document in application.call.documents
+    return {document.id: kept[document.code] for document in application.call.pieces
             if document.code in kept and current.get(document.id) != kept[document.code].sha256
             and deadlines.piece_editable(application, document.id)}
 

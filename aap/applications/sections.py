@@ -116,7 +116,7 @@ def reopen_choices(call):
     """What staff may reopen on an incomplete file: [(code, label)], sections then documents."""
     choices = [(s.code, f"Section « {s.title} »") for s in SECTIONS if s.code not in ("pieces", "attestation")]
     choices.append(("pieces", "Toutes les pièces jointes"))
-    choices += [(f"doc:{d.id}", f"Pièce « {d.label} »") for d in call.documents]
+    choices += [(f"doc:{d.id}", f"Pièce « {d.label} »") for d in call.pieces]
     return choices
 
 

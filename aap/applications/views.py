@@ -211,7 +211,7 @@ def section(application_id, section):
 
 def _pieces_page(application, context, errors=None, status=200):
     kept = reuse.kept_pieces(application.association_id)
-    editable = {d.id for d in application.call.documents if deadlines.piece_editable(application, d.id)}
+    editable = {d.id for d in application.call.pieces if deadlines.piece_editable(application, d.id)}
     by_document = {a.document_id: a for a in application.attachments}
     html = render_template("applications/pieces.html", section=S.BY_CODE["pieces"], editable_documents=editable,
                            by_document=by_document, errors=errors or {}, upload_form=UploadForm(formdata=None),

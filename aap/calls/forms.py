@@ -462,7 +462,7 @@ def pieces_form(call, formdata=None):
     if formdata is not None:
         return DocumentsForm(formdata=formdata)
     form = DocumentsForm(formdata=None)
-    for document in call.documents:
+    for document in call.pieces:
         form.documents.append_entry({"id": str(document.id), "label": document.label,
                                      "mandatory": document.mandatory,
                                      "formats": [f for f in document.formats.split(",") if f],

@@ -506,7 +506,7 @@ def set_pieces(call, items, actor):
 
     errors = {}
     cleaned = []
-    existing = {d.id: d for d in call.documents}
+    existing = {d.id: d for d in call.pieces}
     for index, item in enumerate(items):
         label = (item.get("label") or "").strip()
         if not label:
@@ -537,7 +537,7 @@ def set_pieces(call, items, actor):
         if used:
             raise CallError("Des fichiers ont déjà été déposés pour la pièce « %s » : elle ne peut plus être "
                             "supprimée." % "», «".join(sorted(used)))
-    taken = {d.code for d in call.documents if d.id in kept_ids}
+    taken = {d.code for d in call.pieces if d.id in kept_ids}
     documents = []
     for position, (document_id, label, mandatory, formats, reserved) in enumerate(cleaned):
         document = existing[document_id] if document_id is not None else RequiredPiece(
@@ -549,7 +549,7 @@ def set_pieces(call, items, actor):
         if reserved is not None:
             document.reserved = reserved
         documents.append(document)
-    call.documents = documents
+    call.pieces = documents
     record("call_documents_updated", actor, call_id=call.id,
            documents=[{"label": d.label, "mandatory": d.mandatory, "formats": d.formats, "reserved": d.reserved}
                       for d in documents],

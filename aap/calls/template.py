@@ -75,7 +75,7 @@ def apply_template(call):
 
     call.criteria = [Criterion(position=i, **dict(c, descriptors=dict(c["descriptors"])))
                      for i, c in enumerate(DEFAULT_CRITERIA)]
-    call.documents = [RequiredPiece(position=i, code=code, label=label, mandatory=mandatory,
+    call.pieces = [RequiredPiece(position=i, code=code, label=label, mandatory=mandatory,
                                        reserved=code in RESERVED_CODES)
                       for i, (code, label, mandatory) in enumerate(DEFAULT_PIECES)]
     return call

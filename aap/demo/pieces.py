@@ -306,7 +306,7 @@ def attach_pieces(application, member, start, end, codes=None):
     start and end, and written under UPLOAD_FOLDER like an upload. Returns the new Attachments
     (in application.attachments, each with its document set, so that the snapshot lists them)."""
     association, call = application.association, application.call
-    documents = [d for d in call.documents
+    documents = [d for d in call.pieces
                  if (d.code in codes if codes is not None else d.mandatory or wants_letter(association))]
     slug = ascii_slug(association.acronym or association.name)[:30] or "association"
     step = (end - start) / (len(documents) + 1)

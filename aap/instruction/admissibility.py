@@ -143,7 +143,7 @@ def for_application(application):
     identity = {name: (source.get(name) if source is not None else getattr(application.association, name))
                 for name in IDENTITY_NAMES}
     return checklist(
-        documents=[(d.id, d.label, d.mandatory) for d in call.documents],
+        documents=[(d.id, d.label, d.mandatory) for d in call.pieces],
         present_document_ids={a.document_id for a in application.attachments},
         identity=identity, requested_cents=application.requested_cents,
         min_cents=call.min_amount_cents, max_cents=call.max_amount_cents,

@@ -92,7 +92,7 @@ def mail_subject(application, text):
 def item_choices(call):
     """(code, label) of everything staff may ask for: the sections, then the call's documents."""
     choices = list(SECTIONS.items())
-    for document in call.documents:
+    for document in call.pieces:
         choices.append((f"{PIECE_PREFIX}{document.id}", f"Pièce : {document.label}"))
     return choices
 
@@ -100,7 +100,7 @@ def item_choices(call):
 def item_labels(items, call=None, documents=None):
     """Human labels of requested items, in the order given."""
     if documents is None:
-        documents = {d.id: d for d in call.documents} if call is not None else {}
+        documents = {d.id: d for d in call.pieces} if call is not None else {}
     labels = []
     for item in items:
         if item in SECTIONS:

@@ -90,8 +90,8 @@ class Call(Model):
 
     criteria = relationship("Criterion", back_populates="call", order_by="Criterion.position",
                             cascade="all, delete-orphan")
-    documents = relationship("RequiredPiece", back_populates="call",
-                             order_by="RequiredPiece.position", cascade="all, delete-orphan")
+    pieces = relationship("RequiredPiece", back_populates="call",
+                          order_by="RequiredPiece.position", cascade="all, delete-orphan")
 
     @property
     def is_multi_year(self):
@@ -152,7 +152,7 @@ class RequiredPiece(Model):
     # (aap.permissions.can_download_attachment).
     reserved: Mapped[bool] = mapped_column(default=False, server_default=false())
 
-    call = relationship("Call", back_populates="documents")
+    call = relationship("Call", back_populates="pieces")
 
     @property
     def visibility_label(self):

@@ -175,7 +175,7 @@ def fill_other_sections(page):
 def upload_attachments(page, live_app, application_id):
     with live_app.app.app_context():
         call = db.session.get(Application, application_id).call
-        documents = [(d.id, d.code, d.label) for d in call.documents if d.mandatory]
+        documents = [(d.id, d.code, d.label) for d in call.pieces if d.mandatory]
     for document_id, code, label in documents:
         card = page.locator(f"#piece-{document_id}")
         card.locator("input[type=file]").set_input_files(
