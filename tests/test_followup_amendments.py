@@ -95,7 +95,7 @@ def test_duration_and_schedule_changes(cpo, staff):
 
 # --- What is refused ------------------------------------------------------------------------------
 
-def _refused(convention, staff, message, **arguments):
+def check_refused(convention, staff, message, **arguments):
     arguments.setdefault("reason", "Motif")
     with pytest.raises(amendments.AmendmentError) as error:
         amendments.create_amendment(convention, staff, **arguments)
@@ -109,33 +109,33 @@ def _refused(convention, staff, message, **arguments):
 def test_only_a_convention_in_force_is_amended(app, staff, state):
     call = factories.call(slug=f"aap-etat-{state.value}", year=2025)
     _, convention = ff.winner_convention(call, state)
-    _refused(convention, staff, "n'est pas en vigueur", amount_per_year=[40_000_00])
+    check_refused(convention, staff, "n'est pas en vigueur", amount_per_year=[40_000_00])
 
 
 def test_refusals(cpo, staff):
-    _refused(cpo, staff, "Indiquez le motif", reason="  ", amount_per_year=[1, 2, 3])
-    _refused(cpo, staff, "ne change rien", amount_per_year=[30_000_00, 30_000_00, 30_000_00])
-    _refused(cpo, staff, "montant maximum par dossier", amount_per_year=[60_000_00, 60_000_00, 60_000_00])
-    _refused(cpo, staff, "n'en fait pas partie", years=[2025, 2026, 2027, 2028],
+    check_refused(cpo, staff, "Indiquez le motif", reason="  ", amount_per_year=[1, 2, 3])
+    check_refused(cpo, staff, "ne change rien", amount_per_year=[30_000_00, 30_000_00, 30_000_00])
+    check_refused(cpo, staff, "montant maximum par dossier", amount_per_year=[60_000_00, 60_000_00, 60_000_00])
+    check_refused(cpo, staff, "n'en fait pas partie", years=[2025, 2026, 2027, 2028],
              amount_per_year=[1_00, 1_00, 1_00, 1_00])
-    _refused(cpo, staff, "doivent se suivre", years=[2025, 2027], amount_per_year=[1_00, 1_00])
+    check_refused(cpo, staff, "doivent se suivre", years=[2025, 2027], amount_per_year=[1_00, 1_00])
     _set(cpo, 2026, "advance", PaymentState.REQUESTED)  # 15 000 € put to payment for 2026
-    _refused(cpo, staff, "ne peut pas être inférieur à ce qui est déjà mis en paiement",
+    check_refused(cpo, staff, "ne peut pas être inférieur à ce qui est déjà mis en paiement",
              amount_per_year=[30_000_00, 10_000_00, 30_000_00])
-    _refused(cpo, staff, "ne peut pas être retirée", years=[2025], amount_per_year=[30_000_00])
-    _refused(cpo, staff, "pourcentage de son avance ne peut plus changer",
+    check_refused(cpo, staff, "ne peut pas être retirée", years=[2025], amount_per_year=[30_000_00])
+    check_refused(cpo, staff, "pourcentage de son avance ne peut plus changer",
              schedule=[{"year": 2026, "advance_percent": 70}])
     _set(cpo, 2025, "advance", PaymentState.PAID)
     _set(cpo, 2025, "balance", PaymentState.PAID)  # 2025 is past (the clock says 2026) and paid
-    _refused(cpo, staff, "L'année 2025 est passée et son solde est payé",
+    check_refused(cpo, staff, "L'année 2025 est passée et son solde est payé",
              amount_per_year=[35_000_00, 30_000_00, 30_000_00])
-    _refused(cpo, staff, "au cours de l'année 2027", schedule=[{"year": 2027, "balance_on": date(2028, 1, 5)}])
+    check_refused(cpo, staff, "au cours de l'année 2027", schedule=[{"year": 2027, "balance_on": date(2028, 1, 5)}])
 
 
 def test_one_amendment_at_a_time(cpo, staff):
     first = amendments.create_amendment(cpo, staff, reason="Premier", amount_per_year=[30_000_00, 30_000_00, 35_000_00])
     db.session.commit()
-    _refused(cpo, staff, "L'avenant n° 1 n'est pas encore en vigueur",
+    check_refused(cpo, staff, "L'avenant n° 1 n'est pas encore en vigueur",
              amount_per_year=[30_000_00, 30_000_00, 40_000_00])
     _in_force(first)
     amendments.apply_amendment(first, staff)

@@ -90,7 +90,14 @@ def test_suggested_recovery_reads_the_report_and_the_year_grant(winner):
 def test_staff_accepts_a_report_and_members_are_told(client, login_as, staff, applicant, winner):
     application, convention, report = winner
     login_as(staff)
+    mails_before = len(_mails(applicant.email))
+    # Not undone: staff tick what will happen first, or nothing happens (the message by the box).
     response = client.post_form(f"/suivi/comptes-rendus/{report.id}/accepter")
+    assert response.status_code == 422 and "Cochez la case pour confirmer l'acceptation." in _text(response)
+    assert "La demande a expiré" not in _text(response)
+    db.session.refresh(report)
+    assert report.state == ReportState.SUBMITTED and len(_mails(applicant.email)) == mails_before
+    response = client.post_form(f"/suivi/comptes-rendus/{report.id}/accepter", {"confirmed": "y"})
     assert response.status_code == 302 and response.location.endswith(f"/suivi/comptes-rendus/{report.id}#examen")
     db.session.refresh(report)
     assert report.state == ReportState.ACCEPTED and report.reviewed_by_id == staff.id and report.reviewed_at
@@ -98,7 +105,7 @@ def test_staff_accepts_a_report_and_members_are_told(client, login_as, staff, ap
     assert "compte rendu 2025" in mail.subject and "accepté" in mail.body
     assert f"/suivi/dossiers/{application.id}#comptes-rendus" in mail.body
     # Twice: refused next to the button, nothing changed.
-    response = client.post_form(f"/suivi/comptes-rendus/{report.id}/accepter")
+    response = client.post_form(f"/suivi/comptes-rendus/{report.id}/accepter", {"confirmed": "y"})
     assert response.status_code == 422 and "seul un compte rendu déposé peut être accepté" in _text(response)
 
 

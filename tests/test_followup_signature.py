@@ -188,6 +188,24 @@ def test_notify_puts_in_force_and_tells_the_members(call, applicant, staff):
     assert convention.payments and convention.reports  # planned and opened by the other parts
 
 
+def test_staff_confirm_the_notification_which_is_not_undone(call, applicant, staff, login_as):
+    """Notifying mails the association, plans the payments and cannot be undone: the page says so
+    and staff tick the box, checked on the server (without it: the message by the box, nothing done)."""
+    application = factories_documents.winner(call, applicant.association)
+    convention = factories_followup.convention(application, C.COUNTERSIGNED)
+    client = login_as(staff)
+    page = page_text(client.get(f"/suivi/dossiers/{application.id}"))
+    assert "Je confirme la notification : elle met le document en vigueur et ne peut pas être annulée." in page
+    url, box = f"/suivi/conventions/{convention.id}/notification", f"convention-{convention.id}-notify-confirmed"
+    response = client.post_form(url, {})
+    assert response.status_code == 422 and "Cochez la case pour confirmer la notification." in page_text(response)
+    db.session.refresh(convention)
+    assert convention.state == C.COUNTERSIGNED and not convention.payments and not mails(applicant.email)
+    assert client.post_form(url, {box: "y"}).status_code == 302
+    db.session.refresh(convention)
+    assert convention.state == C.IN_FORCE and convention.payments
+
+
 def test_terminate_needs_a_reason_and_a_signed_convention(call, applicant, staff):
     application = factories_documents.winner(call, applicant.association)
     convention = factories_followup.convention(application, C.ISSUED)

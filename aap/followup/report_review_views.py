@@ -77,7 +77,9 @@ def accept_report(report_id):
     report = _load(report_id)
     form = AcceptForm()
     if not form.validate_on_submit():
-        return _invalid(report, {"accept": form}, "La demande a expiré : rechargez la page et recommencez.")
+        expired = "csrf_token" in form.errors
+        return _invalid(report, {"accept": form},
+                        "La demande a expiré : rechargez la page et recommencez." if expired else None)
     try:
         report_review.accept_report(report, current_user)
     except (report_review.ReviewError, TransitionError) as refusal:

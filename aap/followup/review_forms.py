@@ -1,6 +1,6 @@
 """Forms of staff's review of the yearly reports (report_review.py): accepting, asking for
 complements, the amount to recover and the state of its recovery, and the staff list's filters."""
-from wtforms import DateField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..forms import AppForm, select_choices
@@ -26,7 +26,10 @@ def _amount(form, field):
 
 
 class AcceptForm(AppForm):
-    """Accepting a report: nothing but the CSRF token."""
+    """Accepting a report: it tells the association, frees the balance that waited for it and is
+    not undone — so staff tick what will happen first."""
+    confirmed = BooleanField("Je confirme l'acceptation : elle ne peut pas être annulée.",
+                             validators=[DataRequired(message="Cochez la case pour confirmer l'acceptation.")])
 
 
 class ComplementsForm(AppForm):

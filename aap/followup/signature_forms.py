@@ -1,8 +1,8 @@
 """The forms of a convention's (or an amendment's) signature; the service checks every value
 (aap/followup/signature.py) and its refusals are shown next to the field."""
 from flask_wtf.file import FileField
-from wtforms import StringField, TextAreaField
-from wtforms.validators import Length
+from wtforms import BooleanField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length
 
 from ..associations.forms import FrenchDateField
 from ..forms import AppForm
@@ -29,3 +29,11 @@ class ConfirmForm(AppForm):
     """A button alone (the CSRF token)."""
 
 
+
+
+class NotifyForm(AppForm):
+    """Putting a convention (or an amendment) in force: mails the association, plans the payments
+    and opens the reports, and is not undone — so staff tick what will happen first."""
+    confirmed = BooleanField("Je confirme la notification : elle met le document en vigueur et ne peut pas être "
+                             "annulée.",
+                             validators=[DataRequired(message="Cochez la case pour confirmer la notification.")])

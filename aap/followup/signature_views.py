@@ -21,7 +21,7 @@ from ..web import page_number
 from . import bp, pades, signature
 from .page import section
 from .page import sections as page_sections
-from .signature_forms import ConfirmForm, CountersignForm, ReasonForm, ReturnForm
+from .signature_forms import ConfirmForm, CountersignForm, NotifyForm, ReasonForm, ReturnForm
 from .views import load_convention
 
 C = ConventionState
@@ -76,7 +76,7 @@ def signature_view(subject, user):
         forms["countersign"] = _form(subject, "countersign", CountersignForm)
         forms["refuse"] = _form(subject, "refuse", ReasonForm)
     if staff and state == C.COUNTERSIGNED:
-        forms["notify"] = _form(subject, "notify", ConfirmForm)
+        forms["notify"] = _form(subject, "notify", NotifyForm)
     if staff and kind == "convention" and state in signature.TERMINABLE:
         forms["terminate"] = _form(subject, "terminate", ReasonForm)
     base = "followup.convention_" if kind == "convention" else "followup.amendment_"
@@ -160,7 +160,7 @@ def _countersign(kind, subject_id):
 
 
 def _notify(kind, subject_id):
-    return _run(kind, subject_id, "notify", ConfirmForm,
+    return _run(kind, subject_id, "notify", NotifyForm,
                 lambda s, f: signature.notify(s, current_user),
                 lambda s: f"{signature.title_of(s)[0].upper()}{signature.title_of(s)[1:]} est notifiée : elle est en "
                           "vigueur.")

@@ -156,6 +156,7 @@ def staff_countersign_and_notify(page, base, number, today):
     assert "Attendu de vous : notifier la convention contresignée" in text, text
     page.shots("suivi-contresignee")
 
+    page.get_by_text("Je confirme la notification").click()
     page.get_by_role("button", name="Notifier la convention à l'association").click()
     page.get_by_text(re.compile(r"La convention .* est notifiée : elle est en vigueur\.")).wait_for()
     text = main_text(page)
@@ -308,6 +309,7 @@ def staff_accept_and_pay_the_balance(page, base, year, reference, today):
     text = main_text(page)
     assert f"Examen du compte rendu {year} (DJEPVA)" in text and "Un second local loué" in text, text
     page.shots("compte-rendu-examen")
+    page.get_by_text("Je confirme l'acceptation").click()  # the box, through its label as a person does
     page.get_by_role("button", name="Accepter le compte rendu").click()
     page.get_by_text(f"Compte rendu {year} accepté : l'association en est informée.").wait_for()
     assert page.get_by_role("button", name="Accepter le compte rendu").count() == 0
